@@ -1,0 +1,98 @@
+package assign
+
+import (
+	"encoding/json"
+
+	"reflect"
+)
+
+// Rule is one eligibility condition on a claim of the user's token. A user is
+// eligible when every rule holds. Exactly one of Equals, NotEquals, In is set.
+type Rule struct {
+	Claim     string `json:"claim"`
+	Equals    any    `json:"equals,omitempty"`
+	NotEquals any    `json:"not_equals,omitempty"`
+	In        []any  `json:"in,omitempty"`
+}
+
+// Validate checks that the rule names a claim and exactly one operator whose
+// operand is a JSON scalar.
+func (r *Rule) Validate() error {
+	if r.Claim == "" {
+		return Invalidf("eligibility", "claim must not be empty")
+	}
+	n := 0
+	for _, v := range []bool{r.Equals != nil, r.NotEquals != nil, r.In != nil} {
+		if v {
+			n++
+		}
+	}
+	if n != 1 {
+		return Invalidf("eligibility", "rule on claim %q needs exactly one of equals, not_equals, in", r.Claim)
+	}
+	for _, v := range append([]any{r.Equals, r.NotEquals}, r.In...) {
+		switch v.(type) {
+		case nil, bool, string, float64, json.Number:
+		default:
+			return Invalidf("eligibility", "rule on claim %q compares with a non-scalar value", r.Claim)
+		}
+	}
+	return nil
+}
+
+// Holds reports whether the rule holds for the given claims. A missing claim
+// fails equals and in, and passes not_equals.
+func (r *Rule) Holds(claims map[string]any) bool {
+	v, ok := claims[r.Claim]
+	switch {
+	case r.Equals != nil:
+		return ok && scalarEqual(v, r.Equals)
+	case r.NotEquals != nil:
+		return !ok || !scalarEqual(v, r.NotEquals)
+	default:
+		if !ok {
+			return false
+		}
+		for _, want := range r.In {
+			if scalarEqual(v, want) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// Eligible reports whether a user with these claims may join e.
+func (e *Experiment) Eligible(claims map[string]any) bool {
+	for i := range e.Eligibility {
+		if !e.Eligibility[i].Holds(claims) {
+			return false
+		}
+	}
+	return true
+}
+
+// scalarEqual compares JSON scalars, treating numbers by value whatever their
+// Go type (float64 from encoding/json, json.Number, ints from tests).
+func scalarEqual(a, b any) bool {
+	if fa, ok := toFloat(a); ok {
+		fb, ok := toFloat(b)
+		return ok && fa == fb
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}

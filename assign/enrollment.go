@@ -1,0 +1,57 @@
+package assign
+
+import (
+	"context"
+	"time"
+)
+
+// Reason says why a user was not enrolled.
+type Reason string
+
+// Reasons a decision may give instead of a group. Each is sticky for as long
+// as the configuration that caused it.
+const (
+	ReasonNotSampled  Reason = "not_sampled"  // outside the sampling probability
+	ReasonSampleFull  Reason = "sample_full"  // the maximum sample size is reached
+	ReasonNotEligible Reason = "not_eligible" // an eligibility rule fails, or the user's layer slot belongs to another experiment
+	ReasonNotRunning  Reason = "not_running"  // paused or stopped
+)
+
+// EnrollRequest asks for the decision of one user in one experiment.
+type EnrollRequest struct {
+	ExperimentID string
+	UserID       string         // the token's subject
+	Claims       map[string]any // the token's claims, for eligibility
+}
+
+// Enrollment is the decision for one user in one experiment.
+type Enrollment struct {
+	ExperimentID string `json:"experiment_id"`
+	Enrolled     bool   `json:"enrolled"`
+	Group        string `json:"group_name,omitempty"`
+	Reason       Reason `json:"reason,omitempty"`
+
+	// New is true when this call recorded the user (the first decision).
+	New bool `json:"-"`
+	// RolledOut is true when Group is the experiment's winner given to
+	// everyone, rather than the user's own recorded group.
+	RolledOut bool `json:"-"`
+}
+
+// Member is a recorded enrollment, as exported to the warehouse.
+type Member struct {
+	ExperimentID string
+	UserID       string
+	Group        string
+	EnrolledAt   time.Time
+}
+
+// EnrollmentService decides enrollments.
+type EnrollmentService interface {
+	// Enroll returns the user's existing group, or decides and records a new
+	// enrollment, atomically. The same user always gets the same answer while
+	// the configuration is unchanged. Returns ENOTFOUND for an unknown
+	// experiment, EINVALID for an empty user id, EUNAVAILABLE when the store
+	// cannot answer in time.
+	Enroll(ctx context.Context, req EnrollRequest) (*Enrollment, error)
+}

@@ -1,0 +1,252 @@
+package assign
+
+import (
+	"context"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Limits of an experiment's definition.
+const (
+	MaxGroups          = 100  // groups per experiment
+	MaxGroupNameLen    = 64   // bytes
+	MaxIDLen           = 64   // bytes of an experiment id
+	MaxEligibility     = 32   // rules per experiment
+	ProbabilityEpsilon = 1e-9 // tolerance on the sum of group probabilities
+)
+
+// Status is the lifecycle state of an experiment.
+type Status string
+
+// Experiment statuses. Only a running experiment takes new members; members
+// keep their group whatever the status.
+const (
+	StatusRunning Status = "running"
+	StatusPaused  Status = "paused"
+	StatusStopped Status = "stopped"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	return s == StatusRunning || s == StatusPaused || s == StatusStopped
+}
+
+// Group is one arm of an experiment.
+type Group struct {
+	Name        string  `json:"group_name"`
+	Probability float64 `json:"probability_of_falling_in"`
+}
+
+// Experiment is the definition of an A/B test and its live state.
+//
+// ID, Groups' names, Eligibility, Layer and Salt never change after creation:
+// they decide who a user is, so changing them would break stickiness.
+type Experiment struct {
+	ID                  string  `json:"experiment_id"`
+	MaxSampleSize       int64   `json:"maximum_sample_size"`
+	SamplingProbability float64 `json:"sampling_probability"`
+	Groups              []Group `json:"groups"`
+	Eligibility         []Rule  `json:"eligibility,omitempty"`
+
+	// Layer names a set of mutually exclusive experiments; empty for none.
+	Layer string `json:"layer,omitempty"`
+
+	Status Status `json:"status"`
+
+	// Winner is the group every user gets once it is rolled out; empty before.
+	Winner string `json:"winner,omitempty"`
+
+	// Salt keys the deterministic draws of this experiment (hex). It is
+	// generated at creation so draws are independent across experiments.
+	Salt string `json:"salt,omitempty"`
+
+	// Version counts configuration changes, starting at 1 on creation.
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
+
+	// Stats is the live enrollment state, filled in by reads.
+	Stats *ExperimentStats `json:"stats,omitempty"`
+}
+
+// ExperimentStats is the enrollment state of an experiment.
+type ExperimentStats struct {
+	Enrolled  int64            `json:"enrolled"`
+	Remaining int64            `json:"remaining"`
+	PerGroup  map[string]int64 `json:"per_group"`
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// ValidateID checks an experiment id: 1 to 64 characters of letters, digits,
+// '-', '_' and '.', starting with a letter or digit. UUIDs fit.
+func ValidateID(id string) error {
+	if id == "" {
+		return Invalidf("experiment_id", "experiment_id is required")
+	} else if len(id) > MaxIDLen {
+		return Invalidf("experiment_id", "experiment_id is longer than %d characters", MaxIDLen)
+	} else if !idPattern.MatchString(id) {
+		return Invalidf("experiment_id", "experiment_id may hold only letters, digits, '-', '_' and '.', and must start with a letter or digit")
+	}
+	return nil
+}
+
+// ValidateLayer checks a layer name (same alphabet as an id); empty is valid.
+func ValidateLayer(layer string) error {
+	if layer == "" {
+		return nil
+	} else if len(layer) > MaxIDLen || !idPattern.MatchString(layer) {
+		return Invalidf("layer", "layer may hold only letters, digits, '-', '_' and '.', at most %d characters", MaxIDLen)
+	}
+	return nil
+}
+
+// Validate checks the definition of an experiment. Creation fills a
+// generated ID before validating, so an empty ID is an error here.
+func (e *Experiment) Validate() error {
+	if err := ValidateID(e.ID); err != nil {
+		return err
+	}
+	if err := ValidateSampleSize(e.MaxSampleSize); err != nil {
+		return err
+	}
+	if err := ValidateSamplingProbability(e.SamplingProbability); err != nil {
+		return err
+	}
+	if err := ValidateGroups(e.Groups); err != nil {
+		return err
+	}
+	if len(e.Eligibility) > MaxEligibility {
+		return Invalidf("eligibility", "at most %d eligibility rules", MaxEligibility)
+	}
+	for i := range e.Eligibility {
+		if err := e.Eligibility[i].Validate(); err != nil {
+			return err
+		}
+	}
+	if err := ValidateLayer(e.Layer); err != nil {
+		return err
+	}
+	if e.Status != "" && !e.Status.Valid() {
+		return Invalidf("status", "status must be running, paused or stopped")
+	}
+	if e.Winner != "" && e.GroupIndex(e.Winner) < 0 {
+		return Invalidf("winner", "winner %q is not a group of the experiment", e.Winner)
+	}
+	return nil
+}
+
+// ValidateSampleSize checks a maximum sample size.
+func ValidateSampleSize(n int64) error {
+	if n <= 0 {
+		return Invalidf("maximum_sample_size", "maximum_sample_size must be a positive integer")
+	} else if n > 1<<40 {
+		return Invalidf("maximum_sample_size", "maximum_sample_size is too large")
+	}
+	return nil
+}
+
+// ValidateSamplingProbability checks a sampling probability: in (0, 1].
+func ValidateSamplingProbability(p float64) error {
+	if math.IsNaN(p) || p <= 0 || p > 1 {
+		return Invalidf("sampling_probability", "sampling_probability must be greater than 0 and at most 1")
+	}
+	return nil
+}
+
+// ValidateGroups checks a list of groups: 1 to 100 distinct non-empty names,
+// probabilities in [0, 1] summing to 1 within ProbabilityEpsilon.
+func ValidateGroups(groups []Group) error {
+	if len(groups) == 0 {
+		return Invalidf("groups", "at least one group is required")
+	} else if len(groups) > MaxGroups {
+		return Invalidf("groups", "at most %d groups", MaxGroups)
+	}
+	seen := make(map[string]struct{}, len(groups))
+	sum := 0.0
+	for _, g := range groups {
+		if strings.TrimSpace(g.Name) == "" {
+			return Invalidf("groups", "group_name must not be empty")
+		} else if len(g.Name) > MaxGroupNameLen {
+			return Invalidf("groups", "group_name %q is longer than %d bytes", g.Name, MaxGroupNameLen)
+		} else if strings.ContainsAny(g.Name, "\x00\n\r\t") {
+			return Invalidf("groups", "group_name %q holds control characters", g.Name)
+		}
+		if _, ok := seen[g.Name]; ok {
+			return Invalidf("groups", "duplicate group_name %q", g.Name)
+		}
+		seen[g.Name] = struct{}{}
+		if math.IsNaN(g.Probability) || g.Probability < 0 || g.Probability > 1 {
+			return Invalidf("groups", "probability_of_falling_in of %q must be between 0 and 1", g.Name)
+		}
+		sum += g.Probability
+	}
+	if math.Abs(sum-1) > ProbabilityEpsilon {
+		return Invalidf("groups", "probabilities of the groups sum to %.12g, not 1", sum)
+	}
+	return nil
+}
+
+// GroupIndex returns the index of the named group, or -1.
+func (e *Experiment) GroupIndex(name string) int {
+	for i, g := range e.Groups {
+		if g.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// GroupNames returns the names of the groups in order.
+func (e *Experiment) GroupNames() []string {
+	names := make([]string, len(e.Groups))
+	for i, g := range e.Groups {
+		names[i] = g.Name
+	}
+	return names
+}
+
+// ExperimentUpdate is a change to the mutable part of an experiment. Nil
+// fields are left as they are.
+type ExperimentUpdate struct {
+	Status              *Status  `json:"status,omitempty"`
+	SamplingProbability *float64 `json:"sampling_probability,omitempty"`
+	MaxSampleSize       *int64   `json:"maximum_sample_size,omitempty"`
+	Groups              []Group  `json:"groups,omitempty"` // new probabilities; names must match
+	Winner              *string  `json:"winner,omitempty"`
+}
+
+// ExperimentFilter selects a page of experiments, ordered by id.
+type ExperimentFilter struct {
+	After string // return ids strictly after this one
+	Limit int    // page size; 0 means DefaultPageSize
+}
+
+// Page sizes of experiment listings.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 1000
+)
+
+// ExperimentService manages experiments.
+type ExperimentService interface {
+	// CreateExperiment stores a new running experiment. It fills ID (when
+	// empty), Salt, Status, Version and the timestamps.
+	// Returns EINVALID or ECONFLICT when the id is taken.
+	CreateExperiment(ctx context.Context, e *Experiment) error
+
+	// FindExperimentByID returns an experiment with its Stats.
+	// Returns ENOTFOUND.
+	FindExperimentByID(ctx context.Context, id string) (*Experiment, error)
+
+	// FindExperiments returns a page of experiments ordered by id, with their
+	// Stats, and the cursor of the next page ("" on the last).
+	FindExperiments(ctx context.Context, filter ExperimentFilter) ([]*Experiment, string, error)
+
+	// UpdateExperiment applies upd atomically, bumps Version and records who.
+	// Members keep their group. Returns ENOTFOUND or EINVALID.
+	UpdateExperiment(ctx context.Context, id string, upd ExperimentUpdate, who string) (*Experiment, error)
+}

@@ -1,0 +1,101 @@
+// Package redisstore implements the assign services on Redis with go-redis.
+//
+// # Key layout
+//
+// Every key of one experiment starts with the experiment's prefix, whose
+// hash tag puts them all in one Redis Cluster slot so a single script can
+// touch them:
+//
+//	prefix = "{exp:<id>}"               experiment outside any layer
+//	prefix = "{layer:<layer>}:<id>"     experiment in a layer (shares the layer's slot)
+//
+//	<prefix>                HASH    configuration and counters (fields below)
+//	<prefix>:m:<bucket>     HASH    members: compact user id -> enrolledSec*128 + group index
+//	<prefix>:events         STREAM  enrollment and configuration events for the warehouse
+//	{layer:<layer>}:owner:<bucket>  HASH  layer slots: compact user id -> owning experiment id
+//
+// Global keys, touched only by admin operations and the exporter, never by
+// the enrollment script:
+//
+//	assign:experiments      ZSET    all experiment ids, score 0, listed by lex order
+//	assign:layers           HASH    experiment id -> layer, for experiments in a layer
+//	assign:streams          SET     every event stream key, for the exporter
+//
+// Members are spread over a fixed number of bucket hashes (a power of two
+// chosen at creation from the maximum sample size) so each stays in the
+// compact listpack encoding. The user id is stored compactly: a UUID as its
+// 16 raw bytes, a decimal number as itself (listpack stores it as an integer),
+// anything else as is (see EncodeUserID).
+package redisstore
+
+import (
+	"strconv"
+)
+
+// Global keys.
+const (
+	ExperimentsKey = "assign:experiments"
+	LayersKey      = "assign:layers"
+	StreamsKey     = "assign:streams"
+)
+
+// ConsumerGroup is the stream consumer group the warehouse exporter reads
+// with. It is created with each stream, from ID 0, so no event is missed even
+// before the exporter first runs.
+const ConsumerGroup = "warehouse"
+
+// Fields of the configuration hash at <prefix>.
+const (
+	FieldDefinition = "def"     // JSON of the immutable definition (assign.Experiment without live state)
+	FieldStatus     = "status"  // running | paused | stopped
+	FieldMax        = "max"     // maximum sample size
+	FieldSampling   = "p"       // sampling probability, %.17g
+	FieldCumulative = "cum"     // cumulative group probabilities, comma separated %.17g, last is 1
+	FieldWinner     = "winner"  // rolled-out group index, -1 for none
+	FieldBuckets    = "buckets" // member bucket count (power of two)
+	FieldEpoch      = "t0"      // creation time in unix seconds; member times are relative to it
+	FieldEnrolled   = "n"       // members so far
+	FieldVersion    = "ver"     // configuration version
+	FieldUpdatedAt  = "uat"     // last change, unix milliseconds
+	FieldUpdatedBy  = "uby"     // who made the last change
+	FieldGroupCount = "c"       // prefix of per-group member counters: c0, c1, ...
+)
+
+// Stream events. Every entry has a "type" field; the other fields depend on it.
+//
+//	type=enroll  user=<user id as given>  group=<group name>  ts=<unix ms, Redis TIME>
+//	type=config  experiment=<JSON of assign.Experiment, without Stats>  by=<admin name>  ts=<unix ms>
+const (
+	EventType       = "type"
+	EventEnroll     = "enroll"
+	EventConfig     = "config"
+	EventUser       = "user"
+	EventGroup      = "group"
+	EventTime       = "ts"
+	EventExperiment = "experiment"
+	EventBy         = "by"
+)
+
+// Prefix returns the key prefix of an experiment.
+func Prefix(id, layer string) string {
+	if layer != "" {
+		return "{layer:" + layer + "}:" + id
+	}
+	return "{exp:" + id + "}"
+}
+
+// ConfigKey returns the configuration hash key of an experiment.
+func ConfigKey(prefix string) string { return prefix }
+
+// MembersKey returns the key of one member bucket.
+func MembersKey(prefix string, bucket uint32) string {
+	return prefix + ":m:" + strconv.FormatUint(uint64(bucket), 10)
+}
+
+// EventsKey returns the event stream key of an experiment.
+func EventsKey(prefix string) string { return prefix + ":events" }
+
+// LayerOwnerKey returns the key of one layer slot bucket.
+func LayerOwnerKey(layer string, bucket uint32) string {
+	return "{layer:" + layer + "}:owner:" + strconv.FormatUint(uint64(bucket), 10)
+}
