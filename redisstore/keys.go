@@ -21,6 +21,9 @@
 //	assign:layers           HASH    experiment id -> layer, for experiments in a layer
 //	assign:streams          SET     every event stream key, for the exporter
 //
+// All of these may sit under a namespace (see Keys), which tests use to run
+// side by side on one server.
+//
 // Members are spread over a fixed number of bucket hashes (a power of two
 // chosen at creation from the maximum sample size) so each stays in the
 // compact listpack encoding. The user id is stored compactly: a UUID as its
@@ -32,12 +35,34 @@ import (
 	"strconv"
 )
 
-// Global keys.
-const (
-	ExperimentsKey = "assign:experiments"
-	LayersKey      = "assign:layers"
-	StreamsKey     = "assign:streams"
-)
+// Keys builds key names under an optional namespace, so several deployments
+// or test runs can share one Redis. The namespace goes before the hash tag,
+// which keeps every experiment's keys in one slot.
+type Keys struct {
+	Namespace string // e.g. "test-4f2a:"; empty in production
+}
+
+// Experiments returns the key of the index of all experiment ids.
+func (k Keys) Experiments() string { return k.Namespace + "assign:experiments" }
+
+// Layers returns the key of the experiment id -> layer hash.
+func (k Keys) Layers() string { return k.Namespace + "assign:layers" }
+
+// Streams returns the key of the set of every event stream.
+func (k Keys) Streams() string { return k.Namespace + "assign:streams" }
+
+// Prefix returns the key prefix of an experiment.
+func (k Keys) Prefix(id, layer string) string {
+	if layer != "" {
+		return k.Namespace + "{layer:" + layer + "}:" + id
+	}
+	return k.Namespace + "{exp:" + id + "}"
+}
+
+// LayerOwner returns the key of one layer slot bucket.
+func (k Keys) LayerOwner(layer string, bucket uint32) string {
+	return k.Namespace + "{layer:" + layer + "}:owner:" + strconv.FormatUint(uint64(bucket), 10)
+}
 
 // ConsumerGroup is the stream consumer group the warehouse exporter reads
 // with. It is created with each stream, from ID 0, so no event is missed even
@@ -76,14 +101,6 @@ const (
 	EventBy         = "by"
 )
 
-// Prefix returns the key prefix of an experiment.
-func Prefix(id, layer string) string {
-	if layer != "" {
-		return "{layer:" + layer + "}:" + id
-	}
-	return "{exp:" + id + "}"
-}
-
 // ConfigKey returns the configuration hash key of an experiment.
 func ConfigKey(prefix string) string { return prefix }
 
@@ -94,8 +111,3 @@ func MembersKey(prefix string, bucket uint32) string {
 
 // EventsKey returns the event stream key of an experiment.
 func EventsKey(prefix string) string { return prefix + ":events" }
-
-// LayerOwnerKey returns the key of one layer slot bucket.
-func LayerOwnerKey(layer string, bucket uint32) string {
-	return "{layer:" + layer + "}:owner:" + strconv.FormatUint(uint64(bucket), 10)
-}
