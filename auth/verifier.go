@@ -1,0 +1,270 @@
+// Package auth verifies the JSON Web Tokens that identify users, with
+// github.com/golang-jwt/jwt/v5.
+//
+// The accepted algorithms follow strictly from the configured keys: an HS256
+// secret enables HS256, an RSA public key RS256, an ECDSA public key the ES
+// algorithm of its curve (ES256 for P-256). "none" and every other algorithm
+// are always rejected, which rules out algorithm-confusion attacks.
+//
+// Every token must carry an expiry (exp) and a non-empty subject (sub): a
+// token without exp would be valid forever, and the subject is the user.
+package auth
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// DefaultCacheSize is the number of verified tokens a Verifier remembers when
+// Config.CacheSize is 0.
+const DefaultCacheSize = 8192
+
+// Config configures a Verifier. At least one of HS256Secret and PublicKeyPEM
+// must be set; both may be, to accept either kind of token.
+type Config struct {
+	// HS256Secret enables HS256 with this shared secret.
+	HS256Secret []byte
+
+	// PublicKeyPEM enables RS256 (an RSA key) or ES256/ES384/ES512 (an ECDSA
+	// key on P-256/P-384/P-521). PEM blocks "PUBLIC KEY" (PKIX),
+	// "RSA PUBLIC KEY" (PKCS #1) and "CERTIFICATE" are understood.
+	PublicKeyPEM []byte
+
+	// Issuer, when set, must equal the token's iss. Default: not checked.
+	Issuer string
+
+	// Audience, when set, must be among the token's aud. Default: not checked.
+	Audience string
+
+	// Leeway tolerates clock skew on exp and nbf. Default 0.
+	Leeway time.Duration
+
+	// Now returns the current time; can be mocked for tests. Default time.Now.
+	Now func() time.Time
+
+	// CacheSize bounds how many successfully verified tokens are remembered
+	// (with their expiry) so a returning token skips parsing and signature
+	// checking. 0 means DefaultCacheSize; negative disables the cache.
+	CacheSize int
+}
+
+// Claims is what a valid token says about its user.
+type Claims struct {
+	// Subject is the token's sub: the user id.
+	Subject string
+
+	// Values holds every claim of the token, for eligibility rules. Numbers
+	// are float64. It may be shared between requests (cache): never modify it.
+	Values map[string]any
+}
+
+// Verifier checks tokens. It is immutable after NewVerifier and safe for
+// concurrent use.
+type Verifier struct {
+	parser   *jwt.Parser
+	keyFunc  jwt.Keyfunc
+	methods  []string
+	issuer   string
+	audience string
+	leeway   time.Duration
+	now      func() time.Time
+	cache    *cache // nil when disabled
+}
+
+// NewVerifier returns a Verifier for cfg. It fails when no key is given, or
+// when PublicKeyPEM holds no usable RSA or ECDSA public key.
+func NewVerifier(cfg Config) (*Verifier, error) {
+	if len(cfg.HS256Secret) == 0 && len(cfg.PublicKeyPEM) == 0 {
+		return nil, errors.New("auth: no verification key: set an HS256 secret or a public key")
+	}
+	v := &Verifier{issuer: cfg.Issuer, audience: cfg.Audience, leeway: cfg.Leeway, now: cfg.Now}
+	if v.now == nil {
+		v.now = time.Now
+	}
+
+	keys := map[string]any{}
+	if len(cfg.HS256Secret) > 0 {
+		keys[jwt.SigningMethodHS256.Alg()] = slices.Clone(cfg.HS256Secret)
+	}
+	if len(cfg.PublicKeyPEM) > 0 {
+		alg, key, err := parsePublicKey(cfg.PublicKeyPEM)
+		if err != nil {
+			return nil, err
+		}
+		keys[alg] = key
+	}
+	for alg := range keys {
+		v.methods = append(v.methods, alg)
+	}
+	slices.Sort(v.methods)
+
+	// The parser has checked the alg against methods before calling this, so
+	// each alg gets only its own key (an RSA key can never verify HS256).
+	v.keyFunc = func(t *jwt.Token) (any, error) {
+		if key, ok := keys[t.Method.Alg()]; ok {
+			return key, nil
+		}
+		return nil, fmt.Errorf("no key for alg %q", t.Method.Alg())
+	}
+
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods(v.methods),
+		jwt.WithExpirationRequired(),
+		jwt.WithLeeway(cfg.Leeway),
+		jwt.WithTimeFunc(v.now),
+		// One token, one encoding: no non-canonical base64 variants of a
+		// valid token (they would also defeat the cache).
+		jwt.WithStrictDecoding(),
+	}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.Audience))
+	}
+	v.parser = jwt.NewParser(opts...)
+
+	switch {
+	case cfg.CacheSize == 0:
+		v.cache = newCache(DefaultCacheSize)
+	case cfg.CacheSize > 0:
+		v.cache = newCache(cfg.CacheSize)
+	}
+	return v, nil
+}
+
+// Algorithms returns the accepted signing algorithms, sorted.
+func (v *Verifier) Algorithms() []string { return slices.Clone(v.methods) }
+
+// Verify checks a compact JWS token (without the "Bearer " prefix) and
+// returns its claims. Errors are *Error values; Reason(err) names the cause.
+// token is not retained.
+func (v *Verifier) Verify(token []byte) (Claims, error) {
+	if len(token) == 0 {
+		return Claims{}, errMissing
+	}
+	if v.cache != nil {
+		if c, ok := v.cache.get(token, v.now(), v.leeway); ok {
+			return c, nil
+		}
+	}
+	// Reject what cannot be a JWS before the parser allocates.
+	if bytes.Count(token, dot) != 2 {
+		return Claims{}, errMalformed
+	}
+
+	tok, err := v.parser.ParseWithClaims(string(token), jwt.MapClaims{}, v.keyFunc)
+	if err != nil {
+		return Claims{}, v.classify(tok, err)
+	}
+	mc := tok.Claims.(jwt.MapClaims)
+	sub, _ := mc["sub"].(string)
+	if sub == "" {
+		return Claims{}, &Error{Reason: ReasonMissingSubject}
+	}
+	c := Claims{Subject: sub, Values: mc}
+	if v.cache != nil {
+		// exp is present and valid: the parser requires it.
+		if exp, err := mc.GetExpirationTime(); err == nil && exp != nil {
+			v.cache.put(token, c, exp.Time)
+		}
+	}
+	return c, nil
+}
+
+var dot = []byte{'.'}
+
+// classify turns a parser error into a rejection reason. Signature and
+// algorithm failures come first: the parser checks them before claims, and a
+// forged token must learn nothing about claim validation.
+func (v *Verifier) classify(tok *jwt.Token, err error) *Error {
+	reason := ReasonMalformed
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		reason = ReasonMalformed
+	case tok != nil && tok.Method == nil && errors.Is(err, jwt.ErrTokenUnverifiable):
+		reason = ReasonAlgNotAllowed // alg missing or unknown to the library
+	case tok != nil && tok.Method != nil && !slices.Contains(v.methods, tok.Method.Alg()):
+		reason = ReasonAlgNotAllowed
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		reason = ReasonBadSignature
+	case errors.Is(err, jwt.ErrTokenExpired):
+		reason = ReasonExpired
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		reason = ReasonNotYetValid
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		reason = ReasonWrongIssuer
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		reason = ReasonWrongAudience
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		reason = v.missingClaim(tok)
+	}
+	return &Error{Reason: reason, Err: err}
+}
+
+// missingClaim tells which required claim is absent: the parser reports all
+// of exp, iss and aud with the same error.
+func (v *Verifier) missingClaim(tok *jwt.Token) string {
+	mc, _ := tok.Claims.(jwt.MapClaims)
+	if _, ok := mc["exp"]; !ok {
+		return ReasonMissingExpiry
+	}
+	if iss, _ := mc["iss"].(string); v.issuer != "" && iss == "" {
+		return ReasonWrongIssuer
+	}
+	return ReasonWrongAudience
+}
+
+// parsePublicKey reads the first public key of a PEM file and returns the
+// only algorithm it may verify.
+func parsePublicKey(data []byte) (alg string, key any, err error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return "", nil, errors.New("auth: public key: no PEM block found")
+	}
+	var pub any
+	switch block.Type {
+	case "PUBLIC KEY":
+		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
+	case "RSA PUBLIC KEY":
+		pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
+	case "CERTIFICATE":
+		var cert *x509.Certificate
+		if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
+			pub = cert.PublicKey
+		}
+	default:
+		return "", nil, fmt.Errorf("auth: public key: unsupported PEM block %q (want PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE)", block.Type)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("auth: public key: %w", err)
+	}
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < 2048 {
+			return "", nil, fmt.Errorf("auth: public key: RSA key of %d bits is too short (want at least 2048)", k.N.BitLen())
+		}
+		return jwt.SigningMethodRS256.Alg(), k, nil
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return jwt.SigningMethodES256.Alg(), k, nil
+		case elliptic.P384():
+			return jwt.SigningMethodES384.Alg(), k, nil
+		case elliptic.P521():
+			return jwt.SigningMethodES512.Alg(), k, nil
+		}
+		return "", nil, errors.New("auth: public key: unsupported ECDSA curve")
+	}
+	return "", nil, fmt.Errorf("auth: public key: unsupported key type %T (want RSA or ECDSA)", pub)
+}
