@@ -1,0 +1,177 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/metrics"
+)
+
+func TestMetrics_ObserveDecision(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	m.SetMaxExperimentLabels(2)
+
+	m.ObserveDecision(&assign.Enrollment{ExperimentID: "a", Enrolled: true, Group: "control"})
+	m.ObserveDecision(&assign.Enrollment{ExperimentID: "a", Enrolled: true, Group: "control"})
+	m.ObserveDecision(&assign.Enrollment{ExperimentID: "a", Enrolled: true, Group: "new", RolledOut: true})
+	m.ObserveDecision(&assign.Enrollment{ExperimentID: "a", Reason: assign.ReasonSampleFull})
+	m.ObserveDecision(&assign.Enrollment{ExperimentID: "b", Reason: assign.ReasonNotSampled})
+	// Past the cap of two labelled experiments, c and d fold into "_other".
+	m.ObserveDecision(&assign.Enrollment{ExperimentID: "c", Reason: assign.ReasonNotSampled})
+	m.ObserveDecision(&assign.Enrollment{ExperimentID: "d", Reason: assign.ReasonNotSampled})
+
+	want := `
+# HELP assign_enrollment_decisions_total Enrollment decisions by experiment and outcome (enrolled and rolled_out carry the group).
+# TYPE assign_enrollment_decisions_total counter
+assign_enrollment_decisions_total{experiment="_other",group="",outcome="not_sampled"} 2
+assign_enrollment_decisions_total{experiment="a",group="control",outcome="enrolled"} 2
+assign_enrollment_decisions_total{experiment="a",group="",outcome="sample_full"} 1
+assign_enrollment_decisions_total{experiment="a",group="new",outcome="rolled_out"} 1
+assign_enrollment_decisions_total{experiment="b",group="",outcome="not_sampled"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "assign_enrollment_decisions_total"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMetrics_RequestsScriptTokens(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	m.ObserveRequest("enroll", 200, 2*time.Millisecond)
+	m.ObserveRequest("enroll", 200, 3*time.Millisecond)
+	m.ObserveRequest("enroll", 503, 50*time.Millisecond)
+	m.ObserveScript(time.Millisecond, nil)
+	m.ObserveScript(50*time.Millisecond, assign.Errorf(assign.EUNAVAILABLE, "deadline"))
+	m.ObserveRedisError(errors.New("READONLY"))
+	m.ObserveTokenRejection("expired")
+	m.ObserveTokenRejection("expired")
+
+	want := `
+# HELP assign_http_requests_total HTTP requests by route and status code.
+# TYPE assign_http_requests_total counter
+assign_http_requests_total{code="200",route="enroll"} 2
+assign_http_requests_total{code="503",route="enroll"} 1
+# HELP assign_redis_errors_total Failed Redis calls by kind: timeout (deadline missed) or error.
+# TYPE assign_redis_errors_total counter
+assign_redis_errors_total{kind="error"} 1
+assign_redis_errors_total{kind="timeout"} 1
+# HELP assign_auth_token_rejections_total User tokens refused, by reason.
+# TYPE assign_auth_token_rejections_total counter
+assign_auth_token_rejections_total{reason="expired"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
+		"assign_http_requests_total", "assign_redis_errors_total", "assign_auth_token_rejections_total"); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.CollectAndCount(reg, "assign_http_request_duration_seconds"); got != 1 {
+		t.Fatalf("request duration series=%d, want 1 (route enroll)", got)
+	}
+	if got := testutil.CollectAndCount(reg, "assign_redis_script_duration_seconds"); got != 1 {
+		t.Fatalf("script duration series=%d, want 1", got)
+	}
+	// The runtime and process collectors are there too.
+	if got := testutil.CollectAndCount(reg, "go_goroutines"); got != 1 {
+		t.Fatalf("go_goroutines series=%d, want 1", got)
+	}
+}
+
+// TestMetrics_NoAllocations checks the hot path once labels have been seen:
+// pre-resolved children mean observing allocates nothing.
+func TestMetrics_NoAllocations(t *testing.T) {
+	m := metrics.New(prometheus.NewRegistry())
+	e := &assign.Enrollment{ExperimentID: "a", Enrolled: true, Group: "control"}
+	m.ObserveDecision(e)
+	m.ObserveRequest("enroll", 200, time.Millisecond)
+	if n := testing.AllocsPerRun(1000, func() {
+		m.ObserveDecision(e)
+		m.ObserveRequest("enroll", 200, time.Millisecond)
+	}); n != 0 {
+		t.Fatalf("allocations per observation = %v, want 0", n)
+	}
+}
+
+func TestExperimentCollector(t *testing.T) {
+	calls := 0
+	fail := false
+	list := func(ctx context.Context) ([]*assign.Experiment, error) {
+		calls++
+		if fail {
+			return nil, errors.New("redis down")
+		}
+		return []*assign.Experiment{
+			{ID: "a", MaxSampleSize: 100, Status: assign.StatusRunning,
+				Groups: []assign.Group{{Name: "x", Probability: .5}, {Name: "y", Probability: .5}},
+				Stats:  &assign.ExperimentStats{Enrolled: 30, PerGroup: map[string]int64{"x": 10, "y": 20}}},
+			{ID: "b", MaxSampleSize: 10, Status: assign.StatusPaused,
+				Groups: []assign.Group{{Name: "x", Probability: 1}},
+				Stats:  &assign.ExperimentStats{Enrolled: 10, PerGroup: map[string]int64{"x": 10}}},
+		}, nil
+	}
+	c := metrics.NewExperimentCollector(list)
+	c.TTL = time.Hour
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+
+	want := `
+# HELP assign_experiment_fill_ratio Members over maximum sample size (1 = full), by experiment.
+# TYPE assign_experiment_fill_ratio gauge
+assign_experiment_fill_ratio{experiment="a"} 0.3
+assign_experiment_fill_ratio{experiment="b"} 1
+# HELP assign_experiment_members Members enrolled, by experiment and group.
+# TYPE assign_experiment_members gauge
+assign_experiment_members{experiment="a",group="x"} 10
+assign_experiment_members{experiment="a",group="y"} 20
+assign_experiment_members{experiment="b",group="x"} 10
+# HELP assign_experiments Experiments by status.
+# TYPE assign_experiments gauge
+assign_experiments{status="paused"} 1
+assign_experiments{status="running"} 1
+assign_experiments{status="stopped"} 0
+`
+	names := []string{"assign_experiment_fill_ratio", "assign_experiment_members", "assign_experiments"}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
+		t.Fatal(err)
+	}
+	// Cached: a second scrape within the TTL does not list again.
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
+		t.Fatal(err)
+	} else if calls != 1 {
+		t.Fatalf("lister called %d times, want 1 (cached)", calls)
+	}
+
+	// A failed refresh keeps the last good values and counts the failure.
+	c.TTL = 0
+	fail = true
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
+		t.Fatal(err)
+	}
+	// Reading the counter is a second scrape during the outage: two failures.
+	if got := testutil.ToFloat64(metricOnly{c, "assign_experiment_scrape_errors_total"}); got != 2 {
+		t.Fatalf("scrape errors=%v, want 2", got)
+	}
+}
+
+// metricOnly narrows a collector to one metric family for testutil.ToFloat64.
+type metricOnly struct {
+	c    prometheus.Collector
+	name string
+}
+
+func (m metricOnly) Describe(ch chan<- *prometheus.Desc) { m.c.Describe(ch) }
+func (m metricOnly) Collect(ch chan<- prometheus.Metric) {
+	all := make(chan prometheus.Metric, 100)
+	go func() { m.c.Collect(all); close(all) }()
+	for metric := range all {
+		if strings.Contains(metric.Desc().String(), `"`+m.name+`"`) {
+			ch <- metric
+		}
+	}
+}
