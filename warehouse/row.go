@@ -1,0 +1,116 @@
+package warehouse
+
+import (
+	"time"
+
+	"github.com/assign-dev/assign/assign"
+)
+
+// EnrollmentRow is one row of the enrollments table: a user recorded in an
+// experiment's group at EnrolledAt (Redis time, millisecond precision, UTC).
+type EnrollmentRow struct {
+	ExperimentID string
+	UserID       string
+	Group        string
+	EnrolledAt   time.Time
+}
+
+// ExperimentRow is one version of an experiment's configuration: a row of
+// the experiments table (latest version only) and of the experiment_changes
+// history (every version).
+type ExperimentRow struct {
+	ExperimentID        string
+	MaxSampleSize       int64
+	SamplingProbability float64
+	Groups              []assign.Group
+	Eligibility         []assign.Rule
+	Layer               string
+	Status              assign.Status
+	Winner              string
+	Version             int64
+	UpdatedBy           string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// NewExperimentRow returns the row of an experiment's configuration, as
+// changed by who at time at. at is used when the experiment carries no
+// update time of its own.
+func NewExperimentRow(e *assign.Experiment, who string, at time.Time) ExperimentRow {
+	row := ExperimentRow{
+		ExperimentID:        e.ID,
+		MaxSampleSize:       e.MaxSampleSize,
+		SamplingProbability: e.SamplingProbability,
+		Groups:              e.Groups,
+		Eligibility:         e.Eligibility,
+		Layer:               e.Layer,
+		Status:              e.Status,
+		Winner:              e.Winner,
+		Version:             e.Version,
+		UpdatedBy:           who,
+		CreatedAt:           e.CreatedAt.UTC(),
+		UpdatedAt:           e.UpdatedAt.UTC(),
+	}
+	if row.UpdatedBy == "" {
+		row.UpdatedBy = e.UpdatedBy
+	}
+	if e.UpdatedAt.IsZero() {
+		row.UpdatedAt = at.UTC()
+	}
+	if e.CreatedAt.IsZero() {
+		row.CreatedAt = row.UpdatedAt
+	}
+	return row
+}
+
+// Dedup returns enrollments without repeated (experiment, user) pairs,
+// keeping the first, and the experiment rows without repeated (experiment,
+// version) pairs. A batch read at least once may repeat an event; databases
+// may refuse a statement that touches one key twice, so sinks call this.
+// It reuses the input slices.
+func Dedup(enrollments []EnrollmentRow, experiments []ExperimentRow) ([]EnrollmentRow, []ExperimentRow) {
+	type ekey struct{ exp, user string }
+	seen := make(map[ekey]struct{}, len(enrollments))
+	out := enrollments[:0]
+	for _, r := range enrollments {
+		k := ekey{r.ExperimentID, r.UserID}
+		if _, ok := seen[k]; ok {
+			continue
+		}
+		seen[k] = struct{}{}
+		out = append(out, r)
+	}
+	type vkey struct {
+		exp string
+		ver int64
+	}
+	vseen := make(map[vkey]struct{}, len(experiments))
+	xout := experiments[:0]
+	for _, r := range experiments {
+		k := vkey{r.ExperimentID, r.Version}
+		if _, ok := vseen[k]; ok {
+			continue
+		}
+		vseen[k] = struct{}{}
+		xout = append(xout, r)
+	}
+	return out, xout
+}
+
+// Latest returns, for each experiment in rows, its row of highest version:
+// the one the experiments table keeps.
+func Latest(rows []ExperimentRow) []ExperimentRow {
+	idx := make(map[string]int, len(rows))
+	var out []ExperimentRow
+	for _, r := range rows {
+		if i, ok := idx[r.ExperimentID]; ok {
+			if r.Version > out[i].Version {
+				out[i] = r
+			}
+			continue
+		}
+		idx[r.ExperimentID] = len(out)
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,222 @@
+// Package warehousetest is the contract every warehouse sink passes, run by
+// each sink's own tests against a real database.
+package warehousetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/warehouse"
+)
+
+// Day is the UTC day the contract's rows fall on.
+var Day = time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+
+// Enrollments returns n enrollments of experiment id spread over Day, with
+// millisecond times, alternating groups "a" and "b".
+func Enrollments(id string, n int) []warehouse.EnrollmentRow {
+	rows := make([]warehouse.EnrollmentRow, n)
+	for i := range rows {
+		rows[i] = warehouse.EnrollmentRow{
+			ExperimentID: id,
+			UserID:       fmt.Sprintf("user-%06d", i),
+			Group:        []string{"a", "b"}[i%2],
+			EnrolledAt:   Day.Add(time.Duration(i) * 1237 * time.Millisecond),
+		}
+	}
+	return rows
+}
+
+// Experiment returns version v of a two-group experiment row.
+func Experiment(id string, v int64) warehouse.ExperimentRow {
+	return warehouse.ExperimentRow{
+		ExperimentID:        id,
+		MaxSampleSize:       100 * v,
+		SamplingProbability: 0.5,
+		Groups:              []assign.Group{{Name: "a", Probability: 0.5}, {Name: "b", Probability: 0.5}},
+		Status:              assign.StatusRunning,
+		Version:             v,
+		UpdatedBy:           fmt.Sprintf("admin-%d", v),
+		CreatedAt:           Day,
+		UpdatedAt:           Day.Add(time.Duration(v) * time.Minute),
+	}
+}
+
+// Inspector reads a sink's tables back for assertions.
+type Inspector interface {
+	// Experiment returns the experiments row of id: version, updated_by, maximum_sample_size.
+	Experiment(ctx context.Context, id string) (version int64, by string, max int64, err error)
+	// Changes returns the versions in experiment_changes for id, ascending.
+	Changes(ctx context.Context, id string) ([]int64, error)
+	// Migrations returns the number of rows in schema_migrations.
+	Migrations(ctx context.Context) (int, error)
+}
+
+// Subject is the warehouse under test and a way to inspect it.
+type Subject struct {
+	Warehouse warehouse.Warehouse
+	Inspector Inspector
+}
+
+// Run runs the contract; open returns a fresh, empty, not yet migrated
+// warehouse, cleaned up by the test.
+func Run(t *testing.T, open func(t *testing.T) Subject) {
+	ctx := context.Background()
+
+	t.Run("MigrateTwice", func(t *testing.T) {
+		s := open(t)
+		for i := 0; i < 2; i++ {
+			if err := s.Warehouse.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate #%d: %v", i+1, err)
+			}
+		}
+		if n, err := s.Inspector.Migrations(ctx); err != nil {
+			t.Fatal(err)
+		} else if n != 1 {
+			t.Fatalf("schema_migrations has %d rows, want 1", n)
+		}
+	})
+
+	t.Run("RoundTripIdempotent", func(t *testing.T) {
+		s := open(t)
+		mustMigrate(t, s.Warehouse)
+		want := Enrollments("exp-1", 2500)
+		// The second write repeats the first half and adds the rest, with a
+		// duplicate inside the batch, as an at-least-once reader may.
+		if err := s.Warehouse.WriteBatch(ctx, clone(want[:1250]), nil); err != nil {
+			t.Fatal(err)
+		}
+		second := append(clone(want), want[7])
+		if err := s.Warehouse.WriteBatch(ctx, second, nil); err != nil {
+			t.Fatal(err)
+		}
+		got := Scan(t, s.Warehouse, Day, Day.Add(24*time.Hour))
+		Equal(t, got, want)
+	})
+
+	t.Run("FirstWriteWins", func(t *testing.T) {
+		s := open(t)
+		mustMigrate(t, s.Warehouse)
+		first := Enrollments("exp-1", 1)
+		changed := clone(first)
+		changed[0].Group = "b"
+		for _, b := range [][]warehouse.EnrollmentRow{first, changed} {
+			if err := s.Warehouse.WriteBatch(ctx, b, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		Equal(t, Scan(t, s.Warehouse, Day, Day.Add(time.Hour)), first)
+	})
+
+	t.Run("ScanRange", func(t *testing.T) {
+		s := open(t)
+		mustMigrate(t, s.Warehouse)
+		rows := Enrollments("exp-b", 10)
+		rows = append(rows, Enrollments("exp-a", 10)...)
+		rows[3].EnrolledAt = Day.Add(-time.Millisecond)  // the day before
+		rows[4].EnrolledAt = Day.Add(24 * time.Hour)     // the day after
+		rows[5].EnrolledAt = Day.Add(24*time.Hour - 1e6) // last millisecond of the day
+		if err := s.Warehouse.WriteBatch(ctx, clone(rows), nil); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.Warehouse.CountEnrollments(ctx, Day, Day.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		} else if n != 18 {
+			t.Fatalf("CountEnrollments=%d, want 18", n)
+		}
+		got := Scan(t, s.Warehouse, Day, Day.Add(24*time.Hour))
+		if len(got) != 18 {
+			t.Fatalf("scanned %d rows, want 18", len(got))
+		}
+		for i := 1; i < len(got); i++ {
+			a, b := got[i-1], got[i]
+			if a.ExperimentID > b.ExperimentID || (a.ExperimentID == b.ExperimentID && a.EnrolledAt.After(b.EnrolledAt)) {
+				t.Fatalf("rows %d and %d out of order: %+v, %+v", i-1, i, a, b)
+			}
+		}
+		if got[0].ExperimentID != "exp-a" {
+			t.Fatalf("first row %+v, want exp-a first", got[0])
+		}
+	})
+
+	t.Run("ExperimentsKeepHighestVersion", func(t *testing.T) {
+		s := open(t)
+		mustMigrate(t, s.Warehouse)
+		// Versions arrive out of order and repeated, across batches.
+		batches := [][]warehouse.ExperimentRow{
+			{Experiment("exp-1", 1), Experiment("exp-1", 3)},
+			{Experiment("exp-1", 2), Experiment("exp-1", 3)},
+		}
+		for _, b := range batches {
+			if err := s.Warehouse.WriteBatch(ctx, nil, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v, by, max, err := s.Inspector.Experiment(ctx, "exp-1")
+		if err != nil {
+			t.Fatal(err)
+		} else if v != 3 || by != "admin-3" || max != 300 {
+			t.Fatalf("experiment row: version=%d by=%q max=%d, want 3 admin-3 300", v, by, max)
+		}
+		vs, err := s.Inspector.Changes(ctx, "exp-1")
+		if err != nil {
+			t.Fatal(err)
+		} else if fmt.Sprint(vs) != "[1 2 3]" {
+			t.Fatalf("experiment_changes versions %v, want [1 2 3]", vs)
+		}
+	})
+}
+
+func mustMigrate(t *testing.T, w warehouse.Warehouse) {
+	t.Helper()
+	if err := w.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+}
+
+// Scan returns the enrollments of [from, to).
+func Scan(tb testing.TB, r warehouse.Reader, from, to time.Time) []warehouse.EnrollmentRow {
+	tb.Helper()
+	var rows []warehouse.EnrollmentRow
+	err := r.ScanEnrollments(context.Background(), from, to, func(e warehouse.EnrollmentRow) error {
+		rows = append(rows, e)
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("ScanEnrollments: %v", err)
+	}
+	return rows
+}
+
+// Equal fails unless got and want hold the same rows, in any order, with
+// equal times.
+func Equal(tb testing.TB, got, want []warehouse.EnrollmentRow) {
+	tb.Helper()
+	type key struct{ exp, user string }
+	m := make(map[key]warehouse.EnrollmentRow, len(want))
+	for _, w := range want {
+		m[key{w.ExperimentID, w.UserID}] = w
+	}
+	if len(got) != len(m) {
+		tb.Fatalf("got %d rows, want %d", len(got), len(m))
+	}
+	for _, g := range got {
+		w, ok := m[key{g.ExperimentID, g.UserID}]
+		if !ok {
+			tb.Fatalf("unexpected row %+v", g)
+		}
+		if g.Group != w.Group || !g.EnrolledAt.Equal(w.EnrolledAt) {
+			tb.Fatalf("row %s/%s: group=%q at=%v, want group=%q at=%v", g.ExperimentID, g.UserID,
+				g.Group, g.EnrolledAt, w.Group, w.EnrolledAt)
+		}
+		delete(m, key{g.ExperimentID, g.UserID})
+	}
+}
+
+func clone(rows []warehouse.EnrollmentRow) []warehouse.EnrollmentRow {
+	return append([]warehouse.EnrollmentRow(nil), rows...)
+}
