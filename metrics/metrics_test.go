@@ -175,3 +175,52 @@ func (m metricOnly) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
+
+func TestRedisUpAndExporterCollector(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	var down bool
+	reg.MustRegister(metrics.NewRedisUp(func(ctx context.Context) error {
+		if down {
+			return errors.New("connection refused")
+		}
+		return nil
+	}, time.Second))
+	snapErr := error(nil)
+	reg.MustRegister(metrics.NewExporterCollector(func(ctx context.Context) (metrics.ExporterSnapshot, error) {
+		return metrics.ExporterSnapshot{Rows: 10, Batches: 2, Backlog: 5, Pending: 3, OldestPendingAge: 1500 * time.Millisecond}, snapErr
+	}))
+	want := `
+# HELP assign_redis_up 1 when Redis answered a PING at the last scrape, else 0.
+# TYPE assign_redis_up gauge
+assign_redis_up 1
+# HELP assign_exporter_rows_total Enrollment rows written to the warehouse (duplicates ignored by the table included).
+# TYPE assign_exporter_rows_total counter
+assign_exporter_rows_total 10
+# HELP assign_exporter_oldest_pending_age_seconds Age of the oldest entry not yet acknowledged (0 when none).
+# TYPE assign_exporter_oldest_pending_age_seconds gauge
+assign_exporter_oldest_pending_age_seconds 1.5
+# HELP assign_exporter_backlog_up 1 when the backlog could be read from Redis at the last scrape.
+# TYPE assign_exporter_backlog_up gauge
+assign_exporter_backlog_up 1
+`
+	names := []string{"assign_redis_up", "assign_exporter_rows_total", "assign_exporter_oldest_pending_age_seconds", "assign_exporter_backlog_up"}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
+		t.Fatal(err)
+	}
+	down, snapErr = true, errors.New("redis down")
+	want = `
+# HELP assign_redis_up 1 when Redis answered a PING at the last scrape, else 0.
+# TYPE assign_redis_up gauge
+assign_redis_up 0
+# HELP assign_exporter_rows_total Enrollment rows written to the warehouse (duplicates ignored by the table included).
+# TYPE assign_exporter_rows_total counter
+assign_exporter_rows_total 10
+# HELP assign_exporter_backlog_up 1 when the backlog could be read from Redis at the last scrape.
+# TYPE assign_exporter_backlog_up gauge
+assign_exporter_backlog_up 0
+`
+	// While Redis is down the backlog gauges are absent rather than wrong.
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), append(names, "assign_exporter_backlog_entries")...); err != nil {
+		t.Fatal(err)
+	}
+}
