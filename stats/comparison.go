@@ -1,0 +1,79 @@
+package stats
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Names of the tests a Comparison reports.
+const (
+	TestTwoProportionZ = "two-proportion z-test"
+	TestWelchT         = "Welch t-test"
+)
+
+// Comparison is one group against the control. Differences are group minus
+// control: for a binary outcome in proportion units (0.031 is +3.1 percentage
+// points), for a numeric outcome in the outcome's units. Undefined numbers are
+// NaN (null in JSON) and Note says why.
+type Comparison struct {
+	Group   string `json:"group"`
+	Control string `json:"control"`
+	Test    string `json:"test"`
+
+	Difference     Float    `json:"difference"`
+	DifferenceCI   Interval `json:"difference_ci"`
+	StdErr         Float    `json:"std_err"`       // of the difference, as used by the interval
+	RelativeLift   Float    `json:"relative_lift"` // group / control - 1
+	RelativeLiftCI Interval `json:"relative_lift_ci"`
+
+	Statistic      Float `json:"statistic"`        // z or t
+	DF             Float `json:"df"`               // Welch–Satterthwaite df; null for the z-test
+	PValue         Float `json:"p_value"`          // raw, two-sided
+	AdjustedPValue Float `json:"adjusted_p_value"` // Holm-adjusted; equals PValue for a single comparison
+
+	// Significant is AdjustedPValue < 1 - confidence level.
+	Significant bool `json:"significant"`
+	// Verdict is a plain-language sentence for people.
+	Verdict string `json:"verdict"`
+	// Note explains undefined numbers (empty group, no variance), if any.
+	Note string `json:"note,omitempty"`
+}
+
+// undefinedComparison is a comparison whose numbers cannot be computed.
+func undefinedComparison(test, note string) Comparison {
+	return Comparison{
+		Test:           test,
+		Difference:     NaN(),
+		DifferenceCI:   undefinedInterval(),
+		StdErr:         NaN(),
+		RelativeLift:   NaN(),
+		RelativeLiftCI: undefinedInterval(),
+		Statistic:      NaN(),
+		DF:             NaN(),
+		PValue:         NaN(),
+		AdjustedPValue: NaN(),
+		Note:           note,
+	}
+}
+
+// normalQuantile returns z such that P(|Z| <= z) = level for a standard normal Z.
+func normalQuantile(level float64) float64 {
+	return distuv.UnitNormal.Quantile(1 - (1-level)/2)
+}
+
+// normalTwoSided returns the two-sided p-value of a standard normal statistic.
+// Survival keeps precision in the far tail, where 1-CDF would round to 0.
+func normalTwoSided(z float64) float64 {
+	return 2 * distuv.UnitNormal.Survival(math.Abs(z))
+}
+
+// logRatioInterval returns exp(log(ratio) ± q·se) - 1: a delta-method interval
+// on the log scale, mapped back to a relative lift.
+func logRatioInterval(ratio, se, q float64) Interval {
+	l := math.Log(ratio)
+	return Interval{
+		Lower: Float(math.Expm1(l - q*se)),
+		Upper: Float(math.Expm1(l + q*se)),
+	}
+}

@@ -1,0 +1,33 @@
+// Package stats computes the results of an experiment: per-group summaries,
+// comparisons of every group against a control (difference and relative lift
+// with confidence intervals, two-proportion z-test or Welch t-test, Holm
+// correction) and a sample-ratio-mismatch check of the group sizes.
+//
+// It is pure computation: no I/O, no clock, no randomness. The caller (the
+// warehouse adapter behind `assignctl results`) aggregates the outcome per
+// group, fills an Input and renders the Report, which marshals to JSON as is.
+//
+// Methods, so that every number can be checked against a textbook:
+//
+//   - Binary outcome, difference of rates: Wald interval with the unpooled
+//     standard error sqrt(p1(1-p1)/n1 + p2(1-p2)/n2), as R's
+//     prop.test(correct = FALSE) prints it.
+//   - Binary outcome, p-value: two-sided two-proportion z-test with the pooled
+//     standard error; z² equals the X-squared of prop.test(correct = FALSE).
+//   - Binary outcome, relative lift p2/p1 - 1: the delta method on the log of
+//     the risk ratio (Katz et al., 1978), se = sqrt(1/x2 - 1/n2 + 1/x1 - 1/n1),
+//     interval exp(log(p2/p1) ± z·se) - 1.
+//   - Numeric outcome: Welch's t-test and interval with the Welch–Satterthwaite
+//     degrees of freedom, as R's t.test(var.equal = FALSE); relative lift
+//     m2/m1 - 1 with a delta-method interval on log(m2/m1) (normal quantile),
+//     defined only when both means are positive.
+//   - Multiplicity: Holm (1979) step-down adjusted p-values, as R's
+//     p.adjust(method = "holm"), applied when there are two or more comparisons.
+//     Confidence intervals are not adjusted.
+//   - Sample ratio mismatch: Pearson's chi-square goodness-of-fit of the group
+//     sizes against the configured probabilities, df = k - 1 over the groups
+//     with a positive probability, flagged when p < SRMThreshold.
+//
+// Undefined numbers (a rate of an empty group, a test without variance) are
+// NaN in Go and null in JSON; see Float.
+package stats
