@@ -1,0 +1,33 @@
+package stats
+
+import (
+	"math"
+	"sort"
+)
+
+// Holm returns the Holm–Bonferroni adjusted p-values of a family of tests, in
+// the order given: with the m defined p-values sorted ascending,
+// adj(i) = min(1, max over j <= i of (m-j+1)·p(j)), as R's
+// p.adjust(p, method = "holm"). Rejecting every hypothesis whose adjusted
+// p-value is below α controls the family-wise error rate at α (Holm, 1979).
+// NaN p-values are left out of the family and stay NaN.
+func Holm(p []float64) []float64 {
+	adj := make([]float64, len(p))
+	idx := make([]int, 0, len(p))
+	for i, v := range p {
+		adj[i] = math.NaN()
+		if !math.IsNaN(v) {
+			idx = append(idx, i)
+		}
+	}
+	// Stable so that ties keep their order; the adjusted values of ties are
+	// equal anyway because of the running maximum.
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	m := len(idx)
+	running := 0.0
+	for j, i := range idx {
+		running = math.Max(running, float64(m-j)*p[i])
+		adj[i] = math.Min(1, running)
+	}
+	return adj
+}
