@@ -18,8 +18,16 @@
 // the enrollment script:
 //
 //	assign:experiments      ZSET    all experiment ids, score 0, listed by lex order
-//	assign:layers           HASH    experiment id -> layer, for experiments in a layer
+//	assign:layers           HASH    experiment id -> layer ("" outside any layer)
 //	assign:streams          SET     every event stream key, for the exporter
+//
+// Creation writes the global keys first: HSETNX assign:layers reserves the id
+// atomically (so one id can never be created under two prefixes), then the
+// id is added to assign:experiments and its stream to assign:streams, and
+// only then a script creates the configuration hash and the stream with its
+// consumer group. A failed creation may therefore leave an id without a
+// configuration (listings skip it) and a stream name that does not exist yet
+// (the exporter skips it: XREADGROUP answers NOGROUP).
 //
 // All of these may sit under a namespace (see Keys), which tests use to run
 // side by side on one server.
@@ -71,11 +79,12 @@ const ConsumerGroup = "warehouse"
 
 // Fields of the configuration hash at <prefix>.
 const (
-	FieldDefinition = "def"     // JSON of the immutable definition (assign.Experiment without live state)
+	FieldDefinition = "def"     // JSON of the immutable definition: experiment_id, groups (names), eligibility, layer, salt, created_at
 	FieldStatus     = "status"  // running | paused | stopped
 	FieldMax        = "max"     // maximum sample size
-	FieldSampling   = "p"       // sampling probability, %.17g
-	FieldCumulative = "cum"     // cumulative group probabilities, comma separated %.17g, last is 1
+	FieldSampling   = "p"       // sampling probability, exact decimal (shortest round-trip form)
+	FieldProbs      = "probs"   // group probabilities as configured, comma separated, exact decimals
+	FieldCumulative = "cum"     // cumulative group probabilities, comma separated, exact decimals, last is 1
 	FieldWinner     = "winner"  // rolled-out group index, -1 for none
 	FieldBuckets    = "buckets" // member bucket count (power of two)
 	FieldEpoch      = "t0"      // creation time in unix seconds; member times are relative to it
@@ -84,6 +93,7 @@ const (
 	FieldUpdatedAt  = "uat"     // last change, unix milliseconds
 	FieldUpdatedBy  = "uby"     // who made the last change
 	FieldGroupCount = "c"       // prefix of per-group member counters: c0, c1, ...
+	FieldGroupName  = "g"       // prefix of group names: g0, g1, ... (read by the enrollment script)
 )
 
 // Stream events. Every entry has a "type" field; the other fields depend on it.

@@ -1,0 +1,92 @@
+-- enroll.lua: decide and record one user's enrollment in one experiment,
+-- atomically. The draws are computed in Go (a keyed hash), never here:
+-- math.random is not deterministic in Redis 7.
+--
+-- KEYS[1]  configuration hash   <prefix>
+-- KEYS[2]  the user's member bucket   <prefix>:m:<bucket>
+-- KEYS[3]  event stream   <prefix>:events
+-- ARGV[1]  compact user id (member field, see redisstore.EncodeUserID)
+-- ARGV[2]  user id as given (for the event)
+-- ARGV[3]  sample draw in [0, 1), exact decimal form
+-- ARGV[4]  group draw in [0, 1), exact decimal form
+-- ARGV[5]  "1" when the user passed the eligibility rules (checked in Go), else "0"
+--
+-- Returns one integer; redisstore/code.go is the only place that reads it:
+--     0..99   new member, group index
+--   100..199  existing member, group index + 100
+--   200..299  rolled-out winner, group index + 200
+--   -1 not found, -2 not running, -3 not sampled, -4 sample full, -5 not eligible
+--
+-- The first step returns an existing member unchanged, so a replayed call
+-- (a retried pipeline) never records or counts a user twice.
+local config, bucket, events = KEYS[1], KEYS[2], KEYS[3]
+local user = ARGV[1]
+
+-- 1. A member keeps their group whatever the status, the eligibility of
+--    today's token or the caps; only a rollout overrides it.
+local rec = redis.call('HGET', bucket, user)
+if rec then
+  local winner = tonumber(redis.call('HGET', config, 'winner') or '-1')
+  if winner >= 0 then
+    return 200 + winner
+  end
+  return 100 + tonumber(rec) % 128
+end
+
+-- 2. The live configuration.
+local c = redis.call('HMGET', config, 'status', 'max', 'p', 'cum', 'n', 'winner', 't0')
+local status, max, p, cum, n, winner, t0 = c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+if not status then
+  return -1
+end
+
+-- 3. Who may join, and rollout: the winner goes to every eligible user,
+--    whatever the status, without being recorded as a member.
+if ARGV[5] ~= '1' then
+  return -5
+end
+winner = tonumber(winner)
+if winner >= 0 then
+  return 200 + winner
+end
+if status ~= 'running' then
+  return -2
+end
+
+-- 4. Sampling, then the exact cap (the check and the write below are one
+--    atomic step, so no concurrency can overshoot it).
+if tonumber(ARGV[3]) >= tonumber(p) then
+  return -3
+end
+if tonumber(n) >= tonumber(max) then
+  return -4
+end
+
+-- 5. The group: the first i with draw < cum[i] (Go twin: assign.ChooseGroup).
+local u = tonumber(ARGV[4])
+local group, i = nil, 0
+for s in string.gmatch(cum, '[^,]+') do
+  if u < tonumber(s) then
+    group = i
+    break
+  end
+  i = i + 1
+end
+if not group then
+  group = i - 1
+end
+
+-- 6. Record the member (seconds since t0 * 128 + group: a small integer the
+--    listpack stores compactly), count it, and tell the warehouse.
+local t = redis.call('TIME')
+local rel = tonumber(t[1]) - tonumber(t0)
+if rel < 0 then
+  rel = 0
+end
+redis.call('HSET', bucket, user, rel * 128 + group)
+redis.call('HINCRBY', config, 'n', 1)
+redis.call('HINCRBY', config, 'c' .. group, 1)
+local name = redis.call('HGET', config, 'g' .. group)
+local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
+redis.call('XADD', events, '*', 'type', 'enroll', 'user', ARGV[2], 'group', name, 'ts', ms)
+return group

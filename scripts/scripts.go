@@ -1,0 +1,36 @@
+// Package scripts holds the Lua scripts the Redis store runs, embedded in the
+// binary and exposed as go-redis Scripts (EVALSHA with a fallback to EVAL on
+// NOSCRIPT). Each script documents its KEYS, ARGV and reply at its top; the
+// key layout they assume is documented in package redisstore (keys.go).
+package scripts
+
+import (
+	_ "embed"
+
+	"github.com/redis/go-redis/v9"
+)
+
+var (
+	//go:embed enroll.lua
+	enrollSource string
+	//go:embed create.lua
+	createSource string
+	//go:embed update.lua
+	updateSource string
+)
+
+// Enroll decides and records one enrollment atomically: the hot path.
+var Enroll = redis.NewScript(enrollSource)
+
+// Create stores a new experiment's configuration and opens its event stream.
+var Create = redis.NewScript(createSource)
+
+// Update applies a validated configuration change with a version check.
+var Update = redis.NewScript(updateSource)
+
+// All lists every script, for loading them at start-up (readiness).
+var All = []*redis.Script{Enroll, Create, Update}
+
+// EnrollSource returns the text of the enrollment script, for tools that call
+// it without go-redis (redis-benchmark's EVALSHA ceiling).
+func EnrollSource() string { return enrollSource }
