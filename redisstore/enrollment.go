@@ -1,0 +1,84 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/scripts"
+)
+
+// MaxUserIDLen is the longest user id accepted, in bytes.
+const MaxUserIDLen = 256
+
+// Enroll returns the user's existing group, or decides and records a new
+// enrollment, in one call of the enrollment script (scripts/enroll.lua).
+// The immutable definition comes from the in-process cache; eligibility is
+// checked here and passed to the script, which still answers an existing
+// member with their group when today's claims no longer qualify (stickiness).
+// Returns EINVALID for an empty or too long user id, ENOTFOUND,
+// EUNAVAILABLE when Redis does not answer in time.
+func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.Enrollment, error) {
+	if req.UserID == "" {
+		return nil, assign.Invalidf("sub", "the token has no subject (user id)")
+	} else if len(req.UserID) > MaxUserIDLen {
+		return nil, assign.Invalidf("sub", "the user id is longer than %d bytes", MaxUserIDLen)
+	}
+	d, err := s.definition(ctx, req.ExperimentID)
+	if err != nil {
+		return nil, err
+	}
+	eligible := "0"
+	if d.rules.Eligible(req.Claims) {
+		eligible = "1"
+	}
+	draw := assign.NewDraw(d.Salt, d.ID, req.UserID)
+	keys := []string{d.config, d.bucketKey(draw.Bucket), d.events}
+	code, err := scripts.Enroll.Run(ctx, s.Scripter, keys,
+		EncodeUserID(req.UserID), req.UserID,
+		formatFloat(draw.Sample), formatFloat(draw.Group), eligible).Int64()
+	if err != nil {
+		return nil, storeError(err)
+	}
+	if code == codeNotFound {
+		s.defs.Delete(d.ID) // the configuration is gone: forget it
+	}
+	return d.decode(code)
+}
+
+// MemberGroup returns the group recorded for a user, read-only: not the
+// rolled-out winner, and nothing is decided. ok is false for a non-member.
+// For tests and verification tools. Returns ENOTFOUND.
+func (s *Store) MemberGroup(ctx context.Context, experimentID, userID string) (group string, ok bool, err error) {
+	d, err := s.definition(ctx, experimentID)
+	if err != nil {
+		return "", false, err
+	}
+	draw := assign.NewDraw(d.Salt, d.ID, userID)
+	v, err := s.client.HGet(ctx, d.bucketKey(draw.Bucket), EncodeUserID(userID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, storeError(err)
+	}
+	_, g, err := d.parseMember(v)
+	if err != nil {
+		return "", false, err
+	}
+	return g, true, nil
+}
+
+// parseMember decodes a member value: seconds since t0 * 128 + group index.
+func (d *definition) parseMember(v string) (enrolledSec int64, group string, err error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err == nil {
+		group = d.group(int(n % 128))
+	}
+	if err != nil || n < 0 || group == "" {
+		return 0, "", assign.Errorf(assign.EINTERNAL, "experiment %q: bad member value %q", d.ID, v)
+	}
+	return d.epoch + n/128, group, nil
+}

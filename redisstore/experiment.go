@@ -1,0 +1,388 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/scripts"
+)
+
+// CreateExperiment stores a new experiment. It fills ID (a UUID when empty),
+// Salt, Status (running when empty), Version, CreatedAt and UpdatedAt; a
+// non-empty UpdatedBy is recorded as the creator. Returns EINVALID, or
+// ECONFLICT when the id is taken.
+func (s *Store) CreateExperiment(ctx context.Context, e *assign.Experiment) error {
+	if e.ID == "" {
+		e.ID = uuid.NewString()
+	}
+	var salt [16]byte
+	if _, err := rand.Read(salt[:]); err != nil {
+		return assign.Errorf(assign.EINTERNAL, "salt: %v", err)
+	}
+	e.Salt = hex.EncodeToString(salt[:])
+	if e.Status == "" {
+		e.Status = assign.StatusRunning
+	}
+	e.Version = 1
+	// Millisecond precision: what the configuration hash keeps, so that
+	// reading an experiment back gives the same times.
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	e.CreatedAt, e.UpdatedAt = now, now
+	e.Stats = nil
+	if err := e.Validate(); err != nil {
+		return err
+	}
+
+	// Reserve the id for this layer first: HSETNX is atomic, so one id can
+	// never be created under two prefixes. Repeating a failed creation with
+	// the same layer goes on; with another layer it is a conflict.
+	ok, err := s.client.HSetNX(ctx, s.keys.Layers(), e.ID, e.Layer).Result()
+	if err != nil {
+		return storeError(err)
+	} else if !ok {
+		layer, err := s.client.HGet(ctx, s.keys.Layers(), e.ID).Result()
+		if err != nil {
+			return storeError(err)
+		} else if layer != e.Layer {
+			return conflict(e.ID)
+		}
+	}
+	prefix := s.keys.Prefix(e.ID, e.Layer)
+	events := EventsKey(prefix)
+	// Both idempotent and harmless if the script below fails or finds a
+	// conflict: the experiment listed is the one already there.
+	if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAddNX(ctx, s.keys.Experiments(), redis.Z{Member: e.ID})
+		p.SAdd(ctx, s.keys.Streams(), events)
+		return nil
+	}); err != nil {
+		return storeError(err)
+	}
+
+	event, err := experimentJSON(e)
+	if err != nil {
+		return err
+	}
+	args := []any{ConsumerGroup, e.UpdatedBy, event}
+	args = append(args, configFields(e, BucketCount(e.MaxSampleSize), now.Unix())...)
+	created, err := scripts.Create.Run(ctx, s.client, []string{ConfigKey(prefix), events}, args...).Int()
+	if err != nil {
+		return storeError(err)
+	} else if created == 0 {
+		return conflict(e.ID)
+	}
+	return nil
+}
+
+// configFields returns the field/value pairs of a new configuration hash.
+func configFields(e *assign.Experiment, buckets uint32, epoch int64) []any {
+	def, _ := json.Marshal(definitionJSON{
+		ID:          e.ID,
+		Groups:      e.GroupNames(),
+		Eligibility: e.Eligibility,
+		Layer:       e.Layer,
+		Salt:        e.Salt,
+		CreatedAt:   e.CreatedAt,
+	})
+	f := []any{
+		FieldDefinition, string(def),
+		FieldBuckets, strconv.FormatUint(uint64(buckets), 10),
+		FieldEpoch, strconv.FormatInt(epoch, 10),
+		FieldEnrolled, "0",
+	}
+	f = append(f, mutableFields(e)...)
+	for i, g := range e.Groups {
+		n := strconv.Itoa(i)
+		f = append(f, FieldGroupName+n, g.Name, FieldGroupCount+n, "0")
+	}
+	return f
+}
+
+// mutableFields returns the field/value pairs of what an update may change.
+func mutableFields(e *assign.Experiment) []any {
+	probs := make([]float64, len(e.Groups))
+	for i, g := range e.Groups {
+		probs[i] = g.Probability
+	}
+	return []any{
+		FieldStatus, string(e.Status),
+		FieldMax, strconv.FormatInt(e.MaxSampleSize, 10),
+		FieldSampling, formatFloat(e.SamplingProbability),
+		FieldProbs, formatFloats(probs),
+		FieldCumulative, formatFloats(assign.CumulativeProbabilities(e.Groups)),
+		FieldWinner, strconv.Itoa(e.GroupIndex(e.Winner)), // -1 when empty
+		FieldVersion, strconv.FormatInt(e.Version, 10),
+		FieldUpdatedAt, strconv.FormatInt(e.UpdatedAt.UnixMilli(), 10),
+		FieldUpdatedBy, e.UpdatedBy,
+	}
+}
+
+// experimentJSON is the body of a config event: the experiment without Stats.
+func experimentJSON(e *assign.Experiment) (string, error) {
+	c := *e
+	c.Stats = nil
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return "", assign.Errorf(assign.EINTERNAL, "experiment json: %v", err)
+	}
+	return string(b), nil
+}
+
+// FindExperimentByID returns an experiment with its Stats. Returns ENOTFOUND.
+func (s *Store) FindExperimentByID(ctx context.Context, id string) (*assign.Experiment, error) {
+	if assign.ValidateID(id) != nil {
+		return nil, notFound(id)
+	}
+	prefix, err := s.prefix(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.client.HGetAll(ctx, ConfigKey(prefix)).Result()
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return s.parseExperiment(id, m)
+}
+
+// FindExperiments returns a page of experiments ordered by id, with their
+// Stats, and the id to pass as After for the next page ("" on the last).
+// Three round trips whatever the page size.
+func (s *Store) FindExperiments(ctx context.Context, filter assign.ExperimentFilter) ([]*assign.Experiment, string, error) {
+	limit := filter.Limit
+	if limit <= 0 {
+		limit = assign.DefaultPageSize
+	} else if limit > assign.MaxPageSize {
+		limit = assign.MaxPageSize
+	}
+	start := "-"
+	if filter.After != "" {
+		start = "(" + filter.After
+	}
+	// One more than the page tells whether another page follows.
+	ids, err := s.client.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.keys.Experiments(), Start: start, Stop: "+", ByLex: true, Count: int64(limit + 1),
+	}).Result()
+	if err != nil {
+		return nil, "", storeError(err)
+	}
+	next := ""
+	if len(ids) > limit {
+		ids = ids[:limit]
+		next = ids[limit-1]
+	}
+	if len(ids) == 0 {
+		return []*assign.Experiment{}, "", nil
+	}
+	layers, err := s.client.HMGet(ctx, s.keys.Layers(), ids...).Result()
+	if err != nil {
+		return nil, "", storeError(err)
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, ConfigKey(s.keys.Prefix(id, str(layers[i]))))
+		}
+		return nil
+	}); err != nil {
+		return nil, "", storeError(err)
+	}
+	list := make([]*assign.Experiment, 0, len(ids))
+	for i, id := range ids {
+		e, err := s.parseExperiment(id, cmds[i].Val())
+		if assign.ErrorCode(err) == assign.ENOTFOUND {
+			continue // an id whose creation failed half-way
+		} else if err != nil {
+			return nil, "", err
+		}
+		list = append(list, e)
+	}
+	return list, next, nil
+}
+
+// parseExperiment builds an experiment from its configuration hash.
+func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experiment, error) {
+	if len(m) == 0 {
+		return nil, notFound(id)
+	}
+	d, err := s.parseDefinition(id, m[FieldDefinition], m[FieldBuckets], m[FieldEpoch])
+	if err != nil {
+		return nil, err
+	}
+	bad := func(field string) error {
+		return assign.Errorf(assign.EINTERNAL, "experiment %q: bad field %q: %q", id, field, m[field])
+	}
+	e := &assign.Experiment{
+		ID:          d.ID,
+		Eligibility: d.Eligibility,
+		Layer:       d.Layer,
+		Status:      assign.Status(m[FieldStatus]),
+		Salt:        d.Salt,
+		CreatedAt:   d.CreatedAt,
+		UpdatedBy:   m[FieldUpdatedBy],
+	}
+	if e.MaxSampleSize, err = strconv.ParseInt(m[FieldMax], 10, 64); err != nil {
+		return nil, bad(FieldMax)
+	}
+	if e.SamplingProbability, err = strconv.ParseFloat(m[FieldSampling], 64); err != nil {
+		return nil, bad(FieldSampling)
+	}
+	probs, err := parseFloats(m[FieldProbs])
+	if err != nil || len(probs) != len(d.Groups) {
+		return nil, bad(FieldProbs)
+	}
+	e.Groups = make([]assign.Group, len(d.Groups))
+	for i, name := range d.Groups {
+		e.Groups[i] = assign.Group{Name: name, Probability: probs[i]}
+	}
+	winner, err := strconv.Atoi(m[FieldWinner])
+	if err != nil {
+		return nil, bad(FieldWinner)
+	}
+	e.Winner = d.group(winner)
+	if e.Version, err = strconv.ParseInt(m[FieldVersion], 10, 64); err != nil {
+		return nil, bad(FieldVersion)
+	}
+	uat, err := strconv.ParseInt(m[FieldUpdatedAt], 10, 64)
+	if err != nil {
+		return nil, bad(FieldUpdatedAt)
+	}
+	e.UpdatedAt = time.UnixMilli(uat).UTC()
+
+	st := &assign.ExperimentStats{PerGroup: make(map[string]int64, len(d.Groups))}
+	if st.Enrolled, err = strconv.ParseInt(m[FieldEnrolled], 10, 64); err != nil {
+		return nil, bad(FieldEnrolled)
+	}
+	st.Remaining = max(0, e.MaxSampleSize-st.Enrolled)
+	for i, name := range d.Groups {
+		f := FieldGroupCount + strconv.Itoa(i)
+		if st.PerGroup[name], err = strconv.ParseInt(m[f], 10, 64); err != nil {
+			return nil, bad(f)
+		}
+	}
+	e.Stats = st
+	// Reads warm the enrollment cache for free.
+	s.defs.LoadOrStore(id, d)
+	return e, nil
+}
+
+// UpdateExperiment applies upd atomically, bumps Version and records who.
+// The change is computed and validated in Go from a fresh read, then written
+// by a script only if the version is still the one read (retried a few times
+// under concurrent updates). Members keep their group. Returns ENOTFOUND,
+// EINVALID, or ECONFLICT when concurrent updates keep winning.
+func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.ExperimentUpdate, who string) (*assign.Experiment, error) {
+	for range 10 {
+		cur, err := s.FindExperimentByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		next, err := applyUpdate(cur, upd)
+		if err != nil {
+			return nil, err
+		}
+		next.Version = cur.Version + 1
+		next.UpdatedAt = s.Now().UTC().Truncate(time.Millisecond)
+		next.UpdatedBy = who
+		event, err := experimentJSON(next)
+		if err != nil {
+			return nil, err
+		}
+		prefix := s.keys.Prefix(next.ID, next.Layer)
+		args := []any{strconv.FormatInt(cur.Version, 10), who, event}
+		args = append(args, mutableFields(next)...)
+		code, err := scripts.Update.Run(ctx, s.client, []string{ConfigKey(prefix), EventsKey(prefix)}, args...).Int()
+		if err != nil {
+			return nil, storeError(err)
+		}
+		switch code {
+		case 1:
+			next.Stats.Remaining = max(0, next.MaxSampleSize-next.Stats.Enrolled)
+			return next, nil
+		case -1:
+			return nil, notFound(id)
+		}
+		// The version moved under us: read again.
+	}
+	return nil, assign.Errorf(assign.ECONFLICT, "experiment %q is being changed concurrently; try again", id)
+}
+
+// applyUpdate returns a validated copy of cur with upd applied.
+func applyUpdate(cur *assign.Experiment, upd assign.ExperimentUpdate) (*assign.Experiment, error) {
+	next := *cur
+	next.Groups = append([]assign.Group(nil), cur.Groups...)
+	stats := *cur.Stats
+	next.Stats = &stats
+	if upd.Status != nil {
+		if !upd.Status.Valid() {
+			return nil, assign.Invalidf("status", "status must be running, paused or stopped")
+		}
+		next.Status = *upd.Status
+	}
+	if upd.SamplingProbability != nil {
+		next.SamplingProbability = *upd.SamplingProbability
+	}
+	if upd.MaxSampleSize != nil {
+		next.MaxSampleSize = *upd.MaxSampleSize
+	}
+	if upd.Groups != nil {
+		if len(upd.Groups) != len(cur.Groups) {
+			return nil, assign.Invalidf("groups", "groups must list the existing %d groups in order; only probabilities may change", len(cur.Groups))
+		}
+		for i, g := range upd.Groups {
+			if g.Name != cur.Groups[i].Name {
+				return nil, assign.Invalidf("groups", "group %d is %q, not %q: only probabilities may change", i, cur.Groups[i].Name, g.Name)
+			}
+		}
+		next.Groups = append([]assign.Group(nil), upd.Groups...)
+	}
+	if upd.Winner != nil {
+		next.Winner = *upd.Winner
+	}
+	if err := next.Validate(); err != nil {
+		return nil, err
+	}
+	return &next, nil
+}
+
+func conflict(id string) error {
+	return assign.Errorf(assign.ECONFLICT, "experiment %q already exists", id)
+}
+
+// formatFloat writes f in the shortest form that parses back to exactly f,
+// in Go and in Lua (tonumber) alike.
+func formatFloat(f float64) string {
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+func formatFloats(fs []float64) string {
+	var b strings.Builder
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(formatFloat(f))
+	}
+	return b.String()
+}
+
+func parseFloats(s string) ([]float64, error) {
+	parts := strings.Split(s, ",")
+	fs := make([]float64, len(parts))
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return nil, err
+		}
+		fs[i] = f
+	}
+	return fs, nil
+}

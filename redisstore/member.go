@@ -1,0 +1,71 @@
+package redisstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/assign"
+)
+
+// membersBatch is how many buckets Members scans per round trip.
+const membersBatch = 64
+
+// Members calls fn for every recorded member of an experiment, bucket by
+// bucket (HSCAN, pipelined over batches of buckets), until fn returns an
+// error, which Members returns. Members enrolled while it runs may or may
+// not be seen. For load-test invariant checks and reconciliation with the
+// warehouse. Returns ENOTFOUND.
+func (s *Store) Members(ctx context.Context, experimentID string, fn func(assign.Member) error) error {
+	d, err := s.definition(ctx, experimentID)
+	if err != nil {
+		return err
+	}
+	emit := func(kv []string) error {
+		for i := 0; i+1 < len(kv); i += 2 {
+			sec, g, err := d.parseMember(kv[i+1])
+			if err != nil {
+				return err
+			}
+			if err := fn(assign.Member{
+				ExperimentID: d.ID,
+				UserID:       DecodeUserID(kv[i]),
+				Group:        g,
+				EnrolledAt:   time.Unix(sec, 0).UTC(),
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for first := uint32(0); first < d.buckets; first += membersBatch {
+		last := min(first+membersBatch, d.buckets)
+		cmds := make([]*redis.ScanCmd, 0, last-first)
+		if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for b := first; b < last; b++ {
+				cmds = append(cmds, p.HScan(ctx, MembersKey(d.prefix, b), 0, "", 1024))
+			}
+			return nil
+		}); err != nil {
+			return storeError(err)
+		}
+		for i, cmd := range cmds {
+			kv, cursor := cmd.Val()
+			if err := emit(kv); err != nil {
+				return err
+			}
+			// A bucket past the listpack size answers in several pages.
+			key := MembersKey(d.prefix, first+uint32(i))
+			for cursor != 0 {
+				if kv, cursor, err = s.client.HScan(ctx, key, cursor, "", 1024).Result(); err != nil {
+					return storeError(err)
+				}
+				if err := emit(kv); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
