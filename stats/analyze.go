@@ -1,0 +1,255 @@
+package stats
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/assign-dev/assign/assign"
+)
+
+// DefaultConfidenceLevel is used when Input.ConfidenceLevel is 0.
+const DefaultConfidenceLevel = 0.95
+
+// probabilityTolerance bounds |sum of probabilities - 1|. It is looser than
+// assign.ProbabilityEpsilon because probabilities may have gone through a
+// decimal round trip (JSON, the warehouse) on their way here.
+const probabilityTolerance = 1e-6
+
+// Outcome kinds of a Report.
+const (
+	OutcomeBinary  = "binary"
+	OutcomeNumeric = "numeric"
+)
+
+// Input is what Analyze needs: one entry per group of the experiment, all
+// with the same kind of outcome.
+type Input struct {
+	Groups []GroupInput `json:"groups"`
+	// Control is the name of the group the others are compared with;
+	// empty means the first group.
+	Control string `json:"control"`
+	// ConfidenceLevel of the intervals, in (0, 1); 0 means
+	// DefaultConfidenceLevel. A comparison is significant when its adjusted
+	// p-value is below 1 - ConfidenceLevel.
+	ConfidenceLevel float64 `json:"confidence_level"`
+	// LowerIsBetter flips the verdict's direction, for outcomes such as
+	// time to checkout or refunds.
+	LowerIsBetter bool `json:"lower_is_better"`
+}
+
+// GroupInput is one group: its configured probability and exactly one of
+// Binary, Numeric or Samples. Its size for the sample-ratio check is its n.
+type GroupInput struct {
+	Name        string  `json:"name"`
+	Probability float64 `json:"probability"`
+	// Binary is the 0/1 outcome: users and users who converted.
+	Binary *Binary `json:"binary,omitempty"`
+	// Numeric is the numeric outcome as sufficient statistics; build it with
+	// SummaryFromSums or SummaryFromMoments from SQL aggregates.
+	Numeric *Summary `json:"numeric,omitempty"`
+	// Samples is the numeric outcome as raw values, one per user;
+	// Analyze summarizes them with Summarize.
+	Samples []float64 `json:"samples,omitempty"`
+}
+
+// Report is the result of Analyze. It marshals to JSON as is; undefined
+// numbers are null.
+type Report struct {
+	Outcome         string  `json:"outcome"` // OutcomeBinary or OutcomeNumeric
+	Control         string  `json:"control"`
+	ConfidenceLevel float64 `json:"confidence_level"`
+	// Correction is "holm" when two or more comparisons were adjusted, else "none".
+	Correction  string        `json:"correction"`
+	Groups      []GroupResult `json:"groups"`
+	Comparisons []Comparison  `json:"comparisons"` // one per non-control group, in input order
+	SRM         SRM           `json:"srm"`
+}
+
+// GroupResult is the summary of one group.
+type GroupResult struct {
+	Name        string  `json:"name"`
+	Control     bool    `json:"control"`
+	Probability float64 `json:"probability"`
+	N           int64   `json:"n"`
+	// ExpectedN is the size the configured probabilities predict from the total.
+	ExpectedN   Float  `json:"expected_n"`
+	Conversions *int64 `json:"conversions,omitempty"` // binary only
+	Rate        Float  `json:"rate"`                  // binary: conversions/n; null for numeric or n = 0
+	Mean        Float  `json:"mean"`                  // numeric: null for binary or n = 0
+	SD          Float  `json:"sd"`                    // numeric, sample sd: null for binary or n < 2
+}
+
+// Analyze validates in and computes the Report: per-group rows, every
+// non-control group against the control (Holm-adjusted when there are two or
+// more comparisons), the sample-ratio-mismatch check and a verdict per
+// comparison. Invalid input returns an assign.Error with code EINVALID naming
+// the field at fault. Empty groups are not an error: their numbers are null
+// and their comparison says it cannot be tested.
+func Analyze(in Input) (*Report, error) {
+	level, err := in.validate()
+	if err != nil {
+		return nil, err
+	}
+	binary := in.Groups[0].Binary != nil
+	control := in.Control
+	if control == "" {
+		control = in.Groups[0].Name
+	}
+
+	r := &Report{
+		Outcome:         OutcomeNumeric,
+		Control:         control,
+		ConfidenceLevel: level,
+		Correction:      "none",
+		Groups:          make([]GroupResult, len(in.Groups)),
+		Comparisons:     []Comparison{},
+	}
+	if binary {
+		r.Outcome = OutcomeBinary
+	}
+
+	// Summaries first: the comparisons need the control's.
+	summaries := make([]Summary, len(in.Groups))
+	counts := make([]int64, len(in.Groups))
+	probs := make([]float64, len(in.Groups))
+	ci := 0
+	for i, g := range in.Groups {
+		row := GroupResult{Name: g.Name, Control: g.Name == control, Probability: g.Probability,
+			Rate: NaN(), Mean: NaN(), SD: NaN()}
+		switch {
+		case g.Binary != nil:
+			conv := g.Binary.Conversions
+			row.N, row.Conversions, row.Rate = g.Binary.N, &conv, Float(g.Binary.Rate())
+		case g.Numeric != nil:
+			summaries[i] = *g.Numeric
+		default:
+			summaries[i] = Summarize(g.Samples)
+		}
+		if !binary {
+			s := summaries[i]
+			row.N, row.SD = s.N, Float(s.SD())
+			if s.N > 0 {
+				row.Mean = Float(s.Mean)
+			}
+		}
+		if row.Control {
+			ci = i
+		}
+		counts[i], probs[i] = row.N, g.Probability
+		r.Groups[i] = row
+	}
+
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	var psum float64
+	for _, p := range probs {
+		psum += p
+	}
+	for i := range r.Groups {
+		r.Groups[i].ExpectedN = Float(float64(total) * probs[i] / psum)
+	}
+	if r.SRM, err = SampleRatioMismatch(counts, probs); err != nil {
+		return nil, err
+	}
+
+	for i, g := range in.Groups {
+		if i == ci {
+			continue
+		}
+		var c Comparison
+		if binary {
+			c = CompareBinary(*in.Groups[ci].Binary, *g.Binary, level)
+		} else {
+			c = CompareNumeric(summaries[ci], summaries[i], level)
+		}
+		c.Group, c.Control = g.Name, control
+		r.Comparisons = append(r.Comparisons, c)
+	}
+
+	if len(r.Comparisons) >= 2 {
+		r.Correction = "holm"
+		raw := make([]float64, len(r.Comparisons))
+		for i, c := range r.Comparisons {
+			raw[i] = float64(c.PValue)
+		}
+		for i, p := range Holm(raw) {
+			r.Comparisons[i].AdjustedPValue = Float(p)
+		}
+	}
+	alpha := 1 - level
+	for i := range r.Comparisons {
+		c := &r.Comparisons[i]
+		c.Significant = c.AdjustedPValue.Valid() && float64(c.AdjustedPValue) < alpha
+		c.Verdict = verdict(*c, binary, in.LowerIsBetter, level)
+	}
+	return r, nil
+}
+
+// validate checks the input and returns the confidence level to use.
+func (in Input) validate() (float64, error) {
+	level := in.ConfidenceLevel
+	if level == 0 {
+		level = DefaultConfidenceLevel
+	} else if !(level > 0 && level < 1) {
+		return 0, assign.Invalidf("confidence_level", "confidence_level must be in (0, 1), got %v", level)
+	}
+	if len(in.Groups) == 0 {
+		return 0, assign.Invalidf("groups", "at least one group is required")
+	} else if len(in.Groups) > assign.MaxGroups {
+		return 0, assign.Invalidf("groups", "at most %d groups", assign.MaxGroups)
+	}
+
+	seen := make(map[string]bool, len(in.Groups))
+	binary := in.Groups[0].Binary != nil
+	var psum float64
+	for i, g := range in.Groups {
+		field := fmt.Sprintf("groups[%d]", i)
+		if g.Name == "" {
+			return 0, assign.Invalidf(field+".name", "group name is empty")
+		} else if seen[g.Name] {
+			return 0, assign.Invalidf(field+".name", "duplicate group name %q", g.Name)
+		}
+		seen[g.Name] = true
+		if !(g.Probability >= 0 && g.Probability <= 1) {
+			return 0, assign.Invalidf(field+".probability", "probability of %q must be in [0, 1], got %v", g.Name, g.Probability)
+		}
+		psum += g.Probability
+
+		kinds := 0
+		if g.Binary != nil {
+			kinds++
+		}
+		if g.Numeric != nil {
+			kinds++
+		}
+		if g.Samples != nil {
+			kinds++
+		}
+		if kinds != 1 {
+			return 0, assign.Invalidf(field, "group %q needs exactly one of binary, numeric or samples", g.Name)
+		} else if (g.Binary != nil) != binary {
+			return 0, assign.Invalidf(field, "group %q has a different outcome kind from the first group", g.Name)
+		}
+		switch {
+		case g.Binary != nil && !g.Binary.valid():
+			return 0, assign.Invalidf(field+".binary", "group %q: need 0 <= conversions <= n, got n=%d conversions=%d",
+				g.Name, g.Binary.N, g.Binary.Conversions)
+		case g.Numeric != nil && !g.Numeric.valid():
+			return 0, assign.Invalidf(field+".numeric", "group %q: need n >= 0, a finite mean and m2 >= 0", g.Name)
+		}
+		for _, x := range g.Samples {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return 0, assign.Invalidf(field+".samples", "group %q has a value that is not a finite number", g.Name)
+			}
+		}
+	}
+	if math.Abs(psum-1) > probabilityTolerance {
+		return 0, assign.Invalidf("groups", "group probabilities sum to %v, not 1", psum)
+	}
+	if in.Control != "" && !seen[in.Control] {
+		return 0, assign.Invalidf("control", "control %q is not a group", in.Control)
+	}
+	return level, nil
+}
