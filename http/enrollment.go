@@ -1,0 +1,88 @@
+package http
+
+import (
+	"context"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/auth"
+	"github.com/valyala/fasthttp"
+)
+
+// handleEnroll serves POST /api/experiment-enrollments, the hot path:
+// token check (cached), a hand-parsed body, one store call under
+// EnrollTimeout, and a hand-encoded answer.
+func (s *Server) handleEnroll(ctx *fasthttp.RequestCtx) {
+	claims, err := s.Verifier.Verify(bearer(ctx))
+	if err != nil {
+		s.rejectToken(ctx, err)
+		return
+	}
+	if !s.checkBody(ctx, RouteEnroll) {
+		return
+	}
+	id, err := parseEnrollBody(ctx.PostBody())
+	if err == nil {
+		err = assign.ValidateID(id)
+	}
+	if err != nil {
+		s.writeErr(ctx, RouteEnroll, err)
+		return
+	}
+
+	// A context of our own, not the RequestCtx: the store may keep it (in a
+	// pipeline) after the handler returns, and the deadline is ours to set.
+	c, cancel := context.WithTimeout(context.Background(), s.EnrollTimeout)
+	e, err := s.Enrollments.Enroll(c, assign.EnrollRequest{ExperimentID: id, UserID: claims.Subject, Claims: claims.Values})
+	cancel()
+	if err != nil {
+		code := errorCode(err)
+		fallback := ""
+		if ErrorStatus(code) >= 500 {
+			// The client must still render something: tell it what.
+			fallback = FallbackDefaultExperience
+		}
+		s.writeError(ctx, RouteEnroll, code, errorMessage(code, err), assign.ErrorField(err), fallback, err)
+		return
+	}
+	if s.Observer != nil {
+		s.Observer.ObserveDecision(e)
+	}
+
+	var buf [256]byte
+	ctx.SetContentType("application/json")
+	ctx.SetBody(appendEnrollment(buf[:0], id, e))
+}
+
+// appendEnrollment encodes the answer by hand, in the field order of the
+// contract: {"experiment_id":..,"enrolled":true,"group_name":..} or
+// {"experiment_id":..,"enrolled":false,"reason":..}.
+func appendEnrollment(b []byte, id string, e *assign.Enrollment) []byte {
+	if e.ExperimentID != "" {
+		id = e.ExperimentID
+	}
+	b = append(b, `{"experiment_id":`...)
+	b = appendString(b, id)
+	if e.Enrolled {
+		b = append(b, `,"enrolled":true,"group_name":`...)
+		b = appendString(b, e.Group)
+	} else {
+		b = append(b, `,"enrolled":false,"reason":`...)
+		b = appendString(b, string(e.Reason))
+	}
+	return append(b, '}')
+}
+
+// rejectToken answers 401 with the RFC 6750 challenge, and counts the reason.
+func (s *Server) rejectToken(ctx *fasthttp.RequestCtx, err error) {
+	reason := auth.Reason(err)
+	if s.Observer != nil {
+		s.Observer.ObserveTokenRejection(reason)
+	}
+	if reason == auth.ReasonMissing {
+		// No credentials at all: RFC 6750 says no error attribute.
+		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, `Bearer realm="assign"`)
+	} else {
+		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, `Bearer realm="assign", error="invalid_token"`)
+	}
+	s.writeError(ctx, RouteEnroll, assign.EUNAUTHORIZED, assign.ErrorMessage(err), "", "", err)
+}

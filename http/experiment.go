@@ -1,0 +1,204 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/valyala/fasthttp"
+)
+
+// createExperimentRequest is the body of POST /api/experiment-create, the
+// contract agreed with clients.
+type createExperimentRequest struct {
+	ExperimentID        string         `json:"experiment_id"`
+	MaxSampleSize       int64          `json:"maximum_sample_size"`
+	SamplingProbability *float64       `json:"sampling_probability"` // default 1
+	Groups              []assign.Group `json:"groups"`
+	Eligibility         []assign.Rule  `json:"eligibility"`
+	Layer               string         `json:"layer"`
+}
+
+// handleCreateExperiment serves POST /api/experiment-create.
+func (s *Server) handleCreateExperiment(ctx *fasthttp.RequestCtx) {
+	const route = RouteExperimentCreate
+	who, ok := s.admin(ctx, route)
+	if !ok || !s.checkBody(ctx, route) {
+		return
+	}
+	var req createExperimentRequest
+	if err := decodeJSON(ctx.PostBody(), &req); err != nil {
+		s.writeErr(ctx, route, err)
+		return
+	}
+	e := &assign.Experiment{
+		ID:                  req.ExperimentID,
+		MaxSampleSize:       req.MaxSampleSize,
+		SamplingProbability: 1,
+		Groups:              req.Groups,
+		Eligibility:         req.Eligibility,
+		Layer:               req.Layer,
+		UpdatedBy:           who,
+	}
+	if req.SamplingProbability != nil {
+		e.SamplingProbability = *req.SamplingProbability
+	}
+	// Validate here too, so clients get the same field-naming 400 whatever
+	// the store; an absent id is the store's to generate.
+	check := *e
+	if check.ID == "" {
+		check.ID = "generated"
+	}
+	if err := check.Validate(); err != nil {
+		s.writeErr(ctx, route, err)
+		return
+	}
+
+	c, cancel := context.WithTimeout(context.Background(), s.AdminTimeout)
+	defer cancel()
+	if err := s.Experiments.CreateExperiment(c, e); err != nil {
+		s.writeErr(ctx, route, err)
+		return
+	}
+	ctx.Response.Header.Set(fasthttp.HeaderLocation, experimentsPrefix+e.ID)
+	s.writeJSON(ctx, route, fasthttp.StatusCreated, struct {
+		ID string `json:"experiment_id"`
+	}{e.ID})
+}
+
+// handleGetExperiment serves GET /api/experiments/{id}.
+func (s *Server) handleGetExperiment(ctx *fasthttp.RequestCtx, id string) {
+	const route = RouteExperimentGet
+	if _, ok := s.admin(ctx, route); !ok {
+		return
+	}
+	if err := assign.ValidateID(id); err != nil {
+		s.writeError(ctx, route, assign.ENOTFOUND, "Experiment not found.", "", "", err)
+		return
+	}
+	c, cancel := context.WithTimeout(context.Background(), s.AdminTimeout)
+	defer cancel()
+	e, err := s.Experiments.FindExperimentByID(c, id)
+	if err != nil {
+		s.writeErr(ctx, route, err)
+		return
+	}
+	s.writeJSON(ctx, route, fasthttp.StatusOK, public(e))
+}
+
+// listExperimentsResponse is the body of GET /api/experiments. Next is the
+// cursor to pass as ?after= for the following page, "" on the last page.
+type listExperimentsResponse struct {
+	Experiments []*assign.Experiment `json:"experiments"`
+	Next        string               `json:"next"`
+}
+
+// handleListExperiments serves GET /api/experiments?limit=&after=.
+func (s *Server) handleListExperiments(ctx *fasthttp.RequestCtx) {
+	const route = RouteExperimentList
+	if _, ok := s.admin(ctx, route); !ok {
+		return
+	}
+	args := ctx.QueryArgs()
+	filter := assign.ExperimentFilter{After: string(args.Peek("after"))}
+	if v := args.Peek("limit"); len(v) > 0 {
+		n, err := strconv.Atoi(string(v))
+		if err != nil || n < 1 || n > assign.MaxPageSize {
+			s.writeErr(ctx, route, assign.Invalidf("limit", "limit must be an integer from 1 to %d.", assign.MaxPageSize))
+			return
+		}
+		filter.Limit = n
+	}
+	c, cancel := context.WithTimeout(context.Background(), s.AdminTimeout)
+	defer cancel()
+	list, next, err := s.Experiments.FindExperiments(c, filter)
+	if err != nil {
+		s.writeErr(ctx, route, err)
+		return
+	}
+	resp := listExperimentsResponse{Experiments: make([]*assign.Experiment, 0, len(list)), Next: next}
+	for _, e := range list {
+		resp.Experiments = append(resp.Experiments, public(e))
+	}
+	s.writeJSON(ctx, route, fasthttp.StatusOK, resp)
+}
+
+// handleUpdateExperiment serves PATCH /api/experiments/{id}: the body holds
+// the fields of assign.ExperimentUpdate to change; the admin's name is
+// recorded as who changed it.
+func (s *Server) handleUpdateExperiment(ctx *fasthttp.RequestCtx, id string) {
+	const route = RouteExperimentUpdate
+	who, ok := s.admin(ctx, route)
+	if !ok || !s.checkBody(ctx, route) {
+		return
+	}
+	if err := assign.ValidateID(id); err != nil {
+		s.writeError(ctx, route, assign.ENOTFOUND, "Experiment not found.", "", "", err)
+		return
+	}
+	var upd assign.ExperimentUpdate
+	if err := decodeJSON(ctx.PostBody(), &upd); err != nil {
+		s.writeErr(ctx, route, err)
+		return
+	}
+	if err := validateUpdate(&upd); err != nil {
+		s.writeErr(ctx, route, err)
+		return
+	}
+	c, cancel := context.WithTimeout(context.Background(), s.AdminTimeout)
+	defer cancel()
+	e, err := s.Experiments.UpdateExperiment(c, id, upd, who)
+	if err != nil {
+		s.writeErr(ctx, route, err)
+		return
+	}
+	s.writeJSON(ctx, route, fasthttp.StatusOK, public(e))
+}
+
+// validateUpdate checks what can be checked without the experiment; the store
+// checks the rest (group names, winner) against it.
+func validateUpdate(u *assign.ExperimentUpdate) error {
+	if u.Status == nil && u.SamplingProbability == nil && u.MaxSampleSize == nil && u.Groups == nil && u.Winner == nil {
+		return assign.Invalidf("", "The update changes nothing: set status, sampling_probability, maximum_sample_size, groups or winner.")
+	}
+	if u.Status != nil && !u.Status.Valid() {
+		return assign.Invalidf("status", "status must be running, paused or stopped.")
+	}
+	if u.SamplingProbability != nil {
+		if err := assign.ValidateSamplingProbability(*u.SamplingProbability); err != nil {
+			return err
+		}
+	}
+	if u.MaxSampleSize != nil {
+		if err := assign.ValidateSampleSize(*u.MaxSampleSize); err != nil {
+			return err
+		}
+	}
+	if u.Groups != nil {
+		if err := assign.ValidateGroups(u.Groups); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// public returns a copy of e fit for clients: without the salt, which would
+// let anyone predict every user's draws.
+func public(e *assign.Experiment) *assign.Experiment {
+	c := *e
+	c.Salt = ""
+	return &c
+}
+
+// writeJSON writes v with encoding/json: admin routes are not hot.
+func (s *Server) writeJSON(ctx *fasthttp.RequestCtx, route string, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.writeErr(ctx, route, err)
+		return
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}

@@ -1,0 +1,194 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/assign-dev/assign/assign"
+)
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. It escapes what JSON requires
+// (quote, backslash, control characters), replaces invalid UTF-8 with U+FFFD
+// like encoding/json, and escapes U+2028/U+2029 and <, >, & so the output is
+// also safe inside HTML and JavaScript.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// parseEnrollBody returns the experiment id of an enrollment body. The fast
+// path reads the one shape clients send, {"experiment_id":"..."} with any
+// whitespace, without allocating beyond the returned string; anything else
+// (escapes, other fields, errors) goes through encoding/json so that the
+// answer, and every error message, is exactly the standard one.
+func parseEnrollBody(body []byte) (string, error) {
+	if id, ok := fastEnrollBody(body); ok {
+		return id, nil
+	}
+	var req struct {
+		ExperimentID *string `json:"experiment_id"`
+	}
+	if err := decodeJSON(body, &req); err != nil {
+		return "", err
+	}
+	if req.ExperimentID == nil {
+		return "", assign.Invalidf("experiment_id", "experiment_id is required")
+	}
+	return *req.ExperimentID, nil
+}
+
+var enrollKey = []byte(`"experiment_id"`)
+
+func fastEnrollBody(b []byte) (string, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return "", false
+	}
+	i = skipSpace(b, i+1)
+	if !bytes.HasPrefix(b[i:], enrollKey) {
+		return "", false
+	}
+	i = skipSpace(b, i+len(enrollKey))
+	if i >= len(b) || b[i] != ':' {
+		return "", false
+	}
+	i = skipSpace(b, i+1)
+	if i >= len(b) || b[i] != '"' {
+		return "", false
+	}
+	i++
+	start := i
+	for ; i < len(b) && b[i] != '"'; i++ {
+		// Escapes, control and non-ASCII bytes: leave them to encoding/json.
+		if b[i] == '\\' || b[i] < 0x20 || b[i] >= utf8.RuneSelf {
+			return "", false
+		}
+	}
+	if i >= len(b) {
+		return "", false
+	}
+	end := i
+	i = skipSpace(b, i+1)
+	if i >= len(b) || b[i] != '}' {
+		return "", false
+	}
+	if skipSpace(b, i+1) != len(b) {
+		return "", false
+	}
+	return string(b[start:end]), true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// decodeJSON decodes exactly one JSON object from body into v, refusing
+// unknown fields, and turns every failure into an EINVALID error that names
+// the field at fault when there is one.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return assign.Invalidf("", "The request body holds data after the JSON object.")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return assign.Invalidf("", "The request body is empty; a JSON object is required.")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return assign.Invalidf("", "The request body is truncated JSON.")
+	case errors.As(err, &syntax):
+		return assign.Invalidf("", "The request body is malformed JSON at byte %d.", syntax.Offset)
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return assign.Invalidf("", "The request body must be a JSON object.")
+		}
+		return assign.Invalidf(typ.Field, "%s must be %s, not %s.", typ.Field, jsonType(typ.Type.Kind().String()), typ.Value)
+	}
+	// encoding/json reports unknown fields only as text.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return assign.Invalidf(name, "Unknown field %q.", name)
+	}
+	return assign.Invalidf("", "The request body is invalid JSON: %s.", err)
+}
+
+// jsonType names a Go kind the way a JSON client thinks of it.
+func jsonType(kind string) string {
+	switch kind {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return fmt.Sprintf("of type %s", kind)
+}
