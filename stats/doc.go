@@ -19,14 +19,19 @@
 //     interval exp(log(p2/p1) ± z·se) - 1.
 //   - Numeric outcome: Welch's t-test and interval with the Welch–Satterthwaite
 //     degrees of freedom, as R's t.test(var.equal = FALSE); relative lift
-//     m2/m1 - 1 with a delta-method interval on log(m2/m1) (normal quantile),
-//     defined only when both means are positive.
+//     m2/m1 - 1 (only for a positive control mean) with a delta-method
+//     interval on log(m2/m1) (normal quantile), only when both means are positive.
 //   - Multiplicity: Holm (1979) step-down adjusted p-values, as R's
 //     p.adjust(method = "holm"), applied when there are two or more comparisons.
 //     Confidence intervals are not adjusted.
 //   - Sample ratio mismatch: Pearson's chi-square goodness-of-fit of the group
 //     sizes against the configured probabilities, df = k - 1 over the groups
 //     with a positive probability, flagged when p < SRMThreshold.
+//
+// A comparison is significant when its (Holm-adjusted) p-value is below
+// 1 - confidence level. Because the z-test uses the pooled standard error and
+// the interval the unpooled one, near the boundary the interval may touch 0
+// while p < α, or the reverse; the verdict follows the p-value.
 //
 // Undefined numbers (a rate of an empty group, a test without variance) are
 // NaN in Go and null in JSON; see Float.

@@ -14,7 +14,7 @@ import (
 //     interval diff ± t(df)·se, as R's t.test(y2, y1, var.equal = FALSE).
 //   - Relative lift m2/m1 - 1 with a delta-method interval on log(m2/m1),
 //     se = sqrt(s1²/(n1 m1²) + s2²/(n2 m2²)) and the normal quantile; the
-//     interval needs both means positive, the lift a non-zero control mean.
+//     lift needs a positive control mean, its interval both means positive.
 //
 // Each group needs n >= 2 and the two together some variance; otherwise the
 // test and the intervals are NaN and Note says why.
@@ -25,7 +25,9 @@ func CompareNumeric(control, treatment Summary, level float64) Comparison {
 	m1, m2 := control.Mean, treatment.Mean
 	c := undefinedComparison(TestWelchT, "")
 	c.Difference = Float(m2 - m1)
-	if m1 != 0 {
+	// Against a negative baseline the ratio's sign misleads (a better
+	// treatment would show a negative lift), so the lift needs m1 > 0.
+	if m1 > 0 {
 		c.RelativeLift = Float(m2/m1 - 1)
 	}
 	if control.N < 2 || treatment.N < 2 {

@@ -136,13 +136,17 @@ func TestCompareNumeric(t *testing.T) {
 		approx(t, "Statistic", c.Statistic, 0.5/math.Sqrt(55.0/6/10), 1e-12)
 	})
 
-	// A control mean of 0 has no relative lift; a non-positive mean no log interval.
+	// A control mean of 0 or below has no relative lift (against -1, a mean
+	// of 2 would read as -300%); a treatment mean of 0 or below has a lift
+	// but no log interval.
 	t.Run("NonPositiveMean", func(t *testing.T) {
-		c := stats.CompareNumeric(stats.Summarize([]float64{-1, 1}), stats.Summarize([]float64{1, 3}), 0.95)
-		isNaN(t, "RelativeLift", c.RelativeLift)
-		isNaN(t, "RelativeLiftCI.Lower", c.RelativeLiftCI.Lower)
-		c = stats.CompareNumeric(stats.Summarize([]float64{-3, 1}), stats.Summarize([]float64{1, 3}), 0.95)
-		approx(t, "RelativeLift", c.RelativeLift, -3, 1e-15)
+		for _, control := range [][]float64{{-1, 1}, {-3, 1}} {
+			c := stats.CompareNumeric(stats.Summarize(control), stats.Summarize([]float64{1, 3}), 0.95)
+			isNaN(t, "RelativeLift", c.RelativeLift)
+			isNaN(t, "RelativeLiftCI.Lower", c.RelativeLiftCI.Lower)
+		}
+		c := stats.CompareNumeric(stats.Summarize([]float64{1, 3}), stats.Summarize([]float64{-3, 1}), 0.95)
+		approx(t, "RelativeLift", c.RelativeLift, -1.5, 1e-15)
 		isNaN(t, "RelativeLiftCI.Upper", c.RelativeLiftCI.Upper)
 		if !c.PValue.Valid() {
 			t.Fatal("PValue undefined, want a test")
