@@ -48,7 +48,8 @@ type GroupInput struct {
 	// SummaryFromSums or SummaryFromMoments from SQL aggregates.
 	Numeric *Summary `json:"numeric,omitempty"`
 	// Samples is the numeric outcome as raw values, one per user;
-	// Analyze summarizes them with Summarize.
+	// Analyze summarizes them with Summarize. A non-nil empty slice is a
+	// group nobody joined (nil means "not given").
 	Samples []float64 `json:"samples,omitempty"`
 }
 
