@@ -14,7 +14,7 @@ func TestEncodeUserID(t *testing.T) {
 		ids := []string{
 			"f380739f-62f3-4316-8acf-93ed5744cb9e",
 			"F380739F-62F3-4316-8ACF-93ED5744CB9E", // uppercase stays a string
-			"f380739f-62f3-4316-8acf-93ed5744cb9", // 35 characters
+			"f380739f-62f3-4316-8acf-93ed5744cb9",  // 35 characters
 			"f380739f-62f3-4316-8acf-93ed5744cb9g", // not hex
 			"f380739f062f3-4316-8acf-93ed5744cb9e", // dash misplaced
 			"0", "42", "12345678901234567890", "-7", "007",
