@@ -48,13 +48,14 @@ func openMiniredis(tb testing.TB) (*redisstore.Store, redis.UniversalClient) {
 
 func openRedis(tb testing.TB) (*redisstore.Store, redis.UniversalClient) {
 	tb.Helper()
-	return MustOpenRedisStore(tb, 0)
+	s, c := MustOpenRedisStore(tb, 0)
+	return s, c
 }
 
 // MustOpenRedisStore opens a store on the real Redis with a client pool of
 // poolSize connections (0: go-redis's default), under a fresh namespace whose
 // keys are deleted when the test ends.
-func MustOpenRedisStore(tb testing.TB, poolSize int) (*redisstore.Store, redis.UniversalClient) {
+func MustOpenRedisStore(tb testing.TB, poolSize int) (*redisstore.Store, *redis.Client) {
 	tb.Helper()
 	addr := testenv.RedisAddr(tb)
 	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, PoolSize: poolSize})

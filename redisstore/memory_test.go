@@ -1,0 +1,110 @@
+package redisstore_test
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/internal/testenv"
+	"github.com/assign-dev/assign/redisstore"
+)
+
+// TestMemoryPerMember measures what a member costs in the real Redis at 100k
+// members with UUID ids (MEMORY USAGE ... SAMPLES 0, exact), with the event
+// stream and without it (the exporter trims what it exported).
+func TestMemoryPerMember(t *testing.T) {
+	if testing.Short() {
+		t.Skip("enrolls 100k users")
+	}
+	const members = 100_000
+	s, c := MustOpenRedisStore(t, 64)
+	ctx := testenv.Context(t)
+	// Created 30 days ago, so member values carry a realistic enrollment
+	// time (about 3e8: a 4-byte integer in the listpack), not a tiny one.
+	created := time.Now().Add(-30 * 24 * time.Hour)
+	s.Now = func() time.Time { return created }
+	mustCreate(t, s, newExperiment("mem", members, 1))
+
+	// Pipelined script calls: concurrent Enrolls batched by AutoPipeline.
+	ap, err := c.AutoPipeline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ap.Close()
+	s.Scripter = ap
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= members {
+				res, err := s.Enroll(ctx, assign.EnrollRequest{ExperimentID: "mem", UserID: uuid.NewString()})
+				if err == nil && !res.New {
+					err = assign.Errorf(assign.EINTERNAL, "not a new member: %+v", res)
+				}
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	if n := checkCounts(t, s, "mem"); n != members {
+		t.Fatalf("n=%d, want %d", n, members)
+	}
+
+	prefix := s.Keys().Prefix("mem", "")
+	buckets := redisstore.BucketCount(members)
+	usage := func(keys ...string) int64 {
+		cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range keys {
+				p.MemoryUsage(ctx, k, 0)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum int64
+		for _, cmd := range cmds {
+			sum += cmd.(*redis.IntCmd).Val()
+		}
+		return sum
+	}
+	keys := []string{redisstore.ConfigKey(prefix)}
+	for b := range buckets {
+		keys = append(keys, redisstore.MembersKey(prefix, b))
+	}
+	enc, err := c.ObjectEncoding(ctx, keys[1]).Result()
+	if err != nil || enc != "listpack" {
+		t.Fatalf("bucket encoding=%q (%v), want listpack", enc, err)
+	}
+	stream := usage(redisstore.EventsKey(prefix))
+	if err := c.Unlink(ctx, redisstore.EventsKey(prefix)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	membersOnly := usage(keys...)
+	without := float64(membersOnly) / members
+	withStream := float64(membersOnly+stream) / members
+	t.Logf("%d members in %d buckets: %.1f bytes/member (member buckets + config), %.1f bytes/member with the event stream still present",
+		members, buckets, without, withStream)
+	if without > 50 {
+		t.Fatalf("%.1f bytes per member, want at most 50", without)
+	}
+}
