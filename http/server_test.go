@@ -33,7 +33,7 @@ type TestServer struct {
 	Store     *redisstore.Store
 	Namespace string               // key namespace of this test
 	Redis     *miniredis.Miniredis // nil on the real Redis
-	Client *http.Client
+	Client    *http.Client
 }
 
 // MustOpenServer opens a server over redisstore on miniredis. configure, if
@@ -71,6 +71,9 @@ func mustOpenServerOn(tb testing.TB, client *redis.Client, configure func(*assig
 	s.Experiments, s.Enrollments, s.Verifier = store, store, v
 	s.Admins = map[string]string{adminToken: adminName}
 	s.Ready = store.Ping
+	// Generous: miniredis under concurrent tests on a busy machine is slow,
+	// and tests must not depend on timing. TestEnroll_Deadline covers it.
+	s.EnrollTimeout = 5 * time.Second
 	if configure != nil {
 		configure(s)
 	}
@@ -355,4 +358,3 @@ func TestServer_RealRedis(t *testing.T) {
 		t.Fatalf("no keys under the test namespace %q (err=%v): the store did not write to the real Redis", ts.Namespace, err)
 	}
 }
-
