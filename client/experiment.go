@@ -1,0 +1,102 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/assign-dev/assign/assign"
+)
+
+// ExperimentCreate is the body of POST /api/experiment-create, the contract
+// agreed with clients. ID may be empty (the server generates a UUID);
+// SamplingProbability nil means 1.
+type ExperimentCreate struct {
+	ID                  string         `json:"experiment_id,omitempty"`
+	MaxSampleSize       int64          `json:"maximum_sample_size"`
+	SamplingProbability *float64       `json:"sampling_probability,omitempty"`
+	Groups              []assign.Group `json:"groups"`
+	Eligibility         []assign.Rule  `json:"eligibility,omitempty"`
+	Layer               string         `json:"layer,omitempty"`
+}
+
+// CreateExperiment creates an experiment and returns its id. The server
+// answers EINVALID naming the field at fault, or ECONFLICT when the id exists.
+func (c *Client) CreateExperiment(ctx context.Context, req ExperimentCreate) (string, error) {
+	var out struct {
+		ID string `json:"experiment_id"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/api/experiment-create", c.AdminToken, req, &out); err != nil {
+		return "", err
+	}
+	return out.ID, nil
+}
+
+// Experiment returns one experiment with its live Stats. ENOTFOUND when it
+// does not exist.
+func (c *Client) Experiment(ctx context.Context, id string) (*assign.Experiment, error) {
+	var e assign.Experiment
+	if err := c.do(ctx, http.MethodGet, "/api/experiments/"+url.PathEscape(id), c.AdminToken, nil, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// ExperimentPage is one page of the experiment listing. Next is the cursor of
+// the following page, "" on the last.
+type ExperimentPage struct {
+	Experiments []*assign.Experiment `json:"experiments"`
+	Next        string               `json:"next"`
+}
+
+// ListExperiments returns the page of experiments after the cursor after
+// ("" for the first), of at most limit experiments (0: the server's default).
+func (c *Client) ListExperiments(ctx context.Context, after string, limit int) (*ExperimentPage, error) {
+	var p ExperimentPage
+	if err := c.do(ctx, http.MethodGet, "/api/experiments"+query("limit", itoa(limit), "after", after), c.AdminToken, nil, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// AllExperiments follows the listing's cursor to the end, pageSize
+// experiments per request, and returns every experiment in id order.
+func (c *Client) AllExperiments(ctx context.Context, pageSize int) ([]*assign.Experiment, error) {
+	var all []*assign.Experiment
+	after := ""
+	for {
+		p, err := c.ListExperiments(ctx, after, pageSize)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p.Experiments...)
+		// A cursor that does not move would loop forever on a broken server.
+		if p.Next == "" || p.Next == after {
+			return all, nil
+		}
+		after = p.Next
+	}
+}
+
+// UpdateExperiment applies a change (PATCH /api/experiments/{id}) and returns
+// the experiment as it is after it. The server records the admin token's name
+// as who changed it.
+func (c *Client) UpdateExperiment(ctx context.Context, id string, upd assign.ExperimentUpdate) (*assign.Experiment, error) {
+	var e assign.Experiment
+	if err := c.do(ctx, http.MethodPatch, "/api/experiments/"+url.PathEscape(id), c.AdminToken, upd, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// SetStatus pauses, resumes or stops an experiment.
+func (c *Client) SetStatus(ctx context.Context, id string, status assign.Status) (*assign.Experiment, error) {
+	return c.UpdateExperiment(ctx, id, assign.ExperimentUpdate{Status: &status})
+}
+
+// Rollout makes group the winner: every new and existing user of the
+// experiment gets it from now on; the record of who was in which group
+// during the experiment is kept.
+func (c *Client) Rollout(ctx context.Context, id, group string) (*assign.Experiment, error) {
+	return c.UpdateExperiment(ctx, id, assign.ExperimentUpdate{Winner: &group})
+}
