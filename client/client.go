@@ -178,7 +178,6 @@ func statusCode(status int) string {
 // IsNotFound reports whether err is the server's "not found".
 func IsNotFound(err error) bool { return assign.ErrorCode(err) == assign.ENOTFOUND }
 
-
 // query builds "?k=v&..." from pairs, skipping empty values.
 func query(pairs ...string) string {
 	v := url.Values{}
