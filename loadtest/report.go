@@ -69,7 +69,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		mode = fmt.Sprintf("open loop at %.0f/s, %d connections", r.TargetRate, r.Connections)
 	}
 	fmt.Fprintf(&b, "target      %s (%s)\n", r.Target, mode)
-	fmt.Fprintf(&b, "population  %d experiments, %d users, %.0f%% returning requests asked\n",
+	fmt.Fprintf(&b, "population  %d experiments, %d users, %.0f%% of requests from returning users\n",
 		r.Experiments, r.Users, 100*r.Returning)
 	fmt.Fprintf(&b, "run         %.2fs, %d sent, %d decisions, %d failed", r.Elapsed, r.Sent, r.OK, r.Failed)
 	if r.Dropped > 0 {

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/loadtest"
+	"github.com/assign-dev/assign/redisstore"
+)
+
+// Main is the program, apart from main() so tests can run it in process.
+type Main struct {
+	Config Config
+	Stdout io.Writer // the report (and the progress line on a terminal)
+	Stderr io.Writer // what it is doing before and after the run
+
+	// IsTerminal reports whether Stdout is a terminal; nil checks os.Stdout.
+	IsTerminal func() bool
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main {
+	return &Main{Config: DefaultConfig(), Stdout: os.Stdout, Stderr: os.Stderr}
+}
+
+// ParseFlags parses the command line into m.Config.
+func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
+	return m.Config.ParseFlags(args, getenv)
+}
+
+// Run prepares the population, runs the load, verifies and writes the report.
+func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
+	c := m.Config
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	seed := c.Seed
+	if seed == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		seed = binary.LittleEndian.Uint64(b[:])
+	}
+	// No more users can be asked than requests are sent: do not sign tokens
+	// nobody will use.
+	users := c.Users
+	if c.Requests > 0 && int64(users) > c.Requests {
+		users = int(c.Requests)
+	}
+
+	ids, specs := c.ExperimentIDs, []loadtest.ExperimentSpec(nil)
+	if len(ids) == 0 {
+		prefix := c.Prefix
+		if prefix == "" {
+			var b [4]byte
+			_, _ = rand.Read(b[:])
+			prefix = "lt-" + hex.EncodeToString(b[:])
+		}
+		for i := 0; i < c.Experiments; i++ {
+			id := prefix + "-" + strconv.Itoa(i)
+			ids = append(ids, id)
+			specs = append(specs, loadtest.ExperimentSpec{ID: id, MaxSampleSize: c.Cap, SamplingProbability: c.Sampling, Groups: c.Groups})
+		}
+	}
+	pop, err := loadtest.NewPopulation(ids, users, seed)
+	if err != nil {
+		return nil, err
+	}
+
+	var (
+		target loadtest.Target
+		verify func(context.Context, *loadtest.Ledger) (*loadtest.Verification, error)
+		name   string
+	)
+	switch c.Target {
+	case "http":
+		name = c.URL
+		if len(specs) > 0 {
+			m.logf("creating %d experiments through %s", len(specs), c.URL)
+			if err := loadtest.CreateExperiments(ctx, c.URL, c.AdminToken, specs); err != nil {
+				return nil, err
+			}
+		}
+		m.logf("signing %d tokens", users)
+		if err := pop.SignTokens([]byte(c.JWTSecret), time.Now().Add(loadtest.MaxDuration+time.Hour)); err != nil {
+			return nil, err
+		}
+		t, err := loadtest.NewHTTPTarget(c.URL, pop, c.Connections, c.Timeout)
+		if err != nil {
+			return nil, err
+		}
+		defer t.Close()
+		target = t
+		if c.Verify && c.RedisURL != "" {
+			rdb, err := newRedis(c.RedisURL)
+			if err != nil {
+				return nil, err
+			}
+			defer rdb.Close()
+			keys := redisstore.Keys{Namespace: c.Namespace}
+			verify = func(ctx context.Context, l *loadtest.Ledger) (*loadtest.Verification, error) {
+				return loadtest.VerifyRedis(ctx, rdb, keys, pop, l)
+			}
+		}
+
+	case "store":
+		name = "redisstore in process at " + c.RedisURL
+		rdb, err := newRedis(c.RedisURL)
+		if err != nil {
+			return nil, err
+		}
+		defer rdb.Close()
+		keys := redisstore.Keys{Namespace: c.Namespace}
+		store := redisstore.New(rdb, keys)
+		m.logf("creating %d experiments in %s", len(specs), c.RedisURL)
+		for _, s := range specs {
+			if err := store.CreateExperiment(ctx, &assign.Experiment{ID: s.ID, MaxSampleSize: s.MaxSampleSize,
+				SamplingProbability: s.SamplingProbability, Groups: s.Groups}); err != nil {
+				return nil, err
+			}
+		}
+		target = loadtest.StoreTarget(store, pop, c.Timeout)
+		if c.Verify {
+			verify = func(ctx context.Context, l *loadtest.Ledger) (*loadtest.Verification, error) {
+				return loadtest.VerifyRedis(ctx, rdb, keys, pop, l)
+			}
+		}
+
+	case "pg":
+		name = "postgres baseline (count(*))"
+		if c.PGCounter {
+			name = "postgres baseline (counter column)"
+		}
+		b, err := loadtest.OpenPGBaseline(ctx, c.PGURL, c.Connections, c.PGCounter)
+		if err != nil {
+			return nil, err
+		}
+		defer b.Close(context.Background())
+		m.logf("baseline schema %s: creating %d experiments", b.Schema, len(specs))
+		for _, s := range specs {
+			if err := b.CreateExperiment(ctx, s); err != nil {
+				return nil, err
+			}
+		}
+		target = b.Target(pop, c.Timeout)
+		if c.Verify {
+			verify = func(ctx context.Context, l *loadtest.Ledger) (*loadtest.Verification, error) {
+				return b.Verify(ctx, pop, l)
+			}
+		}
+	}
+
+	cfg := loadtest.RunConfig{
+		Connections: c.Connections,
+		Rate:        c.Rate,
+		Duration:    c.Duration,
+		Requests:    c.Requests,
+		Returning:   c.Returning,
+		Seed:        seed,
+	}
+	if m.progress() {
+		cfg.Progress = m.Stdout
+	}
+	m.logf("running: %s", describe(cfg))
+	rep, ledger, err := loadtest.Run(ctx, cfg, pop, target)
+	if err != nil {
+		return nil, err
+	}
+	rep.Target = name
+	if verify != nil {
+		m.logf("verifying the invariants")
+		// The run's context may be cancelled (Ctrl-C): verify anyway.
+		vctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if rep.Verify, err = verify(vctx, ledger); err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+	}
+	if c.JSON {
+		err = rep.WriteJSON(m.Stdout)
+	} else {
+		err = rep.WriteText(m.Stdout)
+	}
+	return rep, err
+}
+
+func describe(c loadtest.RunConfig) string {
+	s := fmt.Sprintf("closed loop, %d connections", c.Connections)
+	if c.Rate > 0 {
+		s = fmt.Sprintf("open loop at %g/s, %d connections", c.Rate, c.Connections)
+	}
+	if c.Duration > 0 {
+		s += ", for " + c.Duration.String()
+	}
+	if c.Requests > 0 {
+		s += fmt.Sprintf(", at most %d requests", c.Requests)
+	}
+	return s
+}
+
+func (m *Main) logf(format string, args ...any) {
+	if m.Stderr != nil {
+		fmt.Fprintf(m.Stderr, "assign-loadtest: "+format+"\n", args...)
+	}
+}
+
+func (m *Main) progress() bool {
+	switch m.Config.Progress {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	if m.IsTerminal != nil {
+		return m.IsTerminal()
+	}
+	fi, err := os.Stdout.Stat()
+	return m.Stdout == os.Stdout && err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// newRedis connects to a loopback Redis, for verification or the store target.
+func newRedis(url string) (*redis.Client, error) {
+	if _, err := loadtest.CheckLoopbackURL(url, "redis"); err != nil {
+		return nil, err
+	}
+	rdb, err := redisstore.NewClient(url)
+	if err != nil {
+		return nil, err
+	}
+	return rdb, nil
+}
