@@ -1,0 +1,69 @@
+package redisstore_test
+
+import (
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/internal/testenv"
+	"github.com/assign-dev/assign/redisstore"
+)
+
+// BenchmarkEnroll measures Store.Enroll against the real Redis from 32
+// goroutines per CPU: new users (the full decision), returning members (the
+// sticky read), and new users with AutoPipeline batching the script calls.
+func BenchmarkEnroll(b *testing.B) {
+	b.Run("New", func(b *testing.B) {
+		s, _ := MustOpenRedisStore(b, 64)
+		benchmarkEnroll(b, s, func(i int64) string { return "new-" + strconv.FormatInt(i, 10) })
+	})
+	b.Run("Existing", func(b *testing.B) {
+		s, _ := MustOpenRedisStore(b, 64)
+		ctx := testenv.Context(b)
+		mustCreate(b, s, newExperiment("bench", 1<<40, 1))
+		for i := range 1000 {
+			if _, err := s.Enroll(ctx, assign.EnrollRequest{ExperimentID: "bench", UserID: "member-" + strconv.Itoa(i)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		benchmarkEnroll(b, s, func(i int64) string { return "member-" + strconv.FormatInt(i%1000, 10) })
+	})
+	b.Run("NewAutoPipeline", func(b *testing.B) {
+		s, c := MustOpenRedisStore(b, 64)
+		ap, err := c.AutoPipeline()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { ap.Close() })
+		s.Scripter = ap
+		benchmarkEnroll(b, s, func(i int64) string { return "new-" + strconv.FormatInt(i, 10) })
+	})
+}
+
+func benchmarkEnroll(b *testing.B, s *redisstore.Store, user func(int64) string) {
+	ctx := testenv.Context(b)
+	if _, err := s.FindExperimentByID(ctx, "bench"); err != nil {
+		mustCreate(b, s, newExperiment("bench", 1<<40, 1))
+	}
+	var next atomic.Int64
+	b.SetParallelism(32)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			res, err := s.Enroll(ctx, assign.EnrollRequest{ExperimentID: "bench", UserID: user(next.Add(1))})
+			if err != nil {
+				b.Error(err)
+				return
+			} else if !res.Enrolled {
+				b.Errorf("not enrolled: %+v", res)
+				return
+			}
+		}
+	})
+}
+
+var _ redis.Scripter = (*redis.AutoPipeliner)(nil)
