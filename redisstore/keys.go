@@ -10,7 +10,7 @@
 //	prefix = "{layer:<layer>}:<id>"     experiment in a layer (shares the layer's slot)
 //
 //	<prefix>                HASH    configuration and counters (fields below)
-//	<prefix>:m:<bucket>     HASH    members: compact user id -> enrolledSec*128 + group index
+//	<prefix>:m:<bucket>     HASH    members: compact user id -> (enrolled unix s - t0)*128 + group index
 //	<prefix>:events         STREAM  enrollment and configuration events for the warehouse
 //	{layer:<layer>}:owner:<bucket>  HASH  layer slots: compact user id -> owning experiment id
 //
@@ -33,7 +33,8 @@
 // side by side on one server.
 //
 // Members are spread over a fixed number of bucket hashes (a power of two
-// chosen at creation from the maximum sample size) so each stays in the
+// chosen at creation from the maximum sample size, see BucketCount; a user's
+// bucket is assign.NewDraw(...).Bucket modulo the count) so each stays in the
 // compact listpack encoding. The user id is stored compactly: a UUID as its
 // 16 raw bytes, a decimal number as itself (listpack stores it as an integer),
 // anything else as is (see EncodeUserID).
