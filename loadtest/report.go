@@ -42,9 +42,11 @@ type Report struct {
 	Answered          int64            `json:"answered_users"`    // users with a first answer
 	Sticky            int64            `json:"sticky_violations"` // answers that differ from the user's first
 	Timeline          []int64          `json:"answers_per_second,omitempty"`
+	GeneratorCPU      float64          `json:"generator_cpu_s"` // CPU time (user + system) this process spent during the run
 	Examples          []string         `json:"examples,omitempty"`
 
 	Verify *Verification `json:"verify,omitempty"`
+	Memory *RedisMemory  `json:"redis_memory,omitempty"`
 }
 
 // Correct reports whether the run and its verification found nothing wrong
@@ -78,7 +80,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Interrupted {
 		b.WriteString(", INTERRUPTED")
 	}
-	fmt.Fprintf(&b, "\nrate        %.0f answers/s, %.0f decisions/s\n", r.Rate, r.OKRate)
+	fmt.Fprintf(&b, "\nrate        %.0f answers/s, %.0f decisions/s; the generator used %.2f CPU-seconds (%.0f%% of one core)\n",
+		r.Rate, r.OKRate, r.GeneratorCPU, 100*r.GeneratorCPU/r.Elapsed)
 	if len(r.Errors) > 0 {
 		b.WriteString("errors     ")
 		for _, k := range sortedKeys(r.Errors) {
@@ -105,6 +108,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "users       %d new, %d with an answer; stickiness violations %d\n", r.NewUsers, r.Answered, r.Sticky)
 	if r.Verify != nil {
 		r.Verify.writeText(&b)
+	}
+	if m := r.Memory; m != nil {
+		fmt.Fprintf(&b, "memory      %d members: %.1f bytes each in member buckets, %.1f with their stream entries (%d buckets, %d B; streams %d B; configs %d B)\n",
+			m.Members, m.PerMember, m.PerMemberWithStream, m.Buckets, m.MemberBytes, m.StreamBytes, m.ConfigBytes)
 	}
 	for _, e := range r.Examples {
 		fmt.Fprintf(&b, "  ! %s\n", e)

@@ -149,11 +149,13 @@ func Run(ctx context.Context, cfg RunConfig, pop *Population, target Target) (*R
 			r.worker(ctx, rand.New(rand.NewPCG(cfg.Seed, uint64(w))))
 		}(w)
 	}
+	cpu0 := cpuTime()
 	stopProgress := r.progress(ctx)
 	wg.Wait()
 	elapsed := time.Since(r.start)
 	stopProgress()
 	rep := r.report(elapsed)
+	rep.GeneratorCPU = (cpuTime() - cpu0).Seconds()
 	if ctx.Err() != nil {
 		rep.Interrupted = true
 		rep.Dropped = 0

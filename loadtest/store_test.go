@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/internal/testenv"
 	"github.com/assign-dev/assign/loadtest"
 	"github.com/assign-dev/assign/redisstore"
 )
@@ -63,4 +64,36 @@ func TestVerifyRedis_Store(t *testing.T) {
 			t.Fatalf("after tampering: OK=%v err=%v, want a violation", v != nil && v.OK, err)
 		}
 	})
+}
+
+// TestMeasureRedisMemory measures real keys (miniredis has no MEMORY USAGE).
+func TestMeasureRedisMemory(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t)})
+	t.Cleanup(func() { rdb.Close() })
+	keys := redisstore.Keys{Namespace: testenv.Namespace()}
+	t.Cleanup(func() { deleteNamespace(t, rdb, keys.Namespace) })
+	ctx := context.Background()
+	store := redisstore.New(rdb, keys)
+	if err := store.CreateExperiment(ctx, &assign.Experiment{ID: "mem", MaxSampleSize: 10_000, SamplingProbability: 1,
+		Groups: loadtest.MustParseGroups("a:0.5,b:0.5")}); err != nil {
+		t.Fatal(err)
+	}
+	pop, _ := loadtest.NewPopulation([]string{"mem"}, 500, 3)
+	if _, _, err := loadtest.Run(ctx, loadtest.RunConfig{Connections: 8, Requests: 500}, pop,
+		loadtest.StoreTarget(store, pop, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := loadtest.MeasureRedisMemory(ctx, rdb, keys, []string{"mem"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Members != 500 || m.Buckets != int64(redisstore.BucketCount(10_000)) {
+		t.Fatalf("members %d buckets %d, want 500 and %d", m.Members, m.Buckets, redisstore.BucketCount(10_000))
+	}
+	// A UUID member is a 16-byte field and a small integer in a listpack:
+	// tens of bytes, never hundreds, plus the bucket's own overhead.
+	if m.PerMember < 16 || m.PerMember > 400 || m.StreamBytes == 0 || m.ConfigBytes == 0 ||
+		m.PerMemberWithStream <= m.PerMember {
+		t.Fatalf("memory %+v: implausible", *m)
+	}
 }

@@ -37,6 +37,7 @@ type Config struct {
 	RedisURL  string // for verification (http) or the store itself (store); empty skips verification
 	Namespace string // key namespace of assignd
 	Verify    bool
+	Memory    bool // measure the experiments' Redis memory after the run
 
 	PGURL     string // the baseline's PostgreSQL
 	PGCounter bool   // the baseline keeps a counter column instead of count(*)
@@ -102,6 +103,7 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis of assignd, to verify the invariants after the run (loopback only; empty: no verification); the store itself with -target store")
 	fs.StringVar(&c.Namespace, "namespace", c.Namespace, "assignd's key namespace (its -namespace)")
 	fs.BoolVar(&c.Verify, "verify", c.Verify, "verify the invariants after the run (needs -redis-url for http)")
+	fs.BoolVar(&c.Memory, "memory", c.Memory, "after the run, measure the experiments' Redis memory per member (MEMORY USAGE; needs -redis-url)")
 	fs.StringVar(&c.PGURL, "pg-url", c.PGURL, "PostgreSQL of the baseline (-target pg; loopback only)")
 	fs.BoolVar(&c.PGCounter, "pg-counter", c.PGCounter, "baseline: keep a counter column instead of count(*) of the members")
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print the report as JSON")
@@ -163,6 +165,9 @@ func (c *Config) Validate() error {
 		}
 	default:
 		return fmt.Errorf("-target must be http, pg or store")
+	}
+	if c.Memory && (c.Target == "pg" || c.RedisURL == "") {
+		return fmt.Errorf("-memory needs a Redis target and -redis-url")
 	}
 	if len(c.ExperimentIDs) > 0 && c.Target != "http" {
 		return fmt.Errorf("-experiment-ids works with -target http only")

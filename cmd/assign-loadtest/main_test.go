@@ -53,6 +53,7 @@ func TestConfig_ParseFlags(t *testing.T) {
 		"BadGroups":        {"-target", "pg", "-groups", "a:0.5,b:0.6"},
 		"IDsWithPG":        {"-target", "pg", "-experiment-ids", "x"},
 		"StoreNoRedis":     {"-target", "store"},
+		"MemoryNoRedis":    {"-jwt-secret", "s", "-admin-token", "a", "-memory"},
 		"BadProgress":      {"-target", "pg", "-progress", "maybe"},
 		"Extra":            {"-target", "pg", "extra"},
 	} {
@@ -111,7 +112,7 @@ func TestMain_Run_Store(t *testing.T) {
 	m := &Main{Config: DefaultConfig(), Stdout: &out}
 	if err := m.ParseFlags([]string{"-target", "store", "-redis-url", "redis://" + addr, "-namespace", ns,
 		"-experiments", "3", "-cap", "50", "-sampling", "0.8", "-users", "600", "-connections", "8",
-		"-requests", "1200", "-duration", "1m", "-progress", "on"}, func(string) string { return "" }); err != nil {
+		"-requests", "1200", "-duration", "1m", "-progress", "on", "-memory"}, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -122,8 +123,11 @@ func TestMain_Run_Store(t *testing.T) {
 	if !rep.Correct() || rep.Verify.Members != 150 || rep.Failed != 0 {
 		t.Fatalf("correct %v, members %d (want 150), failed %d\n%s", rep.Correct(), rep.Verify.Members, rep.Failed, out.String())
 	}
+	if rep.Memory == nil || rep.Memory.Members != 150 || rep.Memory.PerMember <= 0 {
+		t.Errorf("memory %+v, want 150 members measured", rep.Memory)
+	}
 	text := out.String()
-	for _, want := range []string{"latency", "p99.9", "sample_full=", "not_sampled=", "verify      redis: OK"} {
+	for _, want := range []string{"latency", "p99.9", "sample_full=", "not_sampled=", "verify      redis: OK", "bytes each"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report lacks %q:\n%s", want, text)
 		}

@@ -79,6 +79,7 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 	var (
 		target loadtest.Target
 		verify func(context.Context, *loadtest.Ledger) (*loadtest.Verification, error)
+		memory func(context.Context) (*loadtest.RedisMemory, error)
 		name   string
 	)
 	switch c.Target {
@@ -100,15 +101,20 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 		}
 		defer t.Close()
 		target = t
-		if c.Verify && c.RedisURL != "" {
+		if c.RedisURL != "" {
 			rdb, err := newRedis(c.RedisURL)
 			if err != nil {
 				return nil, err
 			}
 			defer rdb.Close()
 			keys := redisstore.Keys{Namespace: c.Namespace}
-			verify = func(ctx context.Context, l *loadtest.Ledger) (*loadtest.Verification, error) {
-				return loadtest.VerifyRedis(ctx, rdb, keys, pop, l)
+			if c.Verify {
+				verify = func(ctx context.Context, l *loadtest.Ledger) (*loadtest.Verification, error) {
+					return loadtest.VerifyRedis(ctx, rdb, keys, pop, l)
+				}
+			}
+			memory = func(ctx context.Context) (*loadtest.RedisMemory, error) {
+				return loadtest.MeasureRedisMemory(ctx, rdb, keys, ids)
 			}
 		}
 
@@ -133,6 +139,9 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 			verify = func(ctx context.Context, l *loadtest.Ledger) (*loadtest.Verification, error) {
 				return loadtest.VerifyRedis(ctx, rdb, keys, pop, l)
 			}
+		}
+		memory = func(ctx context.Context) (*loadtest.RedisMemory, error) {
+			return loadtest.MeasureRedisMemory(ctx, rdb, keys, ids)
 		}
 
 	case "pg":
@@ -176,13 +185,19 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 		return nil, err
 	}
 	rep.Target = name
+	// The run's context may be cancelled (Ctrl-C): verify anyway.
+	vctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	if verify != nil {
 		m.logf("verifying the invariants")
-		// The run's context may be cancelled (Ctrl-C): verify anyway.
-		vctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
 		if rep.Verify, err = verify(vctx, ledger); err != nil {
 			return nil, fmt.Errorf("verify: %w", err)
+		}
+	}
+	if c.Memory && memory != nil {
+		m.logf("measuring Redis memory")
+		if rep.Memory, err = memory(vctx); err != nil {
+			return nil, fmt.Errorf("memory: %w", err)
 		}
 	}
 	if c.JSON {
