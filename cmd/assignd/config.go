@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the configuration of assignd. Every field has a flag and an
+// environment variable; the flag wins.
+type Config struct {
+	Addr          string        // listen address
+	RedisURL      string        // empty: an embedded in-process miniredis (demo only)
+	Namespace     string        // key namespace, to share a Redis between deployments
+	AdminTokens   string        // "token" or "name:token,name:token"
+	JWTSecret     string        // HS256 secret
+	JWTPublicKey  string        // path of an RSA or ECDSA public key (PEM): RS256/ES256
+	JWTIssuer     string        // required iss when set
+	JWTAudience   string        // required aud when set
+	EnrollTimeout time.Duration // deadline of one enrollment decision
+	WarehouseURL  string        // postgres://... or a DuckDB file path
+	Exporter      bool          // run the warehouse exporter in this process
+	LogFormat     string        // json | text; default text on a terminal, else json
+	LogLevel      string        // debug | info | warn | error
+}
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		Addr:          ":8080",
+		EnrollTimeout: 50 * time.Millisecond,
+		WarehouseURL:  "assign.duckdb",
+		Exporter:      true,
+		LogLevel:      "info",
+	}
+}
+
+// flagEnv pairs each flag with its environment variable, for the help text
+// and for reading the environment.
+var flagEnv = map[string]string{
+	"addr":           "ASSIGN_ADDR",
+	"redis-url":      "ASSIGN_REDIS_URL",
+	"namespace":      "ASSIGN_NAMESPACE",
+	"admin-token":    "ASSIGN_ADMIN_TOKEN",
+	"jwt-secret":     "ASSIGN_JWT_SECRET",
+	"jwt-public-key": "ASSIGN_JWT_PUBLIC_KEY",
+	"jwt-issuer":     "ASSIGN_JWT_ISSUER",
+	"jwt-audience":   "ASSIGN_JWT_AUDIENCE",
+	"enroll-timeout": "ASSIGN_ENROLL_TIMEOUT",
+	"warehouse-url":  "ASSIGN_WAREHOUSE_URL",
+	"exporter":       "ASSIGN_EXPORTER",
+	"log-format":     "ASSIGN_LOG_FORMAT",
+	"log-level":      "ASSIGN_LOG_LEVEL",
+}
+
+// ParseFlags fills c from args, falling back to the environment (getenv) for
+// flags not given, and to the defaults already in c.
+func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
+	fs := flag.NewFlagSet("assignd", flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
+	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL (redis://host:port/db); empty runs an embedded in-process Redis for demos")
+	fs.StringVar(&c.Namespace, "namespace", c.Namespace, "prefix of every Redis key, to share one Redis")
+	fs.StringVar(&c.AdminTokens, "admin-token", c.AdminTokens, `admin bearer token(s): "token" or "name:token,name:token"`)
+	fs.StringVar(&c.JWTSecret, "jwt-secret", c.JWTSecret, "HS256 secret of user tokens")
+	fs.StringVar(&c.JWTPublicKey, "jwt-public-key", c.JWTPublicKey, "PEM file of the RSA/ECDSA public key of user tokens (RS256/ES256)")
+	fs.StringVar(&c.JWTIssuer, "jwt-issuer", c.JWTIssuer, "required issuer (iss) of user tokens")
+	fs.StringVar(&c.JWTAudience, "jwt-audience", c.JWTAudience, "required audience (aud) of user tokens")
+	fs.DurationVar(&c.EnrollTimeout, "enroll-timeout", c.EnrollTimeout, "deadline of one enrollment; past it the client gets 503")
+	fs.StringVar(&c.WarehouseURL, "warehouse-url", c.WarehouseURL, "warehouse: postgres://... or a DuckDB file path")
+	fs.BoolVar(&c.Exporter, "exporter", c.Exporter, "run the warehouse exporter in this process")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or text (default: text on a terminal, else json)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: assignd [flags]\n\nassignd serves experiment enrollments from Redis.\n\nFlags (environment variable in brackets):\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(fs.Output(), "  -%s [%s]\n    \t%s (default %q)\n", f.Name, flagEnv[f.Name], f.Usage, f.DefValue)
+		})
+	}
+
+	// Environment first, so that flags given explicitly override it.
+	for name, env := range flagEnv {
+		if v := getenv(env); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("%s: %w", env, err)
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	} else if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return c.Validate()
+}
+
+// Validate checks the parts of the configuration that can be checked without
+// connecting anywhere.
+func (c *Config) Validate() error {
+	if c.EnrollTimeout <= 0 {
+		return errors.New("enroll-timeout must be positive")
+	}
+	switch c.LogFormat {
+	case "", "json", "text":
+	default:
+		return fmt.Errorf("log-format must be json or text, not %q", c.LogFormat)
+	}
+	if c.RedisURL != "" && c.JWTSecret == "" && c.JWTPublicKey == "" {
+		return errors.New("with a real Redis, a JWT key is required: set -jwt-secret or -jwt-public-key")
+	}
+	if c.RedisURL != "" && c.AdminTokens == "" {
+		return errors.New("with a real Redis, an admin token is required: set -admin-token")
+	}
+	_, err := parseAdminTokens(c.AdminTokens)
+	return err
+}
+
+// parseAdminTokens reads "token" or "name:token,name:token" into token -> name.
+func parseAdminTokens(s string) (map[string]string, error) {
+	m := make(map[string]string)
+	if s == "" {
+		return m, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		name, token, ok := strings.Cut(part, ":")
+		if !ok {
+			name, token = "admin", part
+		}
+		if token == "" || name == "" {
+			return nil, fmt.Errorf("admin-token: empty name or token in %q", part)
+		} else if len(token) < 16 {
+			return nil, fmt.Errorf("admin-token: the token of %q is shorter than 16 characters", name)
+		}
+		m[token] = name
+	}
+	return m, nil
+}
+
+// flagErrHelp is returned by ParseFlags for -h and -help.
+var flagErrHelp = flag.ErrHelp
+
+func parseURL(s string) (*url.URL, error) { return url.Parse(s) }

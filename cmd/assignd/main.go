@@ -1,0 +1,224 @@
+// Command assignd serves experiment enrollments over HTTP from Redis.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/term"
+
+	"github.com/assign-dev/assign/auth"
+	assignhttp "github.com/assign-dev/assign/http"
+	"github.com/assign-dev/assign/redisstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	m := NewMain()
+	if err := m.Config.ParseFlags(os.Args[1:], os.Getenv); err != nil {
+		if errors.Is(err, flagErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "assignd:", err)
+		os.Exit(2)
+	}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "assignd:", err)
+		m.Close()
+		os.Exit(1)
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	if err := m.Close(); err != nil {
+		m.Logger.Error("shutdown", "err", err)
+		os.Exit(1)
+	}
+}
+
+// Main is the assignd program, separate from main() so that end-to-end tests
+// can run it in-process.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	Stdout io.Writer // where the first-run instructions go
+
+	embedded *miniredis.Miniredis
+	client   redis.UniversalClient
+	Store    *redisstore.Store
+	Server   *assignhttp.Server
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main {
+	return &Main{Config: DefaultConfig(), Stdout: os.Stdout}
+}
+
+// Run starts every part and returns once the server listens; Close stops them.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if m.Logger == nil {
+		m.Logger = newLogger(m.Config, os.Stderr)
+	}
+	admins, err := parseAdminTokens(m.Config.AdminTokens)
+	if err != nil {
+		return err
+	}
+
+	// Redis: the configured one, or an embedded miniredis for a first run.
+	redisURL := m.Config.RedisURL
+	demo := redisURL == ""
+	if demo {
+		m.embedded = miniredis.NewMiniRedis()
+		if err := m.embedded.StartAddr("127.0.0.1:0"); err != nil {
+			return fmt.Errorf("start embedded redis: %w", err)
+		}
+		redisURL = "redis://" + m.embedded.Addr()
+		m.Logger.Warn("NO REDIS CONFIGURED: using an embedded in-process Redis (miniredis). " +
+			"Everything is lost when assignd stops. Set -redis-url for real use.")
+	}
+	m.client, err = redisstore.NewClient(redisURL)
+	if err != nil {
+		return err
+	}
+	m.Store = redisstore.New(m.client, redisstore.Keys{Namespace: m.Config.Namespace})
+	loadCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := m.Store.Load(loadCtx); err != nil {
+		return fmt.Errorf("redis at %s: %w", redactURL(redisURL), err)
+	}
+
+	// Tokens: in demo mode, generate what is missing and say how to use it.
+	secret := []byte(m.Config.JWTSecret)
+	var generatedSecret, generatedAdmin bool
+	if demo && len(secret) == 0 && m.Config.JWTPublicKey == "" {
+		secret = []byte(randomHex(32))
+		generatedSecret = true
+	}
+	if demo && len(admins) == 0 {
+		admins[randomHex(16)] = "admin"
+		generatedAdmin = true
+	}
+	acfg := auth.Config{HS256Secret: secret, Issuer: m.Config.JWTIssuer, Audience: m.Config.JWTAudience}
+	if m.Config.JWTPublicKey != "" {
+		if acfg.PublicKeyPEM, err = os.ReadFile(m.Config.JWTPublicKey); err != nil {
+			return fmt.Errorf("jwt-public-key: %w", err)
+		}
+	}
+	verifier, err := auth.NewVerifier(acfg)
+	if err != nil {
+		return err
+	}
+
+	s := assignhttp.NewServer()
+	s.Addr = m.Config.Addr
+	s.Experiments = m.Store
+	s.Enrollments = m.Store
+	s.Verifier = verifier
+	s.Admins = admins
+	s.EnrollTimeout = m.Config.EnrollTimeout
+	s.Logger = m.Logger
+	s.Ready = m.Store.Ping
+	if err := s.Open(); err != nil {
+		return err
+	}
+	m.Server = s
+	m.Logger.Info("assignd listening", "addr", s.URL(), "redis", redactURL(redisURL))
+
+	if generatedSecret || generatedAdmin {
+		m.printDemo(secret, admins, generatedSecret)
+	}
+	return nil
+}
+
+// Close stops the parts that were started, in reverse order.
+func (m *Main) Close() error {
+	var errs []error
+	if m.Server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.Server.Shutdown(ctx))
+		cancel()
+	}
+	if m.client != nil {
+		errs = append(errs, m.client.Close())
+	}
+	if m.embedded != nil {
+		m.embedded.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// printDemo prints ready-to-paste commands with freshly made credentials.
+func (m *Main) printDemo(secret []byte, admins map[string]string, withUserToken bool) {
+	var admin string
+	for token := range admins {
+		admin = token
+		break
+	}
+	url := m.Server.URL()
+	fmt.Fprintf(m.Stdout, "\n=== assignd demo mode: credentials generated for this run only ===\n")
+	fmt.Fprintf(m.Stdout, "export ADMIN_TOKEN=%s\n", admin)
+	if withUserToken {
+		token, err := auth.SignHS256(secret, "user-1", 24*time.Hour, map[string]any{"first_order": true})
+		if err == nil {
+			fmt.Fprintf(m.Stdout, "export JWT_SECRET=%s\n", secret)
+			fmt.Fprintf(m.Stdout, "export USER_TOKEN=%s   # sub=user-1, first_order=true, valid 24h\n", token)
+		}
+	}
+	fmt.Fprintf(m.Stdout, `
+curl -s -X POST %[1]s/api/experiment-create -H "Authorization: Bearer $ADMIN_TOKEN" \
+  -H 'Content-Type: application/json' -d '{"experiment_id":"f380739f-62f3-4316-8acf-93ed5744cb9e",
+  "maximum_sample_size":250,"sampling_probability":1,
+  "groups":[{"group_name":"old_journey","probability_of_falling_in":0.5},
+            {"group_name":"new_journey","probability_of_falling_in":0.5}],
+  "eligibility":[{"claim":"first_order","equals":true}]}'
+
+curl -s -X POST %[1]s/api/experiment-enrollments -H "Authorization: Bearer $USER_TOKEN" \
+  -H 'Content-Type: application/json' -d '{"experiment_id":"f380739f-62f3-4316-8acf-93ed5744cb9e"}'
+===
+`, url)
+}
+
+// newLogger returns a JSON logger, or a text one when w is a terminal,
+// unless the configuration says otherwise.
+func newLogger(c Config, w *os.File) *slog.Logger {
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	format := c.LogFormat
+	if format == "" {
+		format = "json"
+		if term.IsTerminal(int(w.Fd())) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// redactURL hides a password in a Redis URL for logs.
+func redactURL(s string) string {
+	if u, err := parseURL(s); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable url)"
+}
