@@ -1,0 +1,205 @@
+package results
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/assign-dev/assign/assign"
+)
+
+// Outcome columns of the contract.
+const (
+	ColumnConverted = "converted" // binary outcome
+	ColumnValue     = "value"     // numeric outcome
+)
+
+// Query is one analysis of an experiment.
+type Query struct {
+	ExperimentID string
+
+	// OutcomeSQL is the analyst's query (see the package doc): user_id and
+	// converted or value, plus TimeColumn when set. A trailing semicolon is
+	// allowed; query parameters ($1) are not.
+	OutcomeSQL string
+
+	// TimeColumn names the column of OutcomeSQL holding when each event
+	// happened; only events at or after the user's enrolled_at count.
+	// Empty counts every event (not recommended: see the package doc).
+	TimeColumn string
+
+	// Control is the group the others are compared with; empty means the
+	// first configured group.
+	Control string
+
+	// ConfidenceLevel of the intervals; 0 means 0.95.
+	ConfidenceLevel float64
+
+	// LowerIsBetter flips the verdict for outcomes where less is better.
+	LowerIsBetter bool
+
+	// Groups overrides the configured groups and probabilities read from the
+	// warehouse experiments table (nil: read them).
+	Groups []assign.Group
+}
+
+// GroupAggregate is what the database computes for one group.
+type GroupAggregate struct {
+	Group       string
+	N           int64
+	Conversions int64   // binary
+	Mean        float64 // numeric: avg of the per-user values
+	Variance    float64 // numeric: var_samp of the per-user values; 0 when n < 2
+	Invalid     int64   // binary: users whose converted is not 0 or 1
+}
+
+var identPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// quoteIdent quotes a column name given on the command line, after checking
+// it is a plain identifier: it goes into SQL text, not a parameter.
+func quoteIdent(name string) (string, error) {
+	if !identPattern.MatchString(name) {
+		return "", assign.Invalidf("time_column", "time column %q must be a plain column name (letters, digits, _)", name)
+	}
+	return `"` + name + `"`, nil
+}
+
+// cleanSQL trims the analyst's query so that it can be nested as a CTE.
+func cleanSQL(q string) (string, error) {
+	q = strings.TrimSpace(q)
+	for strings.HasSuffix(q, ";") {
+		q = strings.TrimSpace(strings.TrimSuffix(q, ";"))
+	}
+	if q == "" {
+		return "", assign.Invalidf("outcome_sql", "the outcome query is empty")
+	}
+	return q, nil
+}
+
+// OutcomeColumn runs the outcome query without reading rows and returns
+// which outcome column it has: ColumnConverted or ColumnValue. It checks the
+// contract: user_id, exactly one of converted and value, and the time column
+// when one is given.
+func (w *Warehouse) OutcomeColumn(ctx context.Context, q Query) (string, error) {
+	outcome, err := cleanSQL(q.OutcomeSQL)
+	if err != nil {
+		return "", err
+	}
+	rows, err := w.db.QueryContext(ctx, "SELECT * FROM ("+outcome+") AS o LIMIT 0")
+	if err != nil {
+		return "", assign.Invalidf("outcome_sql", "the outcome query fails: %v", err)
+	}
+	cols, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		return "", err
+	}
+	have := make(map[string]bool, len(cols))
+	for _, c := range cols {
+		have[strings.ToLower(c)] = true
+	}
+	if !have["user_id"] {
+		return "", assign.Invalidf("outcome_sql", "the outcome query must return a user_id column (it returns %s)", strings.Join(cols, ", "))
+	}
+	if q.TimeColumn != "" && !have[strings.ToLower(q.TimeColumn)] {
+		return "", assign.Invalidf("time_column", "the outcome query has no column %q (it returns %s)", q.TimeColumn, strings.Join(cols, ", "))
+	}
+	switch {
+	case have[ColumnConverted] && have[ColumnValue]:
+		return "", assign.Invalidf("outcome_sql", "the outcome query returns both converted and value: keep one")
+	case have[ColumnConverted]:
+		return ColumnConverted, nil
+	case have[ColumnValue]:
+		return ColumnValue, nil
+	}
+	return "", assign.Invalidf("outcome_sql", "the outcome query must return a converted (0/1) or a value (numeric) column (it returns %s)", strings.Join(cols, ", "))
+}
+
+// AggregateSQL returns the SQL that aggregates the outcome per group for the
+// outcome column kind; its one parameter ($1) is the experiment id. Both
+// PostgreSQL and DuckDB run it as is.
+func AggregateSQL(q Query, column string) (string, error) {
+	outcome, err := cleanSQL(q.OutcomeSQL)
+	if err != nil {
+		return "", err
+	}
+	on := "CAST(o.user_id AS TEXT) = e.user_id"
+	if q.TimeColumn != "" {
+		tc, err := quoteIdent(q.TimeColumn)
+		if err != nil {
+			return "", err
+		}
+		on += " AND o." + tc + " >= e.enrolled_at"
+	}
+	var perUser, perGroup string
+	switch column {
+	case ColumnConverted:
+		// NULL when the user has no counted event: LEFT JOIN, then 0.
+		perUser = "max(CAST(o.converted AS INTEGER))"
+		perGroup = `count(*) AS n,
+	CAST(sum(coalesce(y, 0)) AS BIGINT) AS conversions,
+	CAST(0 AS DOUBLE PRECISION) AS mean,
+	CAST(0 AS DOUBLE PRECISION) AS variance,
+	count(*) FILTER (WHERE y NOT IN (0, 1)) AS invalid`
+	case ColumnValue:
+		perUser = "coalesce(sum(CAST(o.value AS DOUBLE PRECISION)), 0)"
+		perGroup = `count(*) AS n,
+	CAST(0 AS BIGINT) AS conversions,
+	avg(y) AS mean,
+	coalesce(var_samp(y), 0) AS variance,
+	CAST(0 AS BIGINT) AS invalid`
+	default:
+		return "", fmt.Errorf("results: unknown outcome column %q", column)
+	}
+	return `WITH o AS (
+` + outcome + `
+),
+e AS (
+	SELECT user_id, group_name, enrolled_at FROM enrollments WHERE experiment_id = $1
+),
+u AS (
+	SELECT e.group_name, e.user_id, ` + perUser + ` AS y
+	FROM e LEFT JOIN o ON ` + on + `
+	GROUP BY e.group_name, e.user_id
+)
+SELECT group_name, ` + perGroup + `
+FROM u
+GROUP BY group_name
+ORDER BY group_name`, nil
+}
+
+// Aggregate runs the per-group aggregation and returns the outcome column
+// kind and one row per group that has enrollments.
+func (w *Warehouse) Aggregate(ctx context.Context, q Query) (string, []GroupAggregate, error) {
+	column, err := w.OutcomeColumn(ctx, q)
+	if err != nil {
+		return "", nil, err
+	}
+	query, err := AggregateSQL(q, column)
+	if err != nil {
+		return "", nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, query, q.ExperimentID)
+	if err != nil {
+		return "", nil, assign.Errorf(assign.EINVALID, "results query failed: %v", err)
+	}
+	defer rows.Close()
+	var out []GroupAggregate
+	for rows.Next() {
+		var g GroupAggregate
+		if err := rows.Scan(&g.Group, &g.N, &g.Conversions, &g.Mean, &g.Variance, &g.Invalid); err != nil {
+			return "", nil, fmt.Errorf("results: read aggregates: %w", err)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return "", nil, assign.Errorf(assign.EINVALID, "results query failed: %v", err)
+	}
+	for _, g := range out {
+		if g.Invalid > 0 {
+			return "", nil, assign.Invalidf("outcome_sql", "converted must be 0 or 1 (or boolean); %d users of group %q have another value", g.Invalid, g.Group)
+		}
+	}
+	return column, out, nil
+}

@@ -1,0 +1,265 @@
+package results_test
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/results"
+	"github.com/assign-dev/assign/results/resultstest"
+	"github.com/assign-dev/assign/stats"
+)
+
+// backends returns, for a fixture, a function opening it on DuckDB and on
+// PostgreSQL (the latter skipped loudly when absent, failed under CI).
+func forEachWarehouse(t *testing.T, f *resultstest.Fixture, fn func(t *testing.T, w *results.Warehouse)) {
+	t.Run("duckdb", func(t *testing.T) {
+		fn(t, mustOpen(t, resultstest.LoadDuckDB(t, f)))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, mustOpen(t, resultstest.LoadPostgres(t, f)))
+	})
+}
+
+func mustOpen(tb testing.TB, url string) *results.Warehouse {
+	tb.Helper()
+	w, err := results.Open(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { w.Close() })
+	return w
+}
+
+func approx[T ~float64](tb testing.TB, name string, got T, want, tol float64) {
+	tb.Helper()
+	g := float64(got)
+	if math.IsNaN(want) {
+		if !math.IsNaN(g) {
+			tb.Errorf("%s=%v, want undefined", name, g)
+		}
+		return
+	}
+	if math.IsNaN(g) || math.Abs(g-want) > tol {
+		tb.Errorf("%s=%.12g, want %.12g (±%g)", name, g, want, tol)
+	}
+}
+
+// CheckReport compares a Report with a reference, every number.
+func checkReport(t *testing.T, r *stats.Report, ref *resultstest.Reference) {
+	t.Helper()
+	if r.Control != ref.Control {
+		t.Fatalf("Control=%q, want %q", r.Control, ref.Control)
+	}
+	if len(r.Groups) != len(ref.Groups) {
+		t.Fatalf("%d groups, want %d", len(r.Groups), len(ref.Groups))
+	}
+	for i, want := range ref.Groups {
+		g := r.Groups[i]
+		if g.Name != want.Name || g.N != want.N {
+			t.Errorf("group %d: %s n=%d, want %s n=%d", i, g.Name, g.N, want.Name, want.N)
+		}
+		if want.Conversions >= 0 && (g.Conversions == nil || *g.Conversions != want.Conversions) {
+			t.Errorf("%s: conversions=%v, want %d", g.Name, g.Conversions, want.Conversions)
+		}
+		approx(t, g.Name+".Rate", g.Rate, want.Rate, 1e-12)
+		approx(t, g.Name+".Mean", g.Mean, want.Mean, 1e-12)
+		approx(t, g.Name+".SD", g.SD, want.SD, 1e-12)
+	}
+	if len(r.Comparisons) != len(ref.Comparisons) {
+		t.Fatalf("%d comparisons, want %d", len(r.Comparisons), len(ref.Comparisons))
+	}
+	for i, want := range ref.Comparisons {
+		c := r.Comparisons[i]
+		if c.Group != want.Group {
+			t.Fatalf("comparison %d of %q, want %q", i, c.Group, want.Group)
+		}
+		approx(t, c.Group+".Difference", c.Difference, want.Difference, 1e-12)
+		approx(t, c.Group+".DifferenceCI.Lower", c.DifferenceCI.Lower, want.Lower, min(want.Tol, 5e-8))
+		approx(t, c.Group+".DifferenceCI.Upper", c.DifferenceCI.Upper, want.Upper, min(want.Tol, 5e-8))
+		approx(t, c.Group+".RelativeLift", c.RelativeLift, want.Lift, 1e-12)
+		approx(t, c.Group+".RelativeLiftCI.Lower", c.RelativeLiftCI.Lower, want.LiftLower, 1e-9)
+		approx(t, c.Group+".RelativeLiftCI.Upper", c.RelativeLiftCI.Upper, want.LiftUpper, 1e-9)
+		approx(t, c.Group+".Statistic", c.Statistic, want.Statistic, want.Tol*10)
+		approx(t, c.Group+".DF", c.DF, want.DF, want.Tol)
+		approx(t, c.Group+".PValue", c.PValue, want.PValue, min(want.Tol, 5e-6))
+		approx(t, c.Group+".AdjustedPValue", c.AdjustedPValue, want.AdjustedPValue, min(want.Tol, 5e-6))
+		if c.Significant != want.Significant {
+			t.Errorf("%s.Significant=%v, want %v", c.Group, c.Significant, want.Significant)
+		}
+		if c.Verdict != want.Verdict {
+			t.Errorf("%s.Verdict=%q, want %q", c.Group, c.Verdict, want.Verdict)
+		}
+	}
+	approx(t, "SRM.ChiSquare", r.SRM.ChiSquare, ref.SRM.ChiSquare, 1e-9)
+	approx(t, "SRM.PValue", r.SRM.PValue, ref.SRM.PValue, 1e-9*math.Max(ref.SRM.PValue, 1e-30)+1e-15)
+	if r.SRM.DF != ref.SRM.DF || r.SRM.Mismatch != ref.SRM.Mismatch {
+		t.Errorf("SRM df=%d mismatch=%v, want df=%d mismatch=%v", r.SRM.DF, r.SRM.Mismatch, ref.SRM.DF, ref.SRM.Mismatch)
+	}
+}
+
+// The published R prop.test example, through the warehouse: only orders
+// after enrollment count, cancelled and repeated orders do not inflate the
+// counts, other experiments and strangers are ignored.
+func TestWarehouse_Analyze_Binary(t *testing.T) {
+	ref := resultstest.PropTest()
+	forEachWarehouse(t, ref.Fixture, func(t *testing.T, w *results.Warehouse) {
+		ctx := context.Background()
+		res, err := w.Analyze(ctx, results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL + ";", TimeColumn: resultstest.TimeColumn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OutcomeColumn != results.ColumnConverted || res.Outcome != stats.OutcomeBinary {
+			t.Fatalf("outcome %q/%q", res.OutcomeColumn, res.Outcome)
+		}
+		if len(res.Warnings) != 0 {
+			t.Fatalf("Warnings=%q, want none", res.Warnings)
+		}
+		checkReport(t, res.Report, ref)
+
+		// Without the time column, orders before enrollment count: the
+		// users who ordered only before now convert.
+		res, err = w.Analyze(ctx, results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range res.Groups {
+			want := ref.Groups[i].Conversions + int64(ref.Before[g.Name])
+			if *g.Conversions != want || ref.Before[g.Name] == 0 {
+				t.Errorf("%s without time column: conversions=%d, want %d", g.Name, *g.Conversions, want)
+			}
+		}
+		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "no time column") {
+			t.Fatalf("Warnings=%q", res.Warnings)
+		}
+
+		// A boolean converted column works the same way.
+		res, err = w.Analyze(ctx, results.Query{ExperimentID: "prop-test", TimeColumn: "ordered_at",
+			OutcomeSQL: "SELECT user_id, ordered_at, converted = 1 AS converted FROM orders"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReport(t, res.Report, ref)
+	})
+}
+
+// R's sleep data and Welch's t-test, through the warehouse: values summed
+// per user after enrollment (an order at the very instant of enrollment
+// counts), a user without orders counts as 0.
+func TestWarehouse_Analyze_Numeric(t *testing.T) {
+	ref := resultstest.Sleep()
+	forEachWarehouse(t, ref.Fixture, func(t *testing.T, w *results.Warehouse) {
+		res, err := w.Analyze(context.Background(), results.Query{ExperimentID: "sleep", OutcomeSQL: resultstest.NumericSQL, TimeColumn: "ordered_at"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OutcomeColumn != results.ColumnValue || res.Outcome != stats.OutcomeNumeric {
+			t.Fatalf("outcome %q/%q", res.OutcomeColumn, res.Outcome)
+		}
+		checkReport(t, res.Report, ref)
+	})
+}
+
+// Three groups: Holm's correction turns two raw wins into no verdict, and
+// the split 2000/2000/2000 against 40/30/30 raises the mismatch flag.
+func TestWarehouse_Analyze_HolmAndSRM(t *testing.T) {
+	ref := resultstest.Holm()
+	forEachWarehouse(t, ref.Fixture, func(t *testing.T, w *results.Warehouse) {
+		res, err := w.Analyze(context.Background(), results.Query{ExperimentID: "holm", OutcomeSQL: resultstest.BinarySQL, TimeColumn: "ordered_at"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReport(t, res.Report, ref)
+		if res.Correction != "holm" {
+			t.Fatalf("Correction=%q", res.Correction)
+		}
+		if len(res.Warnings) == 0 || !strings.HasPrefix(res.Warnings[0], "SAMPLE RATIO MISMATCH") {
+			t.Fatalf("Warnings=%q, want the mismatch first", res.Warnings)
+		}
+	})
+}
+
+// Control, configured groups with nobody, and the contract's errors.
+func TestWarehouse_Analyze_Options(t *testing.T) {
+	ref := resultstest.PropTest()
+	w := mustOpen(t, resultstest.LoadDuckDB(t, ref.Fixture))
+	ctx := context.Background()
+	q := results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: "ordered_at"}
+
+	t.Run("Control", func(t *testing.T) {
+		q := q
+		q.Control = "new_journey"
+		res, err := w.Analyze(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := res.Comparisons[0]
+		if c.Group != "old_journey" || c.Control != "new_journey" {
+			t.Fatalf("comparison %s vs %s", c.Group, c.Control)
+		}
+		approx(t, "Difference", c.Difference, -0.13456483644859813, 1e-12)
+		approx(t, "PValue", c.PValue, 0.01350, 5e-6)
+	})
+
+	t.Run("EmptyConfiguredGroup", func(t *testing.T) {
+		q := q
+		q.Groups = []assign.Group{{Name: "old_journey", Probability: 0.3}, {Name: "new_journey", Probability: 0.5}, {Name: "late", Probability: 0.2}}
+		res, err := w.Analyze(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Groups) != 3 || res.Groups[2].N != 0 || !strings.Contains(res.Comparisons[1].Verdict, "cannot be tested") {
+			t.Fatalf("groups=%+v verdict=%q", res.Groups, res.Comparisons[1].Verdict)
+		}
+	})
+
+	for name, tc := range map[string]struct {
+		q     results.Query
+		code  string
+		field string
+		msg   string
+	}{
+		"UnknownExperiment": {results.Query{ExperimentID: "nope", OutcomeSQL: resultstest.BinarySQL}, assign.ENOTFOUND, "", "not in the warehouse"},
+		"BadID":             {results.Query{ExperimentID: "", OutcomeSQL: resultstest.BinarySQL}, assign.EINVALID, "experiment_id", ""},
+		"NoUserID":          {results.Query{ExperimentID: "prop-test", OutcomeSQL: "SELECT converted FROM orders"}, assign.EINVALID, "outcome_sql", "user_id"},
+		"NoOutcome":         {results.Query{ExperimentID: "prop-test", OutcomeSQL: "SELECT user_id FROM orders"}, assign.EINVALID, "outcome_sql", "converted"},
+		"Both":              {results.Query{ExperimentID: "prop-test", OutcomeSQL: "SELECT user_id, converted, amount AS value FROM orders"}, assign.EINVALID, "outcome_sql", "both"},
+		"NotBinary":         {results.Query{ExperimentID: "prop-test", OutcomeSQL: "SELECT user_id, 2 AS converted FROM orders"}, assign.EINVALID, "outcome_sql", "0 or 1"},
+		"BadSQL":            {results.Query{ExperimentID: "prop-test", OutcomeSQL: "SELEC nonsense"}, assign.EINVALID, "outcome_sql", "fails"},
+		"MissingTime":       {results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: "paid_at"}, assign.EINVALID, "time_column", "paid_at"},
+		"InjectedTime":      {results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: `x" OR 1=1 --`}, assign.EINVALID, "time_column", ""},
+		"BadControl":        {results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, Control: "nobody"}, assign.EINVALID, "control", ""},
+		"UnknownGroup": {results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL,
+			Groups: []assign.Group{{Name: "old_journey", Probability: 1}}}, assign.EINVALID, "groups", "new_journey"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := w.Analyze(ctx, tc.q)
+			if assign.ErrorCode(err) != tc.code || (tc.field != "" && assign.ErrorField(err) != tc.field) || !strings.Contains(assign.ErrorMessage(err), tc.msg) {
+				t.Fatalf("err=%v, want code %s field %q containing %q", err, tc.code, tc.field, tc.msg)
+			}
+		})
+	}
+}
+
+func TestOpen(t *testing.T) {
+	ctx := context.Background()
+	if _, err := results.Open(ctx, t.TempDir()+"/missing.duckdb"); assign.ErrorCode(err) != assign.ENOTFOUND {
+		t.Fatalf("missing file: err=%v, want not found", err)
+	}
+	if _, err := results.Open(ctx, "mysql://x"); assign.ErrorCode(err) != assign.EINVALID {
+		t.Fatalf("unknown scheme: err=%v, want invalid", err)
+	}
+	path := resultstest.LoadDuckDB(t, resultstest.Sleep().Fixture)
+	for _, u := range []string{path, "duckdb:" + path, "duckdb://" + path} {
+		w := mustOpen(t, u)
+		if w.Dialect() != results.DialectDuckDB {
+			t.Fatalf("%s: dialect %q", u, w.Dialect())
+		}
+		// Read-only: the analysis can never change the warehouse.
+		if _, err := w.DB().ExecContext(ctx, "DELETE FROM enrollments"); err == nil {
+			t.Fatalf("%s: DELETE succeeded on a read-only warehouse", u)
+		}
+	}
+}
