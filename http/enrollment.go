@@ -21,8 +21,8 @@ func (s *Server) handleEnroll(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	id, err := parseEnrollBody(ctx.PostBody())
-	if err == nil {
-		err = assign.ValidateID(id)
+	if err == nil && !plainID(id) {
+		err = assign.ValidateID(id) // the domain's rule and message
 	}
 	if err != nil {
 		s.writeErr(ctx, RouteEnroll, err)
@@ -85,4 +85,24 @@ func (s *Server) rejectToken(ctx *fasthttp.RequestCtx, err error) {
 		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, `Bearer realm="assign", error="invalid_token"`)
 	}
 	s.writeError(ctx, RouteEnroll, assign.EUNAUTHORIZED, assign.ErrorMessage(err), "", "", err)
+}
+
+// plainID reports whether id obviously passes assign.ValidateID (1 to
+// MaxIDLen letters, digits, '-', '_', '.', starting with a letter or digit)
+// without the regular expression, which costs a quarter of the handler's
+// time. Anything else goes to assign.ValidateID, which stays the authority.
+func plainID(id string) bool {
+	if len(id) == 0 || len(id) > assign.MaxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case (c == '-' || c == '_' || c == '.') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
