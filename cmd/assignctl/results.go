@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/results"
+	"github.com/assign-dev/assign/stats"
+)
+
+// ResultsCommand analyses an experiment from the warehouse.
+type ResultsCommand struct {
+	*Main
+	Globals
+	q           results.Query
+	outcomeFile string
+}
+
+func (c *ResultsCommand) flagSet() *flag.FlagSet {
+	fs := newFlagSet("results", &c.Globals, c.Main)
+	fs.StringVar(&c.q.OutcomeSQL, "outcome-sql", "", "`SQL` returning user_id, converted (0/1) or value (numeric), and the time column")
+	fs.StringVar(&c.outcomeFile, "outcome-file", "", "`file` holding the outcome SQL (\"-\" reads stdin)")
+	fs.StringVar(&c.q.TimeColumn, "outcome-time-column", "", "`column` of the outcome SQL with each event's time: only events at or after the user's enrolled_at count (strongly recommended)")
+	fs.StringVar(&c.q.Control, "control", "", "control `group` (default: the first group)")
+	fs.Float64Var(&c.q.ConfidenceLevel, "confidence", stats.DefaultConfidenceLevel, "confidence `level` of the intervals; significance is p < 1 - level")
+	fs.BoolVar(&c.q.LowerIsBetter, "lower-is-better", false, "a lower outcome is better (refunds, time to checkout)")
+	return fs
+}
+
+// ParseFlags implements Command.
+func (c *ResultsCommand) ParseFlags(args []string) error {
+	args, err := parse(c.flagSet(), args)
+	if err != nil {
+		return err
+	} else if err := exactArgs(args, "experiment id"); err != nil {
+		return err
+	}
+	c.q.ExperimentID = args[0]
+	if (c.q.OutcomeSQL == "") == (c.outcomeFile == "") {
+		return usageErrorf("give exactly one of --outcome-sql and --outcome-file")
+	}
+	if !(c.q.ConfidenceLevel > 0 && c.q.ConfidenceLevel < 1) {
+		return usageErrorf("--confidence must be in (0, 1), e.g. 0.95")
+	}
+	return nil
+}
+
+// Run implements Command.
+func (c *ResultsCommand) Run(ctx context.Context) error {
+	format, err := c.format(c.Main)
+	if err != nil {
+		return err
+	}
+	if c.outcomeFile != "" {
+		var b []byte
+		if c.outcomeFile == "-" {
+			b, err = io.ReadAll(c.Stdin)
+		} else {
+			b, err = os.ReadFile(c.outcomeFile)
+		}
+		if err != nil {
+			return err
+		}
+		c.q.OutcomeSQL = string(b)
+	}
+	w, err := results.Open(ctx, c.WarehouseURL)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+
+	res, err := w.Analyze(ctx, c.q)
+	if assign.ErrorCode(err) == assign.ENOTFOUND && c.AdminToken != "" {
+		// The exporter has not written the configuration yet: ask assignd.
+		api, cerr := c.client(c.Main)
+		if cerr != nil {
+			return err
+		}
+		e, aerr := api.Experiment(ctx, c.q.ExperimentID)
+		if aerr != nil {
+			return fmt.Errorf("%s; and from assignd: %w", assign.ErrorMessage(err), aerr)
+		}
+		c.q.Groups = e.Groups
+		res, err = w.Analyze(ctx, c.q)
+	}
+	if err != nil {
+		return err
+	}
+	// Loud whatever the format: scripts reading JSON may not look.
+	if res.SRM.Mismatch && format != OutputTable {
+		fmt.Fprintf(c.Stderr, "assignctl: WARNING: %s\n", res.SRM.Warning)
+	}
+	switch format {
+	case OutputJSON:
+		return writeJSON(c.Stdout, res)
+	case OutputCSV:
+		return writeResultsCSV(c.Stdout, res)
+	}
+	return writeResultsTable(c.Stdout, res)
+}
+
+// Usage implements Command.
+func (c *ResultsCommand) Usage() {
+	var b strings.Builder
+	b.WriteString(`Usage: assignctl results [flags] --outcome-sql SQL <experiment id>
+
+Analyses an experiment: the enrollments in the warehouse joined with an
+outcome you supply as SQL, aggregated per group in the warehouse.
+
+The outcome query returns one row per event with the columns
+	user_id       as in the enrollments table
+	converted     0/1 or boolean (binary outcome), or
+	value         a number (numeric outcome)
+	<time>        when it happened, named by --outcome-time-column
+Only events at or after each user's enrolled_at count. Per user: converted
+is 1 if any event converted; value is the sum of the values. Enrolled users
+without events count as not converted, or as 0.
+
+Per group it prints n, conversions and rate (or mean and sd), and against the
+control: the difference and relative lift with confidence intervals, the
+two-proportion z-test (binary) or Welch t-test (numeric) p-value, Holm-adjusted
+with more than two groups, a sample-ratio-mismatch check against the
+configured probabilities (flagged loudly when p < 0.001) and a verdict.
+
+Example (DuckDB warehouse, orders in a CSV file):
+
+	assignctl results --warehouse-url assign.duckdb \
+		--outcome-sql "SELECT user_id, ordered_at, 1 AS converted FROM read_csv('orders.csv')" \
+		--outcome-time-column ordered_at --control old_journey f380739f-62f3-4316-8acf-93ed5744cb9e
+
+The configured probabilities come from the warehouse experiments table, or
+from assignd when the exporter has not written them yet (needs --admin-token).
+
+Flags:
+
+`)
+	printFlags(&b, c.flagSet())
+	fmt.Fprint(c.Stdout, b.String())
+}
+
+// Number formats of the results table. JSON and CSV carry full precision.
+func pct(f float64) string {
+	return num(f, func(f float64) string { return fmt.Sprintf("%.2f%%", f*100) })
+}
+func signedPct(f float64) string {
+	return num(f, func(f float64) string { return fmt.Sprintf("%+.2f%%", f*100) })
+}
+func pp(f float64) string {
+	return num(f, func(f float64) string { return fmt.Sprintf("%+.2f", f*100) })
+}
+func sig(f float64) string {
+	return num(f, func(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) })
+}
+func signedSig(f float64) string {
+	return num(f, func(f float64) string {
+		s := strconv.FormatFloat(f, 'g', 6, 64)
+		if f >= 0 {
+			s = "+" + s
+		}
+		return s
+	})
+}
+func fixed(f float64, d int) string {
+	return num(f, func(f float64) string { return strconv.FormatFloat(f, 'f', d, 64) })
+}
+
+// pValue prints a p-value with 4 decimals, or in scientific notation below
+// 0.0001 so that a tiny p is never printed as 0.
+func pValue(f float64) string {
+	return num(f, func(f float64) string {
+		if f < 0.0001 {
+			return strconv.FormatFloat(f, 'e', 2, 64)
+		}
+		return strconv.FormatFloat(f, 'f', 4, 64)
+	})
+}
+
+func num(f float64, format func(float64) string) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "-"
+	}
+	return format(f)
+}
+
+// writeResultsTable prints the report for people.
+func writeResultsTable(w io.Writer, r *results.Result) error {
+	binary := r.Outcome == stats.OutcomeBinary
+	level := strconv.FormatFloat(r.ConfidenceLevel*100, 'g', 6, 64) + "%"
+	fmt.Fprintf(w, "Experiment: %s\n", r.ExperimentID)
+	counted := "every event (no time column)"
+	if r.TimeColumn != "" {
+		counted = "events with " + r.TimeColumn + " >= enrolled_at"
+	}
+	fmt.Fprintf(w, "Outcome:    %s (%s), counted from %s\n", r.OutcomeColumn, r.Outcome, counted)
+	fmt.Fprintf(w, "Control:    %s    Confidence: %s    Correction: %s\n", r.Control, level, r.Correction)
+	if r.SRM.Mismatch {
+		fmt.Fprintf(w, "\n%s\n!!! %s\n%s\n", strings.Repeat("!", 72), r.SRM.Warning, strings.Repeat("!", 72))
+	}
+	fmt.Fprintln(w)
+
+	t := newTable(w)
+	if binary {
+		fmt.Fprintln(t, "GROUP\tPROBABILITY\tN\tEXPECTED N\tCONVERSIONS\tRATE")
+	} else {
+		fmt.Fprintln(t, "GROUP\tPROBABILITY\tN\tEXPECTED N\tMEAN\tSD")
+	}
+	for _, g := range r.Groups {
+		name := g.Name
+		if g.Control {
+			name += " (control)"
+		}
+		if binary {
+			fmt.Fprintf(t, "%s\t%s\t%d\t%s\t%d\t%s\n", name, fullFloat(g.Probability), g.N, fixed(float64(g.ExpectedN), 1), *g.Conversions, pct(float64(g.Rate)))
+		} else {
+			fmt.Fprintf(t, "%s\t%s\t%d\t%s\t%s\t%s\n", name, fullFloat(g.Probability), g.N, fixed(float64(g.ExpectedN), 1), sig(float64(g.Mean)), sig(float64(g.SD)))
+		}
+	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+
+	if len(r.Comparisons) > 0 {
+		fmt.Fprintln(w)
+		t = newTable(w)
+		stat, unit := "T\tDF", ""
+		if binary {
+			stat, unit = "Z", " (pp)"
+		}
+		fmt.Fprintf(t, "GROUP\tVS\tDIFFERENCE%s\t%s CI\tLIFT\tLIFT %s CI\t%s\tP\tP (HOLM)\n", unit, level, level, stat)
+		for _, c := range r.Comparisons {
+			diff, lo, hi := signedSig(float64(c.Difference)), signedSig(float64(c.DifferenceCI.Lower)), signedSig(float64(c.DifferenceCI.Upper))
+			st := fixed(float64(c.Statistic), 3) + "\t" + fixed(float64(c.DF), 1)
+			if binary {
+				diff, lo, hi = pp(float64(c.Difference)), pp(float64(c.DifferenceCI.Lower)), pp(float64(c.DifferenceCI.Upper))
+				st = fixed(float64(c.Statistic), 3)
+			}
+			holm := "-"
+			if r.Correction == "holm" {
+				holm = pValue(float64(c.AdjustedPValue))
+			}
+			fmt.Fprintf(t, "%s\t%s\t%s\t[%s, %s]\t%s\t[%s, %s]\t%s\t%s\t%s\n", c.Group, c.Control, diff, lo, hi,
+				signedPct(float64(c.RelativeLift)), signedPct(float64(c.RelativeLiftCI.Lower)), signedPct(float64(c.RelativeLiftCI.Upper)),
+				st, pValue(float64(c.PValue)), holm)
+		}
+		if err := t.Flush(); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintln(w)
+	srm := "OK"
+	if r.SRM.Mismatch {
+		srm = "MISMATCH (see above)"
+	} else if !r.SRM.PValue.Valid() {
+		srm = "not tested"
+	}
+	fmt.Fprintf(w, "Sample ratio: chi-square %s, df %d, p=%s: %s\n", fixed(float64(r.SRM.ChiSquare), 4), r.SRM.DF, pValue(float64(r.SRM.PValue)), srm)
+	if len(r.Comparisons) > 0 {
+		fmt.Fprintln(w, "\nVerdict:")
+		for _, c := range r.Comparisons {
+			fmt.Fprintf(w, "  %s\n", c.Verdict)
+		}
+	}
+	var notes []string
+	for _, s := range r.Warnings {
+		if s != r.SRM.Warning {
+			notes = append(notes, s)
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w, "\nNotes:")
+		for _, s := range notes {
+			fmt.Fprintf(w, "  - %s\n", s)
+		}
+	}
+	return nil
+}
+
+// resultsHeader is the CSV header of results: one row per group, the
+// comparison columns empty on the control's row.
+var resultsHeader = []string{"experiment_id", "outcome", "group", "control", "probability", "n", "expected_n",
+	"conversions", "rate", "mean", "sd", "difference", "difference_ci_lower", "difference_ci_upper",
+	"relative_lift", "relative_lift_ci_lower", "relative_lift_ci_upper", "test", "statistic", "df",
+	"p_value", "adjusted_p_value", "significant", "verdict", "srm_chi_square", "srm_df", "srm_p_value", "srm_mismatch"}
+
+func writeResultsCSV(w io.Writer, r *results.Result) error {
+	byGroup := map[string]stats.Comparison{}
+	for _, c := range r.Comparisons {
+		byGroup[c.Group] = c
+	}
+	var rows [][]string
+	for _, g := range r.Groups {
+		conv := ""
+		if g.Conversions != nil {
+			conv = strconv.FormatInt(*g.Conversions, 10)
+		}
+		row := []string{r.ExperimentID, r.Outcome, g.Name, strconv.FormatBool(g.Control), fullFloat(g.Probability),
+			strconv.FormatInt(g.N, 10), fullFloat(float64(g.ExpectedN)), conv, fullFloat(float64(g.Rate)),
+			fullFloat(float64(g.Mean)), fullFloat(float64(g.SD))}
+		if c, ok := byGroup[g.Name]; ok {
+			row = append(row, fullFloat(float64(c.Difference)), fullFloat(float64(c.DifferenceCI.Lower)), fullFloat(float64(c.DifferenceCI.Upper)),
+				fullFloat(float64(c.RelativeLift)), fullFloat(float64(c.RelativeLiftCI.Lower)), fullFloat(float64(c.RelativeLiftCI.Upper)),
+				c.Test, fullFloat(float64(c.Statistic)), fullFloat(float64(c.DF)), fullFloat(float64(c.PValue)),
+				fullFloat(float64(c.AdjustedPValue)), strconv.FormatBool(c.Significant), c.Verdict)
+		} else {
+			row = append(row, make([]string, 13)...)
+		}
+		row = append(row, fullFloat(float64(r.SRM.ChiSquare)), strconv.Itoa(r.SRM.DF), fullFloat(float64(r.SRM.PValue)), strconv.FormatBool(r.SRM.Mismatch))
+		rows = append(rows, row)
+	}
+	return writeCSV(w, resultsHeader, rows)
+}
