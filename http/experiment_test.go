@@ -292,6 +292,19 @@ func TestUpdateExperiment(t *testing.T) {
 			t.Fatalf("groups=%v", groups)
 		}
 	})
+	t.Run("Winner", func(t *testing.T) {
+		r := ts.Do(t, "PATCH", "/api/experiments/"+id, adminToken, `{"winner":"new_journey"}`)
+		MustStatus(t, r, http.StatusOK)
+		if got, want := r.JSON(t)["winner"], any("new_journey"); got != want {
+			t.Fatalf("winner=%v, want %v", got, want)
+		}
+		// Everyone, member or not, now gets the winner.
+		for _, user := range []string{"member", "after-rollout"} {
+			if got := ts.MustEnroll(t, id, user, nil); got["enrolled"] != true || got["group_name"] != "new_journey" {
+				t.Fatalf("%s: %v, want the winner", user, got)
+			}
+		}
+	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		for _, tt := range []struct{ name, body, field string }{
 			{"Empty", `{}`, ""},

@@ -267,6 +267,19 @@ func TestServer_Open(t *testing.T) {
 	})
 }
 
+func TestServer_Close(t *testing.T) {
+	ts := MustOpenServer(t, nil)
+	MustStatus(t, ts.Do(t, "GET", "/healthz", "", ""), http.StatusOK)
+	ts.Client.CloseIdleConnections()
+	if err := ts.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if resp, err := ts.Client.Get(ts.URL() + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatal("server still answers after Close")
+	}
+}
+
 func TestServer_Routes(t *testing.T) {
 	ts := MustOpenServer(t, nil)
 	t.Run("NotFound", func(t *testing.T) {
