@@ -1,0 +1,119 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/client/clienttest"
+)
+
+func TestUpdateCommand(t *testing.T) {
+	srv, env := serverEnv(t)
+	createN(t, srv, "e-1")
+
+	var e assign.Experiment
+	run(t, env, "", "update", "e-1", "--sampling", "0.25", "--max", "500").mustOK(t).json(t, &e)
+	if e.SamplingProbability != 0.25 || e.MaxSampleSize != 500 || e.Version != 2 || e.UpdatedBy != clienttest.AdminName {
+		t.Fatalf("after update: %+v", e)
+	}
+	// One group named: the other keeps its place; the sum must still be 1.
+	run(t, env, "", "update", "e-1", "--group", "new_journey=0.8", "--group", "old_journey=0.2").mustOK(t).json(t, &e)
+	if e.Groups[0] != (assign.Group{Name: "old_journey", Probability: 0.2}) || e.Groups[1].Probability != 0.8 || e.Version != 3 {
+		t.Fatalf("after groups: %+v", e.Groups)
+	}
+	run(t, env, "", "update", "e-1", "--group", "new_journey=0.5").mustCode(t, ExitError, "sum to")
+	run(t, env, "", "update", "e-1", "--group", "nobody=0.5").mustCode(t, ExitError, `no group "nobody"`)
+	run(t, env, "", "update", "e-1", "--status", "paused", "--output", "csv").mustOK(t)
+	if got, _ := srv.Client.Experiment(t.Context(), "e-1"); got.Status != assign.StatusPaused {
+		t.Fatalf("status=%q", got.Status)
+	}
+
+	run(t, env, "", "update", "e-1").mustCode(t, ExitUsage, "nothing to change")
+	run(t, env, "", "update", "e-1", "--status", "sleeping").mustCode(t, ExitUsage, "--status must be")
+	run(t, env, "", "update", "--sampling", "0.5").mustCode(t, ExitUsage, "want 1 argument(s)")
+	run(t, env, "", "update", "e-1", "--sampling", "1.5").mustCode(t, ExitError, "sampling_probability")
+	run(t, env, "", "update", "nope", "--max", "5").mustCode(t, ExitError, "not found")
+}
+
+// pause, resume and stop change the status alone; enrollment answers follow.
+func TestStatusCommands(t *testing.T) {
+	srv, env := serverEnv(t)
+	createN(t, srv, "e-1")
+	enroll := func(user string) *assign.Enrollment {
+		e, err := srv.Client.Enroll(t.Context(), clienttest.UserToken(t, user, nil), "e-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	member := enroll("member")
+
+	for _, tc := range []struct {
+		cmd    string
+		status assign.Status
+	}{{"pause", assign.StatusPaused}, {"resume", assign.StatusRunning}, {"stop", assign.StatusStopped}} {
+		var e assign.Experiment
+		run(t, env, "", tc.cmd, "e-1").mustOK(t).json(t, &e)
+		if e.Status != tc.status {
+			t.Fatalf("%s: status=%q, want %q", tc.cmd, e.Status, tc.status)
+		}
+		newcomer := enroll("new-after-" + tc.cmd)
+		if running := tc.status == assign.StatusRunning; newcomer.Enrolled != running || (!running && newcomer.Reason != assign.ReasonNotRunning) {
+			t.Fatalf("%s: newcomer=%+v", tc.cmd, newcomer)
+		}
+		if again := enroll("member"); again.Group != member.Group {
+			t.Fatalf("%s: member moved from %q to %q", tc.cmd, member.Group, again.Group)
+		}
+	}
+	r := run(t, env, "", "pause", "e-1", "--output", "table").mustOK(t)
+	if !strings.Contains(r.Stdout, "paused") {
+		t.Fatalf("table=%q", r.Stdout)
+	}
+	run(t, env, "", "stop").mustCode(t, ExitUsage, "want 1 argument(s)")
+	run(t, env, "", "resume", "nope").mustCode(t, ExitError, "not found")
+}
+
+// rollout gives the winner to everyone, members of the other group included,
+// and the record of the members' own groups stays.
+func TestRolloutCommand(t *testing.T) {
+	srv, env := serverEnv(t)
+	createN(t, srv, "e-1")
+	groups := map[string]string{}
+	for i := range 20 {
+		user := "u" + string(rune('a'+i))
+		e, err := srv.Client.Enroll(t.Context(), clienttest.UserToken(t, user, nil), "e-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups[user] = e.Group
+	}
+	var e assign.Experiment
+	run(t, env, "", "rollout", "e-1", "new_journey").mustOK(t).json(t, &e)
+	if e.Winner != "new_journey" {
+		t.Fatalf("winner=%q", e.Winner)
+	}
+	sawOld := false
+	for user, own := range groups {
+		got, err := srv.Client.Enroll(t.Context(), clienttest.UserToken(t, user, nil), "e-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Group != "new_journey" {
+			t.Fatalf("%s (was %s) now gets %q, want the winner", user, own, got.Group)
+		}
+		if rec, ok, err := srv.Store.MemberGroup(t.Context(), "e-1", user); err != nil || !ok || rec != own {
+			t.Fatalf("%s: recorded group %q ok=%v err=%v, want %q kept", user, rec, ok, err, own)
+		}
+		sawOld = sawOld || own == "old_journey"
+	}
+	if !sawOld {
+		t.Fatal("no member of old_journey among 20 users: the test proves nothing")
+	}
+	r := run(t, env, "", "show", "e-1", "--output", "table").mustOK(t)
+	if !strings.Contains(r.Stdout, "Winner:") || !strings.Contains(r.Stdout, "new_journey (rolled out") {
+		t.Fatalf("show after rollout:\n%s", r.Stdout)
+	}
+	run(t, env, "", "rollout", "e-1", "nobody").mustCode(t, ExitError, "")
+	run(t, env, "", "rollout", "e-1").mustCode(t, ExitUsage, "want 2 argument(s)")
+}
