@@ -33,11 +33,15 @@ type definition struct {
 	buckets uint32 // member bucket count, a power of two
 	epoch   int64  // t0, unix seconds
 	rules   assign.Experiment
+
+	// In a layer only.
+	layer        string // layer hash key
+	ownerBuckets uint32 // the layer's owner bucket count, a power of two
 }
 
-func (s *Store) newDefinition(def definitionJSON, buckets uint32, epoch int64) *definition {
+func (s *Store) newDefinition(def definitionJSON, buckets uint32, epoch int64, ownerBuckets uint32) *definition {
 	prefix := s.keys.Prefix(def.ID, def.Layer)
-	return &definition{
+	d := &definition{
 		definitionJSON: def,
 		prefix:         prefix,
 		config:         ConfigKey(prefix),
@@ -46,6 +50,11 @@ func (s *Store) newDefinition(def definitionJSON, buckets uint32, epoch int64) *
 		epoch:          epoch,
 		rules:          assign.Experiment{Eligibility: def.Eligibility},
 	}
+	if def.Layer != "" {
+		d.layer = s.keys.Layer(def.Layer)
+		d.ownerBuckets = ownerBuckets
+	}
+	return d
 }
 
 // bucketKey returns the member bucket key of a draw's bucket.
@@ -75,11 +84,11 @@ func (s *Store) definition(ctx context.Context, id string) (*definition, error) 
 	if err != nil {
 		return nil, err
 	}
-	vals, err := s.client.HMGet(ctx, ConfigKey(prefix), FieldDefinition, FieldBuckets, FieldEpoch).Result()
+	vals, err := s.client.HMGet(ctx, ConfigKey(prefix), FieldDefinition, FieldBuckets, FieldEpoch, FieldOwnerBuckets).Result()
 	if err != nil {
 		return nil, storeError(err)
 	}
-	d, err := s.parseDefinition(id, str(vals[0]), str(vals[1]), str(vals[2]))
+	d, err := s.parseDefinition(id, str(vals[0]), str(vals[1]), str(vals[2]), str(vals[3]))
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +108,9 @@ func (s *Store) prefix(ctx context.Context, id string) (string, error) {
 	return s.keys.Prefix(id, layer), nil
 }
 
-func (s *Store) parseDefinition(id, def, buckets, epoch string) (*definition, error) {
+// parseDefinition builds a definition from fields of the configuration hash;
+// ownerBuckets is read only for an experiment in a layer.
+func (s *Store) parseDefinition(id, def, buckets, epoch, ownerBuckets string) (*definition, error) {
 	if def == "" {
 		return nil, notFound(id)
 	}
@@ -107,15 +118,26 @@ func (s *Store) parseDefinition(id, def, buckets, epoch string) (*definition, er
 	if err := json.Unmarshal([]byte(def), &dj); err != nil {
 		return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: bad definition: %v", id, err)
 	}
-	b, err := strconv.ParseUint(buckets, 10, 32)
-	if err != nil || b == 0 || b&(b-1) != 0 {
+	b, ok := parsePowerOfTwo(buckets)
+	if !ok {
 		return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: bad bucket count %q", id, buckets)
 	}
 	t0, err := strconv.ParseInt(epoch, 10, 64)
 	if err != nil {
 		return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: bad epoch %q", id, epoch)
 	}
-	return s.newDefinition(dj, uint32(b), t0), nil
+	var ob uint32
+	if dj.Layer != "" {
+		if ob, ok = parsePowerOfTwo(ownerBuckets); !ok {
+			return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: bad layer owner bucket count %q", id, ownerBuckets)
+		}
+	}
+	return s.newDefinition(dj, b, t0, ob), nil
+}
+
+func parsePowerOfTwo(s string) (uint32, bool) {
+	b, err := strconv.ParseUint(s, 10, 32)
+	return uint32(b), err == nil && b != 0 && b&(b-1) == 0
 }
 
 // BucketCount returns the number of member buckets of an experiment of

@@ -36,10 +36,19 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 		eligible = "1"
 	}
 	draw := assign.NewDraw(d.Salt, d.ID, req.UserID)
-	keys := []string{d.config, d.bucketKey(draw.Bucket), d.events}
-	code, err := scripts.Enroll.Run(ctx, s.Scripter, keys,
-		EncodeUserID(req.UserID), req.UserID,
-		formatFloat(draw.Sample), formatFloat(draw.Group), eligible).Int64()
+	var cmd *redis.Cmd
+	if d.layer == "" {
+		cmd = scripts.Enroll.Run(ctx, s.Scripter, []string{d.config, d.bucketKey(draw.Bucket), d.events},
+			EncodeUserID(req.UserID), req.UserID,
+			formatFloat(draw.Sample), formatFloat(draw.Group), eligible)
+	} else {
+		slot, owner := layerPosition(d.Layer, req.UserID, d.ownerBuckets)
+		cmd = scripts.Enroll.Run(ctx, s.Scripter,
+			[]string{d.config, d.bucketKey(draw.Bucket), d.events, d.layer, s.keys.LayerOwner(d.Layer, owner)},
+			EncodeUserID(req.UserID), req.UserID,
+			formatFloat(draw.Sample), formatFloat(draw.Group), eligible, strconv.Itoa(slot))
+	}
+	code, err := cmd.Int64()
 	if err != nil {
 		return nil, storeError(err)
 	}

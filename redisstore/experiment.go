@@ -72,9 +72,13 @@ func (s *Store) CreateExperiment(ctx context.Context, e *assign.Experiment) erro
 	if err != nil {
 		return err
 	}
-	args := []any{ConsumerGroup, e.UpdatedBy, event}
+	keys := []string{ConfigKey(prefix), events}
+	if e.Layer != "" {
+		keys = append(keys, s.keys.Layer(e.Layer))
+	}
+	args := []any{ConsumerGroup, e.UpdatedBy, event, e.ID, strconv.FormatUint(uint64(LayerOwnerBuckets(e.MaxSampleSize)), 10)}
 	args = append(args, configFields(e, BucketCount(e.MaxSampleSize), now.Unix())...)
-	created, err := scripts.Create.Run(ctx, s.client, []string{ConfigKey(prefix), events}, args...).Int()
+	created, err := scripts.Create.Run(ctx, s.client, keys, args...).Int()
 	if err != nil {
 		return storeError(err)
 	} else if created == 0 {
@@ -213,7 +217,7 @@ func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experim
 	if len(m) == 0 {
 		return nil, notFound(id)
 	}
-	d, err := s.parseDefinition(id, m[FieldDefinition], m[FieldBuckets], m[FieldEpoch])
+	d, err := s.parseDefinition(id, m[FieldDefinition], m[FieldBuckets], m[FieldEpoch], m[FieldOwnerBuckets])
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +303,11 @@ func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.Expe
 		prefix := s.keys.Prefix(next.ID, next.Layer)
 		args := []any{strconv.FormatInt(cur.Version, 10), who, event}
 		args = append(args, mutableFields(next)...)
-		code, err := scripts.Update.Run(ctx, s.client, []string{ConfigKey(prefix), EventsKey(prefix)}, args...).Int()
+		keys := []string{ConfigKey(prefix), EventsKey(prefix)}
+		if next.Layer != "" {
+			keys = append(keys, s.keys.Layer(next.Layer))
+		}
+		code, err := scripts.Update.Run(ctx, s.client, keys, args...).Int()
 		if err != nil {
 			return nil, storeError(err)
 		}

@@ -12,7 +12,36 @@
 //	<prefix>                HASH    configuration and counters (fields below)
 //	<prefix>:m:<bucket>     HASH    members: compact user id -> (enrolled unix s - t0)*128 + group index
 //	<prefix>:events         STREAM  enrollment and configuration events for the warehouse
-//	{layer:<layer>}:owner:<bucket>  HASH  layer slots: compact user id -> owning experiment id
+//
+// A layer of mutually exclusive experiments has two more kinds of keys, in the
+// same slot as its experiments (the enrollment, creation and update scripts
+// of a layer's experiment pass them in KEYS; an experiment outside any layer
+// never touches them):
+//
+//	{layer:<layer>}                 HASH  the layer's traffic split (fields below)
+//	{layer:<layer>}:owner:<bucket>  HASH  owners: compact user id -> layer index of the experiment the user joined
+//
+// The layer hash holds:
+//
+//	s<slot>     layer index of the experiment offered to the users of slot
+//	            0..LayerSlots-1; absent when no experiment takes traffic
+//	run         layer indexes of the experiments taking traffic (running and
+//	            not rolled out), comma separated, in the order they started
+//	next        last layer index given out (1, 2, ...)
+//	e<index>    experiment id of a layer index
+//	ob          owner bucket count (a power of two, fixed by the first experiment)
+//
+// A user's slot is floor(u * LayerSlots) and their owner bucket the low bits of
+// u * 2^53 modulo the owner bucket count, where u = assign.NewLayerDraw(layer,
+// user), a draw independent of every experiment's own draws. Each experiment
+// taking traffic is offered an equal share of the slots; when one starts or
+// stops taking traffic the scripts move as few slots as possible
+// (scripts/layer.lua). A user is offered only the experiment of their slot,
+// and once a member of an experiment of the layer is its owner for good:
+// refused (not_eligible) by every other experiment of the layer, whatever
+// the status or rollout of the one they joined. Owners are written in the same
+// script call as the member, and owner buckets are sized like member buckets
+// (see LayerOwnerBuckets) so they stay listpacks.
 //
 // Global keys, touched only by admin operations and the exporter, never by
 // the enrollment script:
@@ -68,7 +97,12 @@ func (k Keys) Prefix(id, layer string) string {
 	return k.Namespace + "{exp:" + id + "}"
 }
 
-// LayerOwner returns the key of one layer slot bucket.
+// Layer returns the key of a layer's hash (its traffic split).
+func (k Keys) Layer(layer string) string {
+	return k.Namespace + "{layer:" + layer + "}"
+}
+
+// LayerOwner returns the key of one layer owner bucket.
 func (k Keys) LayerOwner(layer string, bucket uint32) string {
 	return k.Namespace + "{layer:" + layer + "}:owner:" + strconv.FormatUint(uint64(bucket), 10)
 }
@@ -95,7 +129,24 @@ const (
 	FieldUpdatedBy  = "uby"     // who made the last change
 	FieldGroupCount = "c"       // prefix of per-group member counters: c0, c1, ...
 	FieldGroupName  = "g"       // prefix of group names: g0, g1, ... (read by the enrollment script)
+
+	// Only for an experiment in a layer.
+	FieldLayerIndex   = "li" // the experiment's index in its layer, its owner value
+	FieldOwnerBuckets = "ob" // the layer's owner bucket count, copied from the layer hash
 )
+
+// Fields of the layer hash at {layer:<layer>}.
+const (
+	LayerFieldSlot         = "s"    // prefix of slot owners: s0 .. s999
+	LayerFieldRunning      = "run"  // layer indexes taking traffic, comma separated
+	LayerFieldNext         = "next" // last layer index given out
+	LayerFieldExperiment   = "e"    // prefix of experiment ids by layer index: e1, e2, ...
+	LayerFieldOwnerBuckets = "ob"   // owner bucket count
+)
+
+// LayerSlots is how many slots a layer's traffic is split into: shares are
+// multiples of 0.1%. The Lua twin is LAYER_SLOTS in scripts/layer.lua.
+const LayerSlots = 1000
 
 // Stream events. Every entry has a "type" field; the other fields depend on it.
 //

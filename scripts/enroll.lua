@@ -11,6 +11,12 @@
 -- ARGV[4]  group draw in [0, 1), exact decimal form
 -- ARGV[5]  "1" when the user passed the eligibility rules (checked in Go), else "0"
 --
+-- Only for an experiment in a layer (absent otherwise, so the plain path pays
+-- nothing for layers):
+-- KEYS[4]  layer hash   {layer:<name>}
+-- KEYS[5]  the user's layer owner bucket   {layer:<name>}:owner:<bucket>
+-- ARGV[6]  the user's layer slot, 0..999 (from assign.NewLayerDraw)
+--
 -- Returns one integer; redisstore/code.go is the only place that reads it:
 --     0..99   new member, group index
 --   100..199  existing member, group index + 100
@@ -19,7 +25,14 @@
 --
 -- The first step returns an existing member unchanged, so a replayed call
 -- (a retried pipeline) never records or counts a user twice.
+--
+-- In a layer, a user belongs to at most one experiment of it, for good: the
+-- owner bucket maps the user to the layer index of the experiment they joined,
+-- written with the member. Anyone owned by another experiment of the layer,
+-- or whose slot the layer offers to another experiment, is refused as not
+-- eligible (-5). All these keys share the layer's hash tag (one slot).
 local config, bucket, events = KEYS[1], KEYS[2], KEYS[3]
+local layer, owners = KEYS[4], KEYS[5]
 local user = ARGV[1]
 
 -- 1. A member keeps their group whatever the status, the eligibility of
@@ -34,10 +47,18 @@ if rec then
 end
 
 -- 2. The live configuration.
-local c = redis.call('HMGET', config, 'status', 'max', 'p', 'cum', 'n', 'winner', 't0')
-local status, max, p, cum, n, winner, t0 = c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+local c
+if layer then
+  c = redis.call('HMGET', config, 'status', 'max', 'p', 'cum', 'n', 'winner', 't0', 'li')
+else
+  c = redis.call('HMGET', config, 'status', 'max', 'p', 'cum', 'n', 'winner', 't0')
+end
+local status, max, p, cum, n, winner, t0, li = c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
 if not status then
   return -1
+end
+if layer and not li then
+  return redis.error_reply('ERR experiment in a layer has no layer index')
 end
 
 -- 3. Who may join, and rollout: the winner goes to every eligible user,
@@ -45,12 +66,22 @@ end
 if ARGV[5] ~= '1' then
   return -5
 end
+-- A rollout reaches the layer's users owned by no other experiment of it.
+if layer then
+  local owner = redis.call('HGET', owners, user)
+  if owner and owner ~= li then
+    return -5
+  end
+end
 winner = tonumber(winner)
 if winner >= 0 then
   return 200 + winner
 end
 if status ~= 'running' then
   return -2
+end
+if layer and redis.call('HGET', layer, 's' .. ARGV[6]) ~= li then
+  return -5
 end
 
 -- 4. Sampling, then the exact cap (the check and the write below are one
@@ -84,6 +115,9 @@ if rel < 0 then
   rel = 0
 end
 redis.call('HSET', bucket, user, rel * 128 + group)
+if layer then
+  redis.call('HSET', owners, user, li)
+end
 redis.call('HINCRBY', config, 'n', 1)
 redis.call('HINCRBY', config, 'c' .. group, 1)
 local name = redis.call('HGET', config, 'g' .. group)

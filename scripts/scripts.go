@@ -17,16 +17,23 @@ var (
 	createSource string
 	//go:embed update.lua
 	updateSource string
+	//go:embed layer.lua
+	layerSource string
 )
 
 // Enroll decides and records one enrollment atomically: the hot path.
 var Enroll = redis.NewScript(enrollSource)
 
-// Create stores a new experiment's configuration and opens its event stream.
-var Create = redis.NewScript(createSource)
+// Create stores a new experiment's configuration and opens its event stream;
+// in a layer it also re-splits the layer's traffic (layer.lua is prepended:
+// Redis scripts cannot share functions otherwise, and Redis 7 functions
+// would need FUNCTION LOAD, which miniredis lacks).
+var Create = redis.NewScript(layerSource + createSource)
 
-// Update applies a validated configuration change with a version check.
-var Update = redis.NewScript(updateSource)
+// Update applies a validated configuration change with a version check; in a
+// layer it also re-splits the layer's traffic when the experiment starts or
+// stops taking it.
+var Update = redis.NewScript(layerSource + updateSource)
 
 // All lists every script, for loading them at start-up (readiness).
 var All = []*redis.Script{Enroll, Create, Update}
