@@ -88,3 +88,99 @@ func TestEnroll_Concurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestEnroll_ConcurrentLayer: the same users ask both experiments of a layer
+// from several goroutines at once while an admin keeps pausing and resuming
+// one of them, which moves its slots to the other and back. Only the owner
+// check in the enrollment script keeps users who joined one experiment out of
+// the other then: no user may end up a member of both. Real Redis only.
+func TestEnroll_ConcurrentLayer(t *testing.T) {
+	s, _ := MustOpenRedisStore(t, 64)
+	ctx := testenv.Context(t)
+	mustCreate(t, s, newLayered("ca", "race"))
+	mustCreate(t, s, newLayered("cb", "race"))
+
+	const users, callers, rounds = 300, 4, 3
+	errs := make(chan error, users*callers+1)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := range users {
+		user := fmt.Sprintf("user-%d", i)
+		for k := range callers {
+			done.Add(1)
+			go func() {
+				defer done.Done()
+				start.Wait()
+				order := []string{"ca", "cb"}
+				if k%2 == 1 {
+					order[0], order[1] = order[1], order[0]
+				}
+				for range rounds {
+					for _, id := range order {
+						if _, err := s.Enroll(ctx, assign.EnrollRequest{ExperimentID: id, UserID: user}); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}
+			}()
+		}
+	}
+	done.Add(1)
+	go func() {
+		defer done.Done()
+		start.Wait()
+		for i := range 40 {
+			st := assign.StatusPaused
+			if i%2 == 1 {
+				st = assign.StatusRunning
+			}
+			if _, err := s.UpdateExperiment(ctx, "ca", assign.ExperimentUpdate{Status: &st}, "admin"); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	start.Done()
+	done.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	var inA, inB int
+	for i := range users {
+		user := fmt.Sprintf("user-%d", i)
+		_, a, err := s.MemberGroup(ctx, "ca", user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, b, err := s.MemberGroup(ctx, "cb", user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a && b {
+			t.Fatalf("%s is a member of both experiments of the layer", user)
+		}
+		owner, ok, err := s.LayerOwner(ctx, "race", user)
+		if err != nil {
+			t.Fatal(err)
+		} else if ok != (a || b) || (a && owner != "ca") || (b && owner != "cb") {
+			t.Fatalf("%s: member of ca=%v cb=%v, owner %q (%v)", user, a, b, owner, ok)
+		}
+		if a {
+			inA++
+		} else if b {
+			inB++
+		}
+	}
+	// ca ends running (the last toggle resumes it): everyone asked both, so
+	// nearly everyone joined one of the two (cb always runs).
+	if inA+inB < users*9/10 {
+		t.Fatalf("members: ca %d, cb %d of %d users", inA, inB, users)
+	}
+	if na, nb := checkCounts(t, s, "ca"), checkCounts(t, s, "cb"); na != int64(inA) || nb != int64(inB) {
+		t.Fatalf("counts ca=%d cb=%d, members %d, %d", na, nb, inA, inB)
+	}
+	t.Logf("ca %d, cb %d members of %d users", inA, inB, users)
+}

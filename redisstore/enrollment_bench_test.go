@@ -14,7 +14,8 @@ import (
 
 // BenchmarkEnroll measures Store.Enroll against the real Redis from 32
 // goroutines per CPU: new users (the full decision), returning members (the
-// sticky read), and new users with AutoPipeline batching the script calls.
+// sticky read), new users of an experiment in a layer, and new users with
+// AutoPipeline batching the script calls.
 func BenchmarkEnroll(b *testing.B) {
 	b.Run("New", func(b *testing.B) {
 		s, _ := MustOpenRedisStore(b, 64)
@@ -30,6 +31,15 @@ func BenchmarkEnroll(b *testing.B) {
 			}
 		}
 		benchmarkEnroll(b, s, func(i int64) string { return "member-" + strconv.FormatInt(i%1000, 10) })
+	})
+	b.Run("NewInLayer", func(b *testing.B) {
+		// The layer's only experiment: every user is offered it, and the
+		// script also reads the slot and the owner and writes the owner.
+		s, _ := MustOpenRedisStore(b, 64)
+		e := newExperiment("bench", 1<<40, 1)
+		e.Layer = "bench-layer"
+		mustCreate(b, s, e)
+		benchmarkEnroll(b, s, func(i int64) string { return "new-" + strconv.FormatInt(i, 10) })
 	})
 	b.Run("NewAutoPipeline", func(b *testing.B) {
 		s, c := MustOpenRedisStore(b, 64)
