@@ -1,0 +1,255 @@
+package main
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/assign-dev/assign/client"
+	"github.com/assign-dev/assign/results"
+	"github.com/assign-dev/assign/results/resultstest"
+)
+
+func near(t *testing.T, name string, got, want, tol float64) {
+	t.Helper()
+	if math.IsNaN(want) {
+		if !math.IsNaN(got) {
+			t.Errorf("%s=%v, want undefined", name, got)
+		}
+		return
+	}
+	if math.IsNaN(got) || math.Abs(got-want) > tol {
+		t.Errorf("%s=%.12g, want %.12g (±%g)", name, got, want, tol)
+	}
+}
+
+// cell parses a CSV cell; empty is undefined.
+func cell(t *testing.T, row map[string]string, col string) float64 {
+	t.Helper()
+	if row[col] == "" {
+		return math.NaN()
+	}
+	f, err := strconv.ParseFloat(row[col], 64)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", col, row[col], err)
+	}
+	return f
+}
+
+// checkJSON compares every number of the JSON output with the reference.
+func checkJSON(t *testing.T, r Run, ref *resultstest.Reference) {
+	t.Helper()
+	var res results.Result
+	r.json(t, &res)
+	if res.ExperimentID != ref.Fixture.ExperimentID || res.Control != ref.Control {
+		t.Fatalf("experiment %q control %q", res.ExperimentID, res.Control)
+	}
+	for i, want := range ref.Groups {
+		g := res.Groups[i]
+		if g.Name != want.Name || g.N != want.N || (want.Conversions >= 0 && *g.Conversions != want.Conversions) {
+			t.Errorf("group %d: %+v, want %+v", i, g, want)
+		}
+		near(t, g.Name+".rate", float64(g.Rate), want.Rate, 1e-12)
+		near(t, g.Name+".mean", float64(g.Mean), want.Mean, 1e-12)
+		near(t, g.Name+".sd", float64(g.SD), want.SD, 1e-12)
+	}
+	for i, want := range ref.Comparisons {
+		c := res.Comparisons[i]
+		near(t, c.Group+".difference", float64(c.Difference), want.Difference, 1e-12)
+		near(t, c.Group+".lower", float64(c.DifferenceCI.Lower), want.Lower, min(want.Tol, 5e-8))
+		near(t, c.Group+".upper", float64(c.DifferenceCI.Upper), want.Upper, min(want.Tol, 5e-8))
+		near(t, c.Group+".lift", float64(c.RelativeLift), want.Lift, 1e-12)
+		near(t, c.Group+".lift_lower", float64(c.RelativeLiftCI.Lower), want.LiftLower, 1e-9)
+		near(t, c.Group+".lift_upper", float64(c.RelativeLiftCI.Upper), want.LiftUpper, 1e-9)
+		near(t, c.Group+".statistic", float64(c.Statistic), want.Statistic, want.Tol*10)
+		near(t, c.Group+".df", float64(c.DF), want.DF, want.Tol)
+		near(t, c.Group+".p", float64(c.PValue), want.PValue, min(want.Tol, 5e-6))
+		near(t, c.Group+".adjusted_p", float64(c.AdjustedPValue), want.AdjustedPValue, min(want.Tol, 5e-6))
+		if c.Verdict != want.Verdict {
+			t.Errorf("verdict=%q, want %q", c.Verdict, want.Verdict)
+		}
+	}
+	near(t, "srm.chi_square", float64(res.SRM.ChiSquare), ref.SRM.ChiSquare, 1e-9)
+	near(t, "srm.p_value", float64(res.SRM.PValue), ref.SRM.PValue, 1e-9*ref.SRM.PValue+1e-300)
+	if res.SRM.Mismatch != ref.SRM.Mismatch || res.SRM.DF != ref.SRM.DF {
+		t.Errorf("srm=%+v, want %+v", res.SRM, ref.SRM)
+	}
+}
+
+// checkCSV compares every number of the CSV output with the reference.
+func checkCSV(t *testing.T, r Run, ref *resultstest.Reference) {
+	t.Helper()
+	rows := r.csv(t)
+	if len(rows) != len(ref.Groups) {
+		t.Fatalf("%d rows, want %d", len(rows), len(ref.Groups))
+	}
+	comps := map[string]resultstest.ComparisonRef{}
+	for _, c := range ref.Comparisons {
+		comps[c.Group] = c
+	}
+	for i, want := range ref.Groups {
+		row := rows[i]
+		if row["group"] != want.Name || row["n"] != strconv.FormatInt(want.N, 10) || row["control"] != strconv.FormatBool(want.Name == ref.Control) {
+			t.Errorf("row %d: %v", i, row)
+		}
+		if want.Conversions >= 0 && row["conversions"] != strconv.FormatInt(want.Conversions, 10) {
+			t.Errorf("%s conversions=%q", want.Name, row["conversions"])
+		}
+		near(t, want.Name+".rate", cell(t, row, "rate"), want.Rate, 1e-12)
+		near(t, want.Name+".mean", cell(t, row, "mean"), want.Mean, 1e-12)
+		near(t, want.Name+".sd", cell(t, row, "sd"), want.SD, 1e-12)
+		c, ok := comps[want.Name]
+		if !ok {
+			if row["difference"] != "" || row["p_value"] != "" {
+				t.Errorf("control row has comparison cells: %v", row)
+			}
+		} else {
+			near(t, c.Group+".difference", cell(t, row, "difference"), c.Difference, 1e-12)
+			near(t, c.Group+".lower", cell(t, row, "difference_ci_lower"), c.Lower, min(c.Tol, 5e-8))
+			near(t, c.Group+".upper", cell(t, row, "difference_ci_upper"), c.Upper, min(c.Tol, 5e-8))
+			near(t, c.Group+".lift", cell(t, row, "relative_lift"), c.Lift, 1e-12)
+			near(t, c.Group+".lift_lower", cell(t, row, "relative_lift_ci_lower"), c.LiftLower, 1e-9)
+			near(t, c.Group+".lift_upper", cell(t, row, "relative_lift_ci_upper"), c.LiftUpper, 1e-9)
+			near(t, c.Group+".statistic", cell(t, row, "statistic"), c.Statistic, c.Tol*10)
+			near(t, c.Group+".df", cell(t, row, "df"), c.DF, c.Tol)
+			near(t, c.Group+".p", cell(t, row, "p_value"), c.PValue, min(c.Tol, 5e-6))
+			near(t, c.Group+".adjusted_p", cell(t, row, "adjusted_p_value"), c.AdjustedPValue, min(c.Tol, 5e-6))
+			if row["verdict"] != c.Verdict || row["significant"] != strconv.FormatBool(c.Significant) {
+				t.Errorf("verdict %q significant %q", row["verdict"], row["significant"])
+			}
+		}
+		near(t, "srm_chi_square", cell(t, row, "srm_chi_square"), ref.SRM.ChiSquare, 1e-9)
+		near(t, "srm_p_value", cell(t, row, "srm_p_value"), ref.SRM.PValue, 1e-9*ref.SRM.PValue+1e-300)
+		if row["srm_mismatch"] != strconv.FormatBool(ref.SRM.Mismatch) {
+			t.Errorf("srm_mismatch=%q", row["srm_mismatch"])
+		}
+	}
+}
+
+// mustContain fails unless s holds every want.
+func mustContain(t *testing.T, s string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(s, w) {
+			t.Errorf("output lacks %q:\n%s", w, s)
+		}
+	}
+}
+
+func resultsArgs(path, id, sql string, extra ...string) []string {
+	return append([]string{"results", "--warehouse-url", path, "--outcome-sql", sql, "--outcome-time-column", "ordered_at", id}, extra...)
+}
+
+// The published R prop.test example: every printed number, in every format.
+func TestResultsCommand_Binary(t *testing.T) {
+	ref := resultstest.PropTest()
+	path := resultstest.LoadDuckDB(t, ref.Fixture)
+	args := resultsArgs(path, "prop-test", resultstest.BinarySQL)
+
+	checkJSON(t, run(t, nil, "", append(args, "--output", "json")...).mustOK(t), ref)
+	checkCSV(t, run(t, nil, "", append(args, "--output", "csv")...).mustOK(t), ref)
+
+	// The table rounds for people: 39/128 = 30.47%, 94/214 = 43.93%, the
+	// published CI 0.03074072..0.23838896 as pp, X-squared 6.1026 = 2.470²,
+	// p = 0.01350.
+	r := run(t, map[string]string{"TERMINAL": "1"}, "", args...).mustOK(t)
+	mustContain(t, r.Stdout,
+		"Experiment: prop-test", "converted (binary), counted from events with ordered_at >= enrolled_at",
+		"Control:    old_journey    Confidence: 95%    Correction: none",
+		"old_journey (control)", "128", "39", "30.47%", "new_journey", "214", "94", "43.93%",
+		"+13.46", "[+3.07, +23.84]", "+44.16%", "[+6.55%, +95.06%]", "2.470", "0.0135",
+		"Sample ratio: chi-square 0.0008, df 1, p=0.9777: OK",
+		"Verdict:\n  "+ref.Comparisons[0].Verdict)
+	if strings.Contains(r.Stdout, "MISMATCH") || r.Stderr != "" {
+		t.Fatalf("unexpected mismatch or stderr %q", r.Stderr)
+	}
+	// The SRM p printed above, from the closed-form reference.
+	if got := pValue(ref.SRM.PValue); got != "0.9777" {
+		t.Fatalf("reference SRM p=%s", got)
+	}
+}
+
+// R's sleep data: Welch numbers in every format.
+func TestResultsCommand_Numeric(t *testing.T) {
+	ref := resultstest.Sleep()
+	path := resultstest.LoadDuckDB(t, ref.Fixture)
+	args := resultsArgs(path, "sleep", resultstest.NumericSQL)
+	checkJSON(t, run(t, nil, "", append(args, "--output", "json")...).mustOK(t), ref)
+	checkCSV(t, run(t, nil, "", append(args, "--output", "csv")...).mustOK(t), ref)
+	// Published: t = 1.8608, df = 17.776, p = 0.07939, CI -0.2054832 3.3654832,
+	// means 0.75 and 2.33.
+	r := run(t, nil, "", append(args, "--output", "table")...).mustOK(t)
+	mustContain(t, r.Stdout, "value (numeric)", "MEAN", "SD", "0.75", "2.33", "1.78901", "2.00225",
+		"+1.58", "[-0.205483, +3.36548]", "+210.67%", "1.861", "17.8", "0.0794", ref.Comparisons[0].Verdict)
+}
+
+// Holm and a loud sample ratio mismatch: in the table, and on stderr for
+// the machine formats.
+func TestResultsCommand_HolmAndSRM(t *testing.T) {
+	ref := resultstest.Holm()
+	path := resultstest.LoadDuckDB(t, ref.Fixture)
+	args := resultsArgs(path, "holm", resultstest.BinarySQL)
+	r := run(t, nil, "", append(args, "--output", "json")...).mustOK(t)
+	checkJSON(t, r, ref)
+	mustContain(t, r.Stderr, "WARNING: SAMPLE RATIO MISMATCH")
+	checkCSV(t, run(t, nil, "", append(args, "--output", "csv")...).mustOK(t), ref)
+
+	r = run(t, nil, "", append(args, "--output", "table")...).mustOK(t)
+	mustContain(t, r.Stdout, strings.Repeat("!", 72), "!!! SAMPLE RATIO MISMATCH: chi-square 111.11, df 2, p<0.0001",
+		"Correction: holm", "P (HOLM)", "0.0432", "0.0385", "0.0769",
+		"Sample ratio: chi-square 111.1111, df 2, p=7.46e-25: MISMATCH",
+		ref.Comparisons[0].Verdict, ref.Comparisons[1].Verdict)
+	if got := pValue(ref.SRM.PValue); got != "7.46e-25" {
+		t.Fatalf("reference SRM p=%s", got)
+	}
+}
+
+// Options, errors and the fallback to assignd for the configured groups.
+func TestResultsCommand_Options(t *testing.T) {
+	ref := resultstest.PropTest()
+	path := resultstest.LoadDuckDB(t, ref.Fixture)
+
+	t.Run("ControlAndFile", func(t *testing.T) {
+		var res results.Result
+		run(t, nil, resultstest.BinarySQL, "results", "--warehouse-url", path, "--outcome-file", "-",
+			"--outcome-time-column", "ordered_at", "--control", "new_journey", "--confidence", "0.99", "prop-test").mustOK(t).json(t, &res)
+		if res.Control != "new_journey" || res.ConfidenceLevel != 0.99 || res.Comparisons[0].Group != "old_journey" {
+			t.Fatalf("res=%+v", res)
+		}
+		near(t, "p", float64(res.Comparisons[0].PValue), 0.01350, 5e-6)
+		if res.Comparisons[0].Significant {
+			t.Fatal("p=0.0135 significant at 99%")
+		}
+	})
+	t.Run("NoTimeColumnNote", func(t *testing.T) {
+		r := run(t, nil, "", "results", "--warehouse-url", path, "--outcome-sql", resultstest.BinarySQL, "--output", "table", "prop-test").mustOK(t)
+		mustContain(t, r.Stdout, "counted from every event (no time column)", "Notes:", "outcomes from before each user's enrollment count too")
+	})
+	t.Run("Errors", func(t *testing.T) {
+		run(t, nil, "", "results", "prop-test").mustCode(t, ExitUsage, "exactly one of --outcome-sql and --outcome-file")
+		run(t, nil, "", "results", "--outcome-sql", "x", "--confidence", "95", "prop-test").mustCode(t, ExitUsage, "--confidence")
+		run(t, nil, "", "results", "--outcome-sql", "x").mustCode(t, ExitUsage, "want 1 argument(s)")
+		run(t, nil, "", resultsArgs(path, "prop-test", "SELECT user_id, ordered_at FROM orders")...).mustCode(t, ExitError, "converted")
+		run(t, nil, "", resultsArgs(t.TempDir()+"/none.duckdb", "prop-test", resultstest.BinarySQL)...).mustCode(t, ExitError, "no DuckDB file")
+		run(t, nil, "", resultsArgs(path, "unknown", resultstest.BinarySQL)...).mustCode(t, ExitError, "not in the warehouse experiments table")
+	})
+
+	// The exporter has not written the experiment's configuration yet:
+	// with an admin token the probabilities come from assignd.
+	t.Run("GroupsFromAPI", func(t *testing.T) {
+		f := *ref.Fixture
+		f.Experiments = nil
+		for _, e := range ref.Fixture.Experiments {
+			if e.ExperimentID != "prop-test" {
+				f.Experiments = append(f.Experiments, e)
+			}
+		}
+		path := resultstest.LoadDuckDB(t, &f)
+		srv, env := serverEnv(t)
+		if _, err := srv.Client.CreateExperiment(t.Context(), client.ExperimentCreate{ID: "prop-test", MaxSampleSize: 1000, Groups: ref.Fixture.Groups}); err != nil {
+			t.Fatal(err)
+		}
+		checkJSON(t, run(t, env, "", resultsArgs(path, "prop-test", resultstest.BinarySQL)...).mustOK(t), ref)
+	})
+}
