@@ -67,11 +67,11 @@ func NewExperimentRow(e *assign.Experiment, who string, at time.Time) Experiment
 // keeping the first, and the experiment rows without repeated (experiment,
 // version) pairs. A batch read at least once may repeat an event; databases
 // may refuse a statement that touches one key twice, so sinks call this.
-// It reuses the input slices.
+// The inputs are not modified, so a caller may retry with them.
 func Dedup(enrollments []EnrollmentRow, experiments []ExperimentRow) ([]EnrollmentRow, []ExperimentRow) {
 	type ekey struct{ exp, user string }
 	seen := make(map[ekey]struct{}, len(enrollments))
-	out := enrollments[:0]
+	out := make([]EnrollmentRow, 0, len(enrollments))
 	for _, r := range enrollments {
 		k := ekey{r.ExperimentID, r.UserID}
 		if _, ok := seen[k]; ok {
@@ -85,7 +85,7 @@ func Dedup(enrollments []EnrollmentRow, experiments []ExperimentRow) ([]Enrollme
 		ver int64
 	}
 	vseen := make(map[vkey]struct{}, len(experiments))
-	xout := experiments[:0]
+	xout := make([]ExperimentRow, 0, len(experiments))
 	for _, r := range experiments {
 		k := vkey{r.ExperimentID, r.Version}
 		if _, ok := vseen[k]; ok {

@@ -1,0 +1,77 @@
+package exporter
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/redisstore"
+	"github.com/assign-dev/assign/warehouse"
+)
+
+// parseEvent appends the row of one stream entry, in the format documented
+// in redisstore/keys.go.
+func parseEvent(keys redisstore.Keys, stream string, v map[string]any, enr *[]warehouse.EnrollmentRow, exps *[]warehouse.ExperimentRow) error {
+	str := func(f string) string { s, _ := v[f].(string); return s }
+	ts, err := strconv.ParseInt(str(redisstore.EventTime), 10, 64)
+	if err != nil {
+		return fmt.Errorf("field %s: %w", redisstore.EventTime, err)
+	}
+	at := time.UnixMilli(ts).UTC()
+	switch t := str(redisstore.EventType); t {
+	case redisstore.EventEnroll:
+		id, err := ExperimentID(keys, stream)
+		if err != nil {
+			return err
+		}
+		user, group := str(redisstore.EventUser), str(redisstore.EventGroup)
+		if user == "" || group == "" {
+			return fmt.Errorf("enroll event without user or group")
+		}
+		*enr = append(*enr, warehouse.EnrollmentRow{ExperimentID: id, UserID: user, Group: group, EnrolledAt: at})
+	case redisstore.EventConfig:
+		var x assign.Experiment
+		if err := json.Unmarshal([]byte(str(redisstore.EventExperiment)), &x); err != nil {
+			return fmt.Errorf("config event: %w", err)
+		}
+		if x.ID == "" {
+			if x.ID, err = ExperimentID(keys, stream); err != nil {
+				return err
+			}
+		}
+		*exps = append(*exps, warehouse.NewExperimentRow(&x, str(redisstore.EventBy), at))
+	default:
+		return fmt.Errorf("unknown event type %q", t)
+	}
+	return nil
+}
+
+// ExperimentID returns the id of the experiment whose event stream is
+// stream, under keys' namespace: the inverse of
+// redisstore.EventsKey(keys.Prefix(id, layer)). Ids and layers cannot hold
+// '{', '}' or ':', so the key parses unambiguously.
+func ExperimentID(keys redisstore.Keys, stream string) (string, error) {
+	s, ok := strings.CutPrefix(stream, keys.Namespace)
+	if ok {
+		s, ok = strings.CutSuffix(s, ":events")
+	}
+	if ok {
+		if id, found := strings.CutPrefix(s, "{exp:"); found {
+			id, ok = strings.CutSuffix(id, "}")
+			if ok && id != "" && !strings.ContainsAny(id, "{}:") {
+				return id, nil
+			}
+		} else if rest, found := strings.CutPrefix(s, "{layer:"); found {
+			if i := strings.Index(rest, "}:"); i > 0 {
+				id := rest[i+2:]
+				if id != "" && !strings.ContainsAny(id, "{}:") {
+					return id, nil
+				}
+			}
+		}
+	}
+	return "", fmt.Errorf("stream key %q is not an experiment's event stream", stream)
+}
