@@ -15,6 +15,7 @@ const (
 	RouteExperimentUpdate = "experiment_update"
 	RouteHealthz          = "healthz"
 	RouteReadyz           = "readyz"
+	RouteMetrics          = "metrics"
 	RouteNotFound         = "not_found" // no route matched
 	RouteTransport        = "transport" // fasthttp could not read the request
 )
@@ -50,6 +51,13 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) string {
 			s.handleReadyz(ctx)
 		}
 		return RouteReadyz
+	case "/metrics":
+		if s.Metrics != nil && s.allow(ctx, RouteMetrics, "GET", fasthttp.MethodGet) {
+			s.Metrics(ctx)
+			return RouteMetrics
+		} else if s.Metrics != nil {
+			return RouteMetrics
+		}
 	}
 	if id, ok := bytes.CutPrefix(path, []byte(experimentsPrefix)); ok && len(id) > 0 && bytes.IndexByte(id, '/') < 0 {
 		switch string(ctx.Method()) {

@@ -109,6 +109,13 @@ type Server struct {
 	// Observer, if set, receives per-request measurements for metrics.
 	Observer Observer
 
+	// Metrics, if set, serves GET /metrics (the Prometheus exposition).
+	Metrics fasthttp.RequestHandler
+
+	// ReadyDetails, if set, adds facts to the /readyz body that do not decide
+	// readiness, such as the warehouse backlog. It must marshal to JSON.
+	ReadyDetails func(ctx context.Context) any
+
 	once   sync.Once
 	srv    *fasthttp.Server
 	admins []adminCredential

@@ -3,6 +3,7 @@ package http_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+	"github.com/valyala/fasthttp"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/auth"
@@ -155,7 +157,7 @@ func (ts *TestServer) Do(tb testing.TB, method, path, token, body string, conten
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if ct := resp.Header.Get("Content-Type"); len(b) > 0 && ct != "application/json" {
+	if ct := resp.Header.Get("Content-Type"); len(b) > 0 && ct != "application/json" && path != "/metrics" {
 		tb.Fatalf("%s %s: Content-Type=%q, want application/json", method, path, ct)
 	}
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
@@ -311,21 +313,47 @@ func TestServer_Routes(t *testing.T) {
 }
 
 func TestServer_Health(t *testing.T) {
-	ts := MustOpenServer(t, nil)
+	ts := MustOpenServer(t, func(s *assignhttp.Server) {
+		s.ReadyDetails = func(ctx context.Context) any { return map[string]int{"exporter_backlog": 7} }
+	})
 	MustStatus(t, ts.Do(t, "GET", "/healthz", "", ""), http.StatusOK)
 	r := ts.Do(t, "GET", "/readyz", "", "")
 	MustStatus(t, r, http.StatusOK)
-	if got, want := r.JSON(t)["status"], any("ready"); got != want {
+	body := r.JSON(t)
+	if got, want := body["status"], any("ready"); got != want {
 		t.Fatalf("status=%v, want %v", got, want)
+	} else if got, want := fmt.Sprint(body["details"]), "map[exporter_backlog:7]"; got != want {
+		t.Fatalf("details=%v, want %v", got, want)
 	}
 
-	ts.Redis.Close() // Redis gone: not ready, still alive
+	ts.Redis.Close() // Redis gone: not ready, still alive, details still reported
 	r = ts.Do(t, "GET", "/readyz", "", "")
 	MustStatus(t, r, http.StatusServiceUnavailable)
-	if got, want := r.ErrorCode(t), "unavailable"; got != want {
-		t.Fatalf("code=%q, want %q", got, want)
+	body = r.JSON(t)
+	if got, want := body["status"], any("unavailable"); got != want {
+		t.Fatalf("status=%v, want %v", got, want)
+	} else if body["details"] == nil {
+		t.Fatal("details missing while unready")
 	}
 	MustStatus(t, ts.Do(t, "GET", "/healthz", "", ""), http.StatusOK)
+}
+
+func TestServer_Metrics(t *testing.T) {
+	ts := MustOpenServer(t, nil)
+	MustStatus(t, ts.Do(t, "GET", "/metrics", "", ""), http.StatusNotFound) // not configured
+
+	ts = MustOpenServer(t, func(s *assignhttp.Server) {
+		s.Metrics = func(ctx *fasthttp.RequestCtx) {
+			ctx.SetContentType("text/plain; version=0.0.4")
+			ctx.SetBodyString("assign_up 1\n")
+		}
+	})
+	r := ts.Do(t, "GET", "/metrics", "", "")
+	MustStatus(t, r, http.StatusOK)
+	if got, want := string(r.Body), "assign_up 1\n"; got != want {
+		t.Fatalf("body=%q, want %q", got, want)
+	}
+	MustStatus(t, ts.Do(t, "POST", "/metrics", "", ""), http.StatusMethodNotAllowed)
 }
 
 func TestServer_Observer(t *testing.T) {
