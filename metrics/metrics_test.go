@@ -224,3 +224,52 @@ assign_exporter_backlog_up 0
 		t.Fatal(err)
 	}
 }
+
+type enrollFunc func(ctx context.Context, req assign.EnrollRequest) (*assign.Enrollment, error)
+
+func (f enrollFunc) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.Enrollment, error) {
+	return f(ctx, req)
+}
+
+func TestInstrumentEnrollments(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	errs := []error{nil, assign.Errorf(assign.ENOTFOUND, "no"), assign.Errorf(assign.EUNAVAILABLE, "slow"), errors.New("boom")}
+	i := 0
+	svc := m.InstrumentEnrollments(enrollFunc(func(ctx context.Context, req assign.EnrollRequest) (*assign.Enrollment, error) {
+		err := errs[i]
+		i++
+		return &assign.Enrollment{ExperimentID: req.ExperimentID}, err
+	}))
+	for range errs {
+		_, _ = svc.Enroll(context.Background(), assign.EnrollRequest{ExperimentID: "e"})
+	}
+	want := `
+# HELP assign_redis_errors_total Failed Redis calls by kind: timeout (deadline missed) or error.
+# TYPE assign_redis_errors_total counter
+assign_redis_errors_total{kind="error"} 1
+assign_redis_errors_total{kind="timeout"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "assign_redis_errors_total"); err != nil {
+		t.Fatal(err)
+	}
+	// Every call is timed, including the client error.
+	if got := histogramCount(t, reg, "assign_redis_script_duration_seconds"); got != 4 {
+		t.Fatalf("script observations=%d, want 4", got)
+	}
+}
+
+func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetHistogram().GetSampleCount()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}

@@ -15,11 +15,16 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
 	"golang.org/x/term"
 
+	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/auth"
 	assignhttp "github.com/assign-dev/assign/http"
+	"github.com/assign-dev/assign/metrics"
 	"github.com/assign-dev/assign/redisstore"
 )
 
@@ -59,6 +64,7 @@ type Main struct {
 	client   redis.UniversalClient
 	Store    *redisstore.Store
 	Server   *assignhttp.Server
+	Registry *prometheus.Registry
 }
 
 // NewMain returns a Main with the default configuration.
@@ -121,15 +127,24 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 
+	m.Registry = prometheus.NewRegistry()
+	mx := metrics.New(m.Registry)
+	m.Registry.MustRegister(
+		metrics.NewExperimentCollector(m.listExperiments),
+		metrics.NewRedisUp(m.Store.Ping, time.Second),
+	)
+
 	s := assignhttp.NewServer()
 	s.Addr = m.Config.Addr
 	s.Experiments = m.Store
-	s.Enrollments = m.Store
+	s.Enrollments = mx.InstrumentEnrollments(m.Store)
 	s.Verifier = verifier
 	s.Admins = admins
 	s.EnrollTimeout = m.Config.EnrollTimeout
 	s.Logger = m.Logger
-	s.Ready = m.Store.Ping
+	s.Observer = mx
+	s.Metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	s.Ready = m.Store.Load // Redis answers and the scripts are loaded
 	if err := s.Open(); err != nil {
 		return err
 	}
@@ -157,6 +172,26 @@ func (m *Main) Close() error {
 		m.embedded.Close()
 	}
 	return errors.Join(errs...)
+}
+
+// listExperiments returns every experiment with its stats, for the
+// per-experiment gauges. Past maxScraped experiments the rest are left out.
+func (m *Main) listExperiments(ctx context.Context) ([]*assign.Experiment, error) {
+	const maxScraped = 10_000
+	var all []*assign.Experiment
+	filter := assign.ExperimentFilter{Limit: assign.MaxPageSize}
+	for len(all) < maxScraped {
+		page, next, err := m.Store.FindExperiments(ctx, filter)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if next == "" {
+			break
+		}
+		filter.After = next
+	}
+	return all, nil
 }
 
 // printDemo prints ready-to-paste commands with freshly made credentials.

@@ -1,0 +1,33 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/assign-dev/assign/assign"
+)
+
+// InstrumentEnrollments wraps an enrollment service so that the latency of
+// each store call (one script round trip, plus microseconds of hashing) and
+// its Redis failures are recorded. Client errors (unknown experiment, bad
+// user id) are not Redis errors and are not counted as such.
+func (m *Metrics) InstrumentEnrollments(next assign.EnrollmentService) assign.EnrollmentService {
+	return &instrumentedEnrollments{next: next, m: m}
+}
+
+type instrumentedEnrollments struct {
+	next assign.EnrollmentService
+	m    *Metrics
+}
+
+func (s *instrumentedEnrollments) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.Enrollment, error) {
+	start := time.Now()
+	e, err := s.next.Enroll(ctx, req)
+	var redisErr error
+	switch assign.ErrorCode(err) {
+	case assign.EUNAVAILABLE, assign.EINTERNAL:
+		redisErr = err
+	}
+	s.m.ObserveScript(time.Since(start), redisErr)
+	return e, err
+}
