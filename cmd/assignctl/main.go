@@ -23,6 +23,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/client"
 )
 
 // Exit codes.
@@ -184,22 +185,26 @@ func ExitCode(err error) int {
 	return ExitError
 }
 
-// errorText is the sentence printed for an error: the application message,
-// with the field at fault, when there is one.
+// errorText is the sentence printed for an error: an application error's
+// message, with the field at fault; a wrapped one keeps its context.
 func errorText(err error) string {
 	var ae *assign.Error
-	var ue *UsageError
-	if errors.As(err, &ue) {
-		return ue.Error()
+	switch e := err.(type) {
+	case *UsageError:
+		return e.Error()
+	case *client.Error:
+		ae, _ = e.Unwrap().(*assign.Error)
+	case *assign.Error:
+		ae = e
 	}
-	if errors.As(err, &ae) {
-		msg := ae.Message
-		if ae.Field != "" && !strings.Contains(msg, ae.Field) {
-			msg += " (field " + ae.Field + ")"
-		}
-		return msg
+	if ae == nil {
+		return err.Error()
 	}
-	return err.Error()
+	msg := ae.Message
+	if ae.Field != "" && !strings.Contains(msg, ae.Field) {
+		msg += " (field " + ae.Field + ")"
+	}
+	return msg
 }
 
 // UsageError is a mistake in the command line: exit code 2.
