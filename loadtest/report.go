@@ -43,6 +43,7 @@ type Report struct {
 	Sticky            int64            `json:"sticky_violations"` // answers that differ from the user's first
 	Timeline          []int64          `json:"answers_per_second,omitempty"`
 	GeneratorCPU      float64          `json:"generator_cpu_s"` // CPU time (user + system) this process spent during the run
+	CPU               *CPUUsage        `json:"cpu,omitempty"`
 	Examples          []string         `json:"examples,omitempty"`
 
 	Verify *Verification `json:"verify,omitempty"`
@@ -106,6 +107,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "users       %d new, %d with an answer; stickiness violations %d\n", r.NewUsers, r.Answered, r.Sticky)
+	if c := r.CPU; c != nil && c.Wall > 0 {
+		fmt.Fprintf(&b, "cpu         machine %.2f of %.0f cores busy;", c.Busy/c.Wall, c.Cores)
+		for _, k := range sortedKeys(floatsAsInts(c.Processes)) {
+			fmt.Fprintf(&b, " %s %.2f", k, c.Processes[k]/c.Wall)
+		}
+		b.WriteString("\n")
+	}
 	if r.Verify != nil {
 		r.Verify.writeText(&b)
 	}
@@ -123,6 +131,14 @@ func (r *Report) WriteText(w io.Writer) error {
 func writeLatency(b *strings.Builder, label string, l LatencySummary) {
 	fmt.Fprintf(b, "%s p50 %.3fms  p90 %.3fms  p99 %.3fms  p99.9 %.3fms  max %.3fms  (mean %.3fms, n=%d)\n",
 		label, l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean, l.Count)
+}
+
+func floatsAsInts(m map[string]float64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k := range m {
+		out[k] = 0
+	}
+	return out
 }
 
 func sortedKeys(m map[string]int64) []string {

@@ -46,6 +46,10 @@ type RunConfig struct {
 
 	// Progress, when set, receives a progress line ("\r...") every second.
 	Progress io.Writer
+
+	// Watch names processes (by pid) whose CPU time the report gives for
+	// the run, read from /proc: the server and Redis, typically.
+	Watch map[string]int
 }
 
 func (c *RunConfig) validate() error {
@@ -123,6 +127,7 @@ func Run(ctx context.Context, cfg RunConfig, pop *Population, target Target) (*R
 		r.limit = cfg.Requests
 	}
 
+	before := takeCPUSnapshot(cfg.Watch)
 	r.start = time.Now()
 	span := MaxDuration
 	if cfg.Duration > 0 {
@@ -149,13 +154,14 @@ func Run(ctx context.Context, cfg RunConfig, pop *Population, target Target) (*R
 			r.worker(ctx, rand.New(rand.NewPCG(cfg.Seed, uint64(w))))
 		}(w)
 	}
-	cpu0 := cpuTime()
 	stopProgress := r.progress(ctx)
 	wg.Wait()
 	elapsed := time.Since(r.start)
+	after := takeCPUSnapshot(cfg.Watch)
 	stopProgress()
 	rep := r.report(elapsed)
-	rep.GeneratorCPU = (cpuTime() - cpu0).Seconds()
+	rep.CPU = usageSince(before, after)
+	rep.GeneratorCPU = rep.CPU.Processes["generator"]
 	if ctx.Err() != nil {
 		rep.Interrupted = true
 		rep.Dropped = 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -195,5 +196,33 @@ func TestErrorKind(t *testing.T) {
 		if got := loadtest.ErrorKind(tc.err); got != tc.want {
 			t.Errorf("ErrorKind(%v)=%q, want %q", tc.err, got, tc.want)
 		}
+	}
+}
+
+func TestRun_WatchCPU(t *testing.T) {
+	pop, target := newFake(t, 100)
+	rep, _, err := loadtest.Run(context.Background(), loadtest.RunConfig{
+		Connections: 2, Requests: 200, Watch: map[string]int{"self": os.Getpid(), "gone": 1 << 30},
+	}, pop, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.CPU
+	if c == nil || c.Wall <= 0 {
+		t.Fatalf("CPU=%+v, want a measured window", c)
+	}
+	if _, ok := c.Processes["self"]; !ok {
+		t.Errorf("Processes=%v, want the watched process", c.Processes)
+	}
+	if _, ok := c.Processes["gone"]; ok {
+		t.Errorf("a process that does not exist was measured: %v", c.Processes)
+	}
+	for name, v := range c.Processes {
+		if v < 0 {
+			t.Errorf("%s used %g CPU-seconds", name, v)
+		}
+	}
+	if c.Busy < 0 || rep.GeneratorCPU != c.Processes["generator"] {
+		t.Errorf("Busy=%g GeneratorCPU=%g, generator %g", c.Busy, rep.GeneratorCPU, c.Processes["generator"])
 	}
 }

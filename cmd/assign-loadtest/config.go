@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,7 +44,8 @@ type Config struct {
 	PGCounter bool   // the baseline keeps a counter column instead of count(*)
 
 	JSON     bool
-	Progress string // auto | on | off
+	Progress string         // auto | on | off
+	Watch    map[string]int // processes whose CPU time to report, name -> pid
 }
 
 // DefaultConfig returns the defaults of every flag.
@@ -80,7 +82,7 @@ var flagEnv = map[string]string{
 // ParseFlags fills c from args and the environment (flags win).
 func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs := flag.NewFlagSet("assign-loadtest", flag.ContinueOnError)
-	var ids, groups string
+	var ids, groups, watch string
 	groups = "control:0.5,treatment:0.5"
 	fs.StringVar(&c.Target, "target", c.Target, "what to load: http (assignd), pg (the naive PostgreSQL baseline), store (the Redis store in process, no HTTP)")
 	fs.StringVar(&c.URL, "url", c.URL, "assignd's base URL (loopback only)")
@@ -107,6 +109,7 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.PGURL, "pg-url", c.PGURL, "PostgreSQL of the baseline (-target pg; loopback only)")
 	fs.BoolVar(&c.PGCounter, "pg-counter", c.PGCounter, "baseline: keep a counter column instead of count(*) of the members")
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print the report as JSON")
+	fs.StringVar(&watch, "watch", "", "report the CPU time of these processes during the run: name=pid,name=pid (e.g. assignd=1234,redis=99)")
 	fs.StringVar(&c.Progress, "progress", c.Progress, "progress line: auto (when stdout is a terminal), on, off")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: assign-loadtest [flags]\n\nDrives assignd (or the PostgreSQL baseline) on this machine and reports throughput, latency and decisions;\nthen verifies caps, counts and stickiness in the store. Exit 1 when an invariant is broken.\n\nFlags (environment variable in brackets):\n")
@@ -135,6 +138,21 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 		if id = strings.TrimSpace(id); id != "" {
 			c.ExperimentIDs = append(c.ExperimentIDs, id)
 		}
+	}
+	c.Watch = nil
+	for _, part := range strings.Split(watch, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		name, pid, ok := strings.Cut(part, "=")
+		n, err := strconv.Atoi(pid)
+		if !ok || name == "" || err != nil || n <= 0 {
+			return fmt.Errorf("-watch: %q: want name=pid", part)
+		}
+		if c.Watch == nil {
+			c.Watch = map[string]int{}
+		}
+		c.Watch[name] = n
 	}
 	g, err := loadtest.ParseGroups(groups)
 	if err != nil {

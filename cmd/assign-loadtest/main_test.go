@@ -22,13 +22,16 @@ func parse(args []string, env map[string]string) (Config, error) {
 
 func TestConfig_ParseFlags(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		c, err := parse([]string{"-experiments", "3", "-groups", "a:0.25,b:0.75", "-rate", "500", "-requests", "1000"},
+		c, err := parse([]string{"-experiments", "3", "-groups", "a:0.25,b:0.75", "-rate", "500", "-requests", "1000", "-watch", "assignd=12,redis=34"},
 			map[string]string{"ASSIGN_JWT_SECRET": "s3cret", "ASSIGN_ADMIN_TOKEN": "admin-0123456789abcdef"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if c.JWTSecret != "s3cret" || c.AdminToken == "" || c.Experiments != 3 || c.Rate != 500 || c.Requests != 1000 {
 			t.Fatalf("config %+v", c)
+		}
+		if c.Watch["assignd"] != 12 || c.Watch["redis"] != 34 || len(c.Watch) != 2 {
+			t.Fatalf("Watch=%v", c.Watch)
 		}
 		if len(c.Groups) != 2 || c.Groups[1].Name != "b" || c.Groups[1].Probability != 0.75 {
 			t.Fatalf("Groups=%+v", c.Groups)
@@ -56,6 +59,7 @@ func TestConfig_ParseFlags(t *testing.T) {
 		"MemoryNoRedis":    {"-jwt-secret", "s", "-admin-token", "a", "-memory"},
 		"BadProgress":      {"-target", "pg", "-progress", "maybe"},
 		"Extra":            {"-target", "pg", "extra"},
+		"BadWatch":         {"-target", "pg", "-watch", "assignd"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := parse(args, nil); err == nil {

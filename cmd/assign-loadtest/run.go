@@ -175,6 +175,7 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 		Requests:    c.Requests,
 		Returning:   c.Returning,
 		Seed:        seed,
+		Watch:       c.Watch,
 	}
 	if m.progress() {
 		cfg.Progress = m.Stdout

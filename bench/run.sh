@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# bench/run.sh — reproduce BENCHMARKS.md (`make bench`).
+#
+# Measures, in one run on this machine and against its real Redis
+# (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, database test):
+#   1. the ceiling: redis-benchmark calling the enrollment script by EVALSHA,
+#      a new user per call (plain, and 16-deep pipelined);
+#   2. assignd over HTTP at maximum throughput (closed loop), plus a wrk
+#      cross-check of the sticky read path;
+#   3. latency at half of (2)'s rate (open loop);
+#   4. the naive PostgreSQL baseline (one transaction per enrollment);
+#   5. Go benchmarks of the hot path (benchstat-friendly output);
+#   6. Redis memory per member at 1M members, throughput as members grow to
+#      1M, and throughput from 1 to 1,000 experiments;
+# then writes BENCHMARKS.md with the machine, every command and the verdicts.
+#
+# Everything runs on loopback. assignd gets its own port and key namespace,
+# and every key it wrote is deleted at the end. Whole run: about 5 minutes on
+# an idle 2-core machine (BENCH_QUICK=1: about 1 minute, for a smoke test).
+#
+# Knobs (environment): BENCH_QUICK=1, BENCH_DURATION (default 10s),
+# BENCH_FILL (members for (6), default 1000000), BENCH_OUT (default
+# BENCHMARKS.md), REDIS_URL, PG_URL.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+QUICK=${BENCH_QUICK:-0}
+DUR=${BENCH_DURATION:-10s}
+SCALE_DUR=5s
+FILL=${BENCH_FILL:-1000000}
+FILL_MAX=150s        # the fill stops here even if it has not reached FILL members
+CEIL_N=300000
+CEIL_P16_N=600000
+USERS=200000
+BENCHTIME=300ms
+BENCHCOUNT=3
+EXPERIMENT_SCALE="1 10 100 1000"
+if [ "$QUICK" = 1 ]; then
+	DUR=3s SCALE_DUR=2s FILL=${BENCH_FILL:-50000} FILL_MAX=30s CEIL_N=50000 CEIL_P16_N=100000 USERS=50000
+	BENCHTIME=100ms BENCHCOUNT=1 EXPERIMENT_SCALE="1 100"
+fi
+OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
+REDIS_HOST=127.0.0.1
+REDIS_PORT=6379
+REDIS_URL=${REDIS_URL:-redis://$REDIS_HOST:$REDIS_PORT}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
+
+log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+# --- tools -------------------------------------------------------------------
+install_tools() {
+	local need=()
+	command -v redis-benchmark >/dev/null || need+=(redis-tools)
+	command -v redis-cli >/dev/null || need+=(redis-tools)
+	command -v wrk >/dev/null || need+=(wrk)
+	command -v curl >/dev/null || need+=(curl)
+	command -v openssl >/dev/null || need+=(openssl)
+	if ! command -v redis-server >/dev/null && ! redis_up; then need+=(redis-server); fi
+	if [ ${#need[@]} -gt 0 ]; then
+		log "installing ${need[*]} from Debian packages"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	fi
+}
+redis_up() { command -v redis-cli >/dev/null && [ "$(redis-cli -h $REDIS_HOST -p $REDIS_PORT ping 2>/dev/null)" = PONG ]; }
+pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+
+install_tools
+if ! redis_up; then
+	log "starting redis-server on $REDIS_HOST:$REDIS_PORT"
+	mkdir -p /var/lib/redis /var/log/redis
+	redis-server --daemonize yes --bind 127.0.0.1 --port $REDIS_PORT --save "" --appendonly no \
+		--dir /var/lib/redis --logfile /var/log/redis/bench.log
+	for _ in $(seq 50); do redis_up && break; sleep 0.1; done
+fi
+redis_up || { echo "bench: no Redis at $REDIS_HOST:$REDIS_PORT" >&2; exit 1; }
+
+# --- build, workspace, cleanup -------------------------------------------------
+WORK=$(mktemp -d /tmp/assign-bench.XXXXXX)
+RES=$WORK/results
+BIN=$WORK/bin
+mkdir -p "$RES" "$BIN"
+NS="bench-$(date +%s)-$$:"
+ADMIN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+ASSIGND_PID=
+
+cleanup() {
+	set +e
+	if [ -n "$ASSIGND_PID" ]; then kill "$ASSIGND_PID" 2>/dev/null; wait "$ASSIGND_PID" 2>/dev/null; fi
+	redis-cli -h $REDIS_HOST -p $REDIS_PORT --scan --pattern "${NS}*" | xargs -r -n 1000 redis-cli -h $REDIS_HOST -p $REDIS_PORT del >/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log "building assignd, assign-loadtest and the report writer"
+go build -o "$BIN/" ./cmd/assignd ./cmd/assign-loadtest ./bench/report
+
+# cmd records the command that produced a result, for BENCHMARKS.md.
+cmd() { local name=$1; shift; printf '%s\t%s\n' "$name" "$*" >>"$RES/commands.tsv"; }
+
+# --- the machine ---------------------------------------------------------------
+{
+	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+uncommitted')"
+	echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+	echo "cores=$(nproc)"
+	echo "memory=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+	echo "kernel=$(uname -r)"
+	echo "go=$(go version | cut -d' ' -f3-)"
+	echo "redis=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT info server | tr -d '\r' | awk -F: '/^redis_version/ {print $2}')"
+	echo "postgres=$(psql --version 2>/dev/null | head -1 || echo unknown)"
+	echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "quick=$QUICK"
+} >"$RES/machine.env"
+
+# --- assignd ------------------------------------------------------------------------
+PORT=
+for p in $(seq 18080 18180); do
+	if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then PORT=$p; break; fi
+done
+[ -n "$PORT" ] || { echo "bench: no free port in 18080-18180" >&2; exit 1; }
+URL=http://127.0.0.1:$PORT
+ENROLL_PATH=/api/experiment-enrollments
+ASSIGND_ARGS=(-addr 127.0.0.1:$PORT -redis-url "$REDIS_URL" -namespace "$NS" -admin-token "$ADMIN"
+	-jwt-secret "$SECRET" -exporter=false -log-level warn -log-format json)
+log "starting assignd on $URL (namespace $NS)"
+"$BIN/assignd" "${ASSIGND_ARGS[@]}" >"$WORK/assignd.log" 2>&1 &
+ASSIGND_PID=$!
+for _ in $(seq 100); do curl -fsS "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "$URL/healthz" >/dev/null || { cat "$WORK/assignd.log" >&2; exit 1; }
+echo "assignd=assignd -addr 127.0.0.1:$PORT -redis-url $REDIS_URL -namespace $NS -admin-token <random> -jwt-secret <random> -exporter=false -log-level warn" >>"$RES/machine.env"
+REDIS_PID=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT info server | tr -d '\r' | awk -F: '/^process_id/ {print $2}')
+
+# Every run reports the CPU time of assignd and Redis during the run (-watch).
+LT=("$BIN/assign-loadtest" -url "$URL" -admin-token "$ADMIN" -jwt-secret "$SECRET"
+	-redis-url "$REDIS_URL" -namespace "$NS" -json -progress off -watch "assignd=$ASSIGND_PID,redis=$REDIS_PID")
+LT_SHOWN="assign-loadtest -url $URL -admin-token <admin> -jwt-secret <secret> -redis-url $REDIS_URL -namespace $NS -json -watch assignd=<pid>,redis=<pid>"
+
+# --- (1) the ceiling ---------------------------------------------------------------
+log "(1) ceiling: redis-benchmark EVALSHA of scripts/enroll.lua"
+curl -fsS -XPOST "$URL/api/experiment-create" -H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN" \
+	-d '{"experiment_id":"ceiling","maximum_sample_size":1000000000,"sampling_probability":1,"groups":[{"group_name":"control","probability_of_falling_in":0.5},{"group_name":"treatment","probability_of_falling_in":0.5}]}' >/dev/null
+SHA=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT SCRIPT LOAD "$(cat scripts/enroll.lua)")
+PFX="${NS}{exp:ceiling}"
+BUCKETS=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT hget "$PFX" buckets)
+# A new user per call: the bucket key and the user id each get their own
+# random number (-r), so (bucket, user) pairs repeat about once in 4 billion.
+# The draws are fixed decimals of the length the server sends; eligible = 1.
+CEIL_ARGS=(EVALSHA "$SHA" 3 "$PFX" "$PFX:m:__rand_int__" "$PFX:events" __rand_int__ __rand_int__ 0.4237918262847134 0.7311281392131562 1)
+redis-benchmark -h $REDIS_HOST -p $REDIS_PORT -c 50 -n $CEIL_N -r "$BUCKETS" --csv "${CEIL_ARGS[@]}" >"$RES/ceiling.csv"
+cmd ceiling "redis-benchmark -h $REDIS_HOST -p $REDIS_PORT -c 50 -n $CEIL_N -r $BUCKETS --csv ${CEIL_ARGS[*]}"
+redis-benchmark -h $REDIS_HOST -p $REDIS_PORT -c 50 -P 16 -n $CEIL_P16_N -r "$BUCKETS" --csv "${CEIL_ARGS[@]}" >"$RES/ceiling_p16.csv"
+cmd ceiling_p16 "redis-benchmark -h $REDIS_HOST -p $REDIS_PORT -c 50 -P 16 -n $CEIL_P16_N -r $BUCKETS --csv ${CEIL_ARGS[*]}"
+
+# --- (2) maximum throughput through HTTP --------------------------------------------
+log "(2) assignd at maximum throughput (closed loop, 64 connections, $DUR)"
+MAX_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 64 -duration $DUR)
+"${LT[@]}" "${MAX_FLAGS[@]}" -prefix max >"$RES/max.json" 2>"$RES/max.log" || true
+cmd max "$LT_SHOWN ${MAX_FLAGS[*]} -prefix max"
+
+# A second generator for the same server, as a cross-check of the first:
+# wrk, one user's token (the sticky read path: a returning member).
+TOKEN=$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | openssl base64 -A | tr '+/' '-_' | tr -d '=').$(printf '{"sub":"c0a80101-0000-4000-8000-00000000beef","exp":%d}' $(( $(date +%s) + 7200 )) | openssl base64 -A | tr '+/' '-_' | tr -d '=')
+TOKEN=$TOKEN.$(printf '%s' "$TOKEN" | openssl dgst -sha256 -hmac "$SECRET" -binary | openssl base64 -A | tr '+/' '-_' | tr -d '=')
+TOKEN="$TOKEN" EXPERIMENT=max-0 wrk -t 2 -c 64 -d $DUR --latency -s bench/wrk-enroll.lua "$URL$ENROLL_PATH" >"$RES/wrk.txt" 2>&1 || true
+cmd wrk "TOKEN=<one user's HS256 token> EXPERIMENT=max-0 wrk -t 2 -c 64 -d $DUR --latency -s bench/wrk-enroll.lua $URL$ENROLL_PATH"
+
+# --- (3) latency at half the maximum rate --------------------------------------------
+RATE=$(awk -F'"ok_rate": ' 'NF > 1 {split($2, a, ","); printf "%d", a[1] / 2; exit}' "$RES/max.json")
+RATE=${RATE:-0}
+[ "$RATE" -gt 0 ] || RATE=1000 # (2) failed: still measure something, the report says so
+log "(3) open loop at $RATE/s (half of (2))"
+OPEN_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 64 -rate "$RATE" -duration $DUR)
+"${LT[@]}" "${OPEN_FLAGS[@]}" -prefix open >"$RES/open.json" 2>"$RES/open.log" || true
+cmd open "$LT_SHOWN ${OPEN_FLAGS[*]} -prefix open"
+
+# --- (4) the naive PostgreSQL baseline ----------------------------------------------
+if pg_up; then
+	for variant in count counter; do
+		log "(4) PostgreSQL baseline ($variant)"
+		PG_FLAGS=(-target pg -pg-url "$PG_URL" -experiments 10 -users $USERS -returning 0.5 -connections 32 -duration $DUR)
+		[ $variant = counter ] && PG_FLAGS+=(-pg-counter)
+		"$BIN/assign-loadtest" "${PG_FLAGS[@]}" -json -progress off >"$RES/pg_$variant.json" 2>"$RES/pg_$variant.log" || true
+		cmd "pg_$variant" "assign-loadtest ${PG_FLAGS[*]} -json"
+	done
+else
+	log "(4) skipped: no PostgreSQL on 127.0.0.1:5432"
+fi
+
+# --- (5) Go benchmarks of the hot path ----------------------------------------------
+log "(5) go test -bench (hot path packages)"
+PKGS=()
+for p in ./assign ./auth ./http ./redisstore; do
+	grep -qs '^func Benchmark' "$p"/*_test.go && PKGS+=("$p")
+done
+BENCH_CMD=(go test -run '^$' -bench . -benchmem -count $BENCHCOUNT -benchtime $BENCHTIME "${PKGS[@]}")
+"${BENCH_CMD[@]}" >"$RES/gobench.txt" 2>&1 || echo "(some benchmarks failed; see above)" >>"$RES/gobench.txt"
+cmd gobench "${BENCH_CMD[*]}"
+
+# --- (6) memory per member and scaling ----------------------------------------------
+log "(6) fill one experiment to $FILL members (at most $FILL_MAX), then memory per member"
+USED0=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT info memory | tr -d '\r' | awk -F: '/^used_memory:/ {print $2}')
+FILL_FLAGS=(-experiments 1 -cap "$FILL" -users "$FILL" -requests "$FILL" -returning 0 -connections 64 -duration $FILL_MAX -memory)
+"${LT[@]}" "${FILL_FLAGS[@]}" -prefix fill >"$RES/fill.json" 2>"$RES/fill.log" || true
+USED1=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT info memory | tr -d '\r' | awk -F: '/^used_memory:/ {print $2}')
+echo "used_memory_delta=$((USED1 - USED0))" >"$RES/fill_info.env"
+cmd fill "$LT_SHOWN ${FILL_FLAGS[*]} -prefix fill"
+cmd fill_info "redis-cli info memory (used_memory before and after the fill)"
+
+for n in $EXPERIMENT_SCALE; do
+	log "(6) $n experiments"
+	SCALE_FLAGS=(-experiments "$n" -users 100000 -returning 0.5 -connections 64 -duration $SCALE_DUR)
+	"${LT[@]}" "${SCALE_FLAGS[@]}" -prefix "scale$n" >"$RES/experiments_$n.json" 2>"$RES/experiments_$n.log" || true
+	cmd "experiments_$n" "$LT_SHOWN ${SCALE_FLAGS[*]} -prefix scale$n"
+done
+echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RES/machine.env"
+
+# --- the report ------------------------------------------------------------------------
+log "writing $OUT"
+"$BIN/report" -results "$RES" -out "$OUT"
+# Keep the raw results of the last run outside the repository, for a look.
+rm -rf /tmp/assign-bench-last && cp -r "$RES" /tmp/assign-bench-last
+log "done: $OUT (raw results in /tmp/assign-bench-last)"
