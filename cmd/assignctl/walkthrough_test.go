@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/client/clienttest"
+	"github.com/assign-dev/assign/exporter"
+	"github.com/assign-dev/assign/results"
+	"github.com/assign-dev/assign/warehouse/duckdb"
+)
+
+// The id of the seed's shipping-address experiment.
+const walkthroughID = "f380739f-62f3-4316-8acf-93ed5744cb9e"
+
+// z975 is the 0.975 quantile of the standard normal, as printed in every
+// table of it (e.g. NIST/SEMATECH e-Handbook 1.3.6.7.1): 1.959963984540054.
+const z975 = 1.959963984540054
+
+// TestWalkthrough runs docs/walkthrough.md's core path in-process: create
+// the experiment, enroll the sample users through the API with signed
+// tokens, export to a DuckDB warehouse with the exporter, load the orders
+// the users placed, run results, read the verdict, roll the winner out.
+//
+// Each experiment gets a random salt at creation, so the split of the
+// sample users differs from run to run. The reference numbers are therefore
+// computed here from the raw data, independently of the code under test:
+// each user's group from the Redis member record, whether they convert from
+// the sample users file (not from the orders file or any SQL), and the
+// statistics from their textbook closed forms with math.Erfc (no gonum, no
+// package stats).
+func TestWalkthrough(t *testing.T) {
+	srv, env := serverEnv(t)
+	dir := t.TempDir()
+	wh := filepath.Join(dir, "assign.duckdb")
+	env["ASSIGN_WAREHOUSE_URL"] = wh
+	usersFile := filepath.Join("..", "..", "examples", "shipping-address", "users.csv")
+	ordersFile := filepath.Join(dir, "orders.csv")
+
+	// 1. Create the experiment.
+	run(t, env, "", "create", "--id", walkthroughID, "--max", "3000", "--sampling", "0.9",
+		"--group", "old_journey=0.5", "--group", "new_journey=0.5", "--eligible", "first_order=true").mustOK(t)
+
+	// 2. Enroll the sample users; they place their orders.
+	var sum DemoSummary
+	run(t, env, "", "demo-enroll", "--jwt-secret", clienttest.JWTSecret, "--users", usersFile,
+		"--orders-out", ordersFile, walkthroughID).mustOK(t).json(t, &sum)
+	if got := sum.Enrolled["old_journey"] + sum.Enrolled["new_journey"]; got != 3000 || sum.NotEnrolled["sample_full"] == 0 ||
+		sum.NotEnrolled["not_eligible"] == 0 || sum.NotEnrolled["not_sampled"] == 0 {
+		t.Fatalf("demo summary %+v: want the cap of 3000 reached and every reason seen", sum)
+	}
+
+	// 3. The exporter moves the enrollments to the warehouse.
+	exportAll(t, srv, wh)
+
+	// 4. Load the orders into the warehouse (the walkthrough's SQL).
+	loadOrders(t, wh, ordersFile)
+
+	// 5. Results, against the independent reference.
+	ref := walkthroughReference(t, srv, usersFile)
+	for name, sql := range map[string]string{
+		"LoadedTable": "SELECT user_id, ordered_at, 1 AS converted FROM orders",
+		"CSVInPlace":  "SELECT user_id, ordered_at, 1 AS converted FROM read_csv('" + ordersFile + "')",
+	} {
+		t.Run(name, func(t *testing.T) {
+			var res results.Result
+			run(t, env, "", "results", "--outcome-sql", sql, "--outcome-time-column", "ordered_at",
+				"--control", "old_journey", walkthroughID).mustOK(t).json(t, &res)
+			ref.check(t, &res)
+		})
+	}
+	r := run(t, env, "", "results", "--output", "table", "--outcome-sql", "SELECT user_id, ordered_at, 1 AS converted FROM orders",
+		"--outcome-time-column", "ordered_at", walkthroughID).mustOK(t)
+	mustContain(t, r.Stdout, "new_journey beats old_journey", pct(ref.rate[0]), pct(ref.rate[1]), ": OK")
+
+	// 6. Roll the winner out: every user now gets new_journey, and the
+	// warehouse still knows who was in which group.
+	run(t, env, "", "rollout", walkthroughID, "new_journey").mustOK(t)
+	for user, g := range ref.group {
+		if g != "old_journey" {
+			continue
+		}
+		e, err := srv.Client.Enroll(context.Background(), clienttest.UserToken(t, user, map[string]any{"first_order": true}), walkthroughID)
+		if err != nil {
+			t.Fatal(err)
+		} else if e.Group != "new_journey" {
+			t.Fatalf("after rollout, old_journey member %s gets %q", user, e.Group)
+		}
+		break
+	}
+	var e assign.Experiment
+	run(t, env, "", "show", walkthroughID).mustOK(t).json(t, &e)
+	if e.Winner != "new_journey" || e.Stats.PerGroup["old_journey"] != ref.n[0] {
+		t.Fatalf("after rollout: winner %q, old_journey members %d, want %d", e.Winner, e.Stats.PerGroup["old_journey"], ref.n[0])
+	}
+}
+
+// exportAll runs the exporter into the DuckDB file until the streams are
+// drained, then stops it (so the file is free for the analysis).
+func exportAll(t *testing.T, srv *clienttest.Server, path string) {
+	t.Helper()
+	sink, err := duckdb.Open(path, duckdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := &exporter.Exporter{Client: srv.Redis, Keys: srv.Keys, Sink: sink, Consumer: "walkthrough",
+		BatchSize: 1000, FlushInterval: 20 * time.Millisecond, RefreshInterval: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ex.Run(ctx) }()
+	deadline := time.Now().Add(2 * time.Minute) // a guard against a hang, not a timing assertion
+	for {
+		bl, err := ex.Backlog(context.Background())
+		if err == nil && bl.Length == 0 && bl.Pending == 0 && ex.Stats().Rows >= 3000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("exporter did not drain: backlog %+v err %v stats %+v", bl, err, ex.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// loadOrders runs the walkthrough's load statement on the warehouse file.
+func loadOrders(t *testing.T, path, orders string) {
+	t.Helper()
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE orders AS SELECT * FROM read_csv('` + orders + `')`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// walkthroughRef is the independent reference of a run.
+type walkthroughRef struct {
+	group map[string]string // user -> recorded group
+	n, x  [2]int64          // old_journey, new_journey
+	rate  [2]float64
+}
+
+func walkthroughReference(t *testing.T, srv *clienttest.Server, usersFile string) *walkthroughRef {
+	t.Helper()
+	f, err := os.Open(usersFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := &walkthroughRef{group: map[string]string{}}
+	idx := map[string]int{"old_journey": 0, "new_journey": 1}
+	for _, rec := range recs[1:] {
+		user, ordersWith := rec[0], rec[2]
+		g, ok, err := srv.Store.MemberGroup(context.Background(), walkthroughID, user)
+		if err != nil {
+			t.Fatal(err)
+		} else if !ok {
+			continue
+		}
+		ref.group[user] = g
+		ref.n[idx[g]]++
+		if ordersWith == "both" || ordersWith == g {
+			ref.x[idx[g]]++
+		}
+	}
+	for i := range ref.rate {
+		ref.rate[i] = float64(ref.x[i]) / float64(ref.n[i])
+	}
+	return ref
+}
+
+// check compares every number of the result with the textbook formulas.
+func (ref *walkthroughRef) check(t *testing.T, res *results.Result) {
+	t.Helper()
+	n1, n2 := float64(ref.n[0]), float64(ref.n[1])
+	x1, x2 := float64(ref.x[0]), float64(ref.x[1])
+	p1, p2 := ref.rate[0], ref.rate[1]
+	for i, g := range res.Groups {
+		if g.N != ref.n[i] || *g.Conversions != ref.x[i] {
+			t.Fatalf("%s: n=%d conversions=%d, want %d %d", g.Name, g.N, *g.Conversions, ref.n[i], ref.x[i])
+		}
+		near(t, g.Name+".rate", float64(g.Rate), ref.rate[i], 1e-15)
+		near(t, g.Name+".expected_n", float64(g.ExpectedN), (n1+n2)/2, 1e-9)
+	}
+	// Wald interval (unpooled), pooled two-proportion z, log risk ratio.
+	se := math.Sqrt(p1*(1-p1)/n1 + p2*(1-p2)/n2)
+	pool := (x1 + x2) / (n1 + n2)
+	z := (p2 - p1) / math.Sqrt(pool*(1-pool)*(1/n1+1/n2))
+	sl := math.Sqrt(1/x2 - 1/n2 + 1/x1 - 1/n1)
+	c := res.Comparisons[0]
+	near(t, "difference", float64(c.Difference), p2-p1, 1e-12)
+	near(t, "difference_ci.lower", float64(c.DifferenceCI.Lower), p2-p1-z975*se, 1e-9)
+	near(t, "difference_ci.upper", float64(c.DifferenceCI.Upper), p2-p1+z975*se, 1e-9)
+	near(t, "std_err", float64(c.StdErr), se, 1e-12)
+	near(t, "relative_lift", float64(c.RelativeLift), p2/p1-1, 1e-12)
+	near(t, "relative_lift_ci.lower", float64(c.RelativeLiftCI.Lower), math.Exp(math.Log(p2/p1)-z975*sl)-1, 1e-9)
+	near(t, "relative_lift_ci.upper", float64(c.RelativeLiftCI.Upper), math.Exp(math.Log(p2/p1)+z975*sl)-1, 1e-9)
+	near(t, "statistic", float64(c.Statistic), z, 1e-9)
+	pz := math.Erfc(math.Abs(z) / math.Sqrt2)
+	near(t, "p_value", float64(c.PValue), pz, 1e-9*pz+1e-15)
+	near(t, "adjusted_p_value", float64(c.AdjustedPValue), pz, 1e-9*pz+1e-15)
+	if !c.Significant || !strings.HasPrefix(c.Verdict, "new_journey beats old_journey") {
+		t.Fatalf("verdict %q significant %v (p=%g)", c.Verdict, c.Significant, pz)
+	}
+	// SRM: chi-square with df 1 against 50/50; p = erfc(sqrt(chi²/2)).
+	e := (n1 + n2) / 2
+	chi := (n1-e)*(n1-e)/e + (n2-e)*(n2-e)/e
+	near(t, "srm.chi_square", float64(res.SRM.ChiSquare), chi, 1e-9)
+	near(t, "srm.p_value", float64(res.SRM.PValue), math.Erfc(math.Sqrt(chi/2)), 1e-9)
+	if res.SRM.Mismatch != (math.Erfc(math.Sqrt(chi/2)) < 0.001) || res.SRM.DF != 1 {
+		t.Fatalf("srm %+v", res.SRM)
+	}
+}
