@@ -24,6 +24,7 @@ import (
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/warehouse"
+	"github.com/assign-dev/assign/warehouse/sinks"
 )
 
 // File names inside a partition.
@@ -190,4 +191,15 @@ func publish(dir, staging, day string, dirs []string) (int, error) {
 		_ = os.Remove(filepath.Dir(p))
 	}
 	return removed, nil
+}
+
+// ExportURL opens the warehouse at warehouseURL (see sinks.Open), exports
+// opts.Date from it and closes it: the whole `export` command.
+func ExportURL(ctx context.Context, warehouseURL string, opts Options) (*Summary, error) {
+	w, err := sinks.Open(ctx, warehouseURL)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	return Export(ctx, w, opts)
 }

@@ -1,0 +1,118 @@
+// Command assign-exporter moves enrollments from Redis to the warehouse,
+// apart from assignd so that it can be scaled and restarted on its own, and
+// writes the nightly Parquet/CSV export.
+//
+//	assign-exporter [run] [flags]     export continuously until SIGINT/SIGTERM
+//	assign-exporter export [flags]    write one UTC day as Parquet and CSV
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(NewMain().Run(ctx, os.Args[1:]))
+}
+
+// Command is one subcommand.
+type Command interface {
+	ParseFlags(args []string, getenv func(string) string) error
+	Run(ctx context.Context) error
+}
+
+// Main dispatches to the subcommands.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	IsTerminal     func() bool // whether Stderr is a terminal, for the progress bar
+}
+
+// NewMain returns a Main on the process's streams and environment.
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, IsTerminal: stderrIsTerminal}
+}
+
+// Run runs the command named by args and returns the exit code:
+// 0 success, 1 error, 2 usage.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	var cmd Command
+	name := "run"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	switch name {
+	case "run":
+		cmd = &RunCommand{Main: m}
+	case "export":
+		cmd = &ExportCommand{Main: m}
+	case "help":
+		fmt.Fprint(m.Stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(m.Stderr, "assign-exporter: unknown command %q\n\n%s", name, usage)
+		return 2
+	}
+	if err := cmd.ParseFlags(args, m.Getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(m.Stderr, "assign-exporter:", err)
+		return 2
+	}
+	if err := cmd.Run(ctx); err != nil {
+		fmt.Fprintln(m.Stderr, "assign-exporter:", err)
+		return 1
+	}
+	return 0
+}
+
+const usage = `Usage: assign-exporter <command> [flags]
+
+Commands:
+  run      export enrollments from Redis to the warehouse until stopped (default)
+  export   write one UTC day of enrollments as Parquet and CSV files
+  help     show this help
+
+Run "assign-exporter <command> -h" for a command's flags.
+`
+
+// newFlagSet returns a flag set whose help lists each flag's environment
+// variable, and a function that applies the environment before parsing.
+func newFlagSet(m *Main, name string, env map[string]string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: assign-exporter %s [flags]\n\nFlags (environment variable in brackets):\n", name)
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(fs.Output(), "  -%s [%s]\n    \t%s (default %q)\n", f.Name, env[f.Name], f.Usage, f.DefValue)
+		})
+	}
+	return fs
+}
+
+// parse applies the environment, then the arguments, so flags win.
+func parse(fs *flag.FlagSet, env map[string]string, args []string, getenv func(string) string) error {
+	for name, v := range env {
+		if s := getenv(v); s != "" {
+			if err := fs.Set(name, s); err != nil {
+				return fmt.Errorf("%s: %w", v, err)
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	} else if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return nil
+}
