@@ -2,41 +2,37 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/assign-dev/assign/warehouse/nightly"
 )
 
-// ExportOptions are the nightly export's inputs, as the exporter's own
-// `assign-exporter export` command takes them.
-type ExportOptions struct {
-	WarehouseURL string
-	Date         time.Time // the UTC day exported
-	Out          string    // root directory of experiment_id=<id>/date=<day>/ partitions
-	Progress     bool      // a progress bar (on a terminal) rather than a plain summary
-}
-
-// Exporter runs the nightly export. It is the warehouse's export function
-// (issue 3); until that lands, assignctl's export says so and exits 1.
-// The integrator assigns it in export_wire.go.
-var Exporter func(ctx context.Context, opts ExportOptions) error
-
-// ExportCommand writes one day's enrollments as Parquet and CSV files by
-// delegating to the warehouse's nightly export.
+// ExportCommand writes one day's enrollments as Parquet and CSV files: the
+// warehouse's nightly export (package warehouse/nightly), with the same
+// flags as `assign-exporter export`.
 type ExportCommand struct {
 	*Main
 	Globals
 	date string
-	opts ExportOptions
+	opts nightly.Options
 }
 
 func (c *ExportCommand) flagSet() *flag.FlagSet {
 	fs := newFlagSet("export", &c.Globals, c.Main)
-	fs.StringVar(&c.date, "date", "", "UTC `day` to export, YYYY-MM-DD (default: yesterday)")
-	fs.StringVar(&c.opts.Out, "out", "export", "output `directory`: experiment_id=<id>/date=<day>/ partitions below it")
+	fs.StringVar(&c.date, "date", c.Getenv("ASSIGN_EXPORT_DATE"), "UTC `day` to export, YYYY-MM-DD (default: yesterday) [ASSIGN_EXPORT_DATE]")
+	fs.StringVar(&c.opts.Dir, "out", envOr(c.Getenv("ASSIGN_EXPORT_DIR"), "export"), "output `directory`: experiment_id=<id>/date=<day>/ partitions below it [ASSIGN_EXPORT_DIR]")
 	return fs
+}
+
+func envOr(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
 }
 
 // ParseFlags implements Command.
@@ -48,24 +44,38 @@ func (c *ExportCommand) ParseFlags(args []string) error {
 		return err
 	}
 	if c.date == "" {
-		c.opts.Date = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -1)
+		c.opts.Date = time.Now().UTC().AddDate(0, 0, -1)
 	} else if c.opts.Date, err = time.Parse(time.DateOnly, c.date); err != nil {
 		return usageErrorf("--date %q: want YYYY-MM-DD", c.date)
 	}
-	if c.opts.Out == "" {
+	if c.opts.Dir == "" {
 		return usageErrorf("--out must not be empty")
 	}
 	return nil
 }
 
-// Run implements Command.
+// Run implements Command: a progress bar on a terminal, then the summary.
 func (c *ExportCommand) Run(ctx context.Context) error {
-	if Exporter == nil {
-		return errors.New("export is not available in this build: the warehouse's nightly export is not wired in (use assign-exporter export)")
+	format, err := c.format(c.Main)
+	if err != nil {
+		return err
 	}
-	c.opts.WarehouseURL = c.WarehouseURL
 	c.opts.Progress = c.IsTerminal
-	return Exporter(ctx, c.opts)
+	c.opts.Output = c.Stderr
+	sum, err := nightly.ExportURL(ctx, c.WarehouseURL, c.opts)
+	if err != nil {
+		return err
+	}
+	switch format {
+	case OutputJSON:
+		return writeJSON(c.Stdout, map[string]any{"date": sum.Date, "rows": sum.Rows, "experiments": sum.Experiments,
+			"removed": sum.Removed, "dirs": sum.Dirs, "elapsed_seconds": sum.Elapsed.Seconds()})
+	case OutputCSV:
+		return writeCSV(c.Stdout, []string{"date", "rows", "experiments", "removed"},
+			[][]string{{sum.Date, strconv.FormatInt(sum.Rows, 10), strconv.Itoa(sum.Experiments), strconv.Itoa(sum.Removed)}})
+	}
+	_, err = fmt.Fprintln(c.Stdout, sum)
+	return err
 }
 
 // Usage implements Command.
@@ -75,8 +85,8 @@ func (c *ExportCommand) Usage() {
 
 Writes one UTC day of enrollments from the warehouse as Parquet and CSV
 files partitioned experiment_id=<id>/date=<day>/. Rerunning it for the same
-day rewrites the same files. A progress bar shows on a terminal, a plain
-summary otherwise.
+day replaces that day's files. A progress bar shows on a terminal. The same
+as 'assign-exporter export'.
 
 Flags:
 
