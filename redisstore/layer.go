@@ -12,13 +12,16 @@ import (
 )
 
 // LayerOwnerBuckets returns the owner bucket count of a layer whose first
-// experiment has maximum sample size max. A layer outlives its experiments
-// and its owners are never released, so the count leaves room for many
-// experiments: BucketCount of 16 times the first one's maximum, and at least
-// 1024 buckets (65,536 owners at about 64 per bucket; empty buckets cost
-// nothing). It is fixed when the layer's first experiment is created.
+// experiment has maximum sample size maxSampleSize. It is fixed then, for
+// good, while owners accumulate over the layer's experiments and are never
+// released, so it leaves room: BucketCount of 4 times the first maximum (a
+// full first experiment fills buckets about 16 deep: the per-key overhead
+// stays small, and buckets stay listpacks up to about 8 such experiments at
+// the default hash-max-listpack-entries of 128), and at least 1024 buckets.
+// Past that, buckets turn into hashtables: still correct, about twice the
+// memory per owner.
 func LayerOwnerBuckets(maxSampleSize int64) uint32 {
-	return BucketCount(max(16*maxSampleSize, 1<<16))
+	return BucketCount(max(4*maxSampleSize, 1<<16))
 }
 
 // LayerSlot returns the slot of a user in a layer, 0..LayerSlots-1: the slot

@@ -385,7 +385,7 @@ func TestLayerOwnerBuckets(t *testing.T) {
 	for _, tc := range []struct {
 		max  int64
 		want uint32
-	}{{1, 1024}, {4096, 1024}, {100_000, 32768}, {1 << 40, 65536}} {
+	}{{1, 1024}, {16384, 1024}, {100_000, 8192}, {1 << 40, 65536}} {
 		if got := redisstore.LayerOwnerBuckets(tc.max); got != tc.want {
 			t.Errorf("LayerOwnerBuckets(%d)=%d, want %d", tc.max, got, tc.want)
 		}

@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,7 +31,41 @@ func TestMemoryPerMember(t *testing.T) {
 	s.Now = func() time.Time { return created }
 	mustCreate(t, s, newExperiment("mem", members, 1))
 
-	// Pipelined script calls: concurrent Enrolls batched by AutoPipeline.
+	enrollNewUUIDs(t, s, c, "mem", members)
+	if n := checkCounts(t, s, "mem"); n != members {
+		t.Fatalf("n=%d, want %d", n, members)
+	}
+
+	prefix := s.Keys().Prefix("mem", "")
+	buckets := redisstore.BucketCount(members)
+	keys := []string{redisstore.ConfigKey(prefix)}
+	for b := range buckets {
+		keys = append(keys, redisstore.MembersKey(prefix, b))
+	}
+	enc, err := c.ObjectEncoding(ctx, keys[1]).Result()
+	if err != nil || enc != "listpack" {
+		t.Fatalf("bucket encoding=%q (%v), want listpack", enc, err)
+	}
+	stream := usage(t, c, redisstore.EventsKey(prefix))
+	if err := c.Unlink(ctx, redisstore.EventsKey(prefix)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	membersOnly := usage(t, c, keys...)
+	without := float64(membersOnly) / members
+	withStream := float64(membersOnly+stream) / members
+	t.Logf("%d members in %d buckets: %.1f bytes/member (member buckets + config), %.1f bytes/member with the event stream still present",
+		members, buckets, without, withStream)
+	if without > 50 {
+		t.Fatalf("%.1f bytes per member, want at most 50", without)
+	}
+}
+
+// enrollNewUUIDs enrolls n new users with UUID ids in experiment id, from 32
+// goroutines through AutoPipeline (concurrent Enrolls batched in pipelines).
+func enrollNewUUIDs(t *testing.T, s *redisstore.Store, c *redis.Client, id string, n int64) {
+	t.Helper()
+	ctx := testenv.Context(t)
+	members := n
 	ap, err := c.AutoPipeline()
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +80,7 @@ func TestMemoryPerMember(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= members {
-				res, err := s.Enroll(ctx, assign.EnrollRequest{ExperimentID: "mem", UserID: uuid.NewString()})
+				res, err := s.Enroll(ctx, assign.EnrollRequest{ExperimentID: id, UserID: uuid.NewString()})
 				if err == nil && !res.New {
 					err = assign.Errorf(assign.EINTERNAL, "not a new member: %+v", res)
 				}
@@ -65,46 +100,63 @@ func TestMemoryPerMember(t *testing.T) {
 		t.Fatal(err)
 	default:
 	}
+}
+
+// usage returns the sum of MEMORY USAGE (exact: SAMPLES 0) of keys; a
+// missing key counts 0.
+func usage(t *testing.T, c *redis.Client, keys ...string) int64 {
+	t.Helper()
+	ctx := testenv.Context(t)
+	cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.MemoryUsage(ctx, k, 0)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) { // an empty bucket does not exist
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, cmd := range cmds {
+		sum += cmd.(*redis.IntCmd).Val()
+	}
+	return sum
+}
+
+// TestMemoryPerLayerOwner measures what the owner record of a layer costs
+// per member in the real Redis, at 100k members with UUID ids of the layer's
+// first experiment (owner buckets only; the member itself is measured above).
+func TestMemoryPerLayerOwner(t *testing.T) {
+	if testing.Short() {
+		t.Skip("enrolls 100k users")
+	}
+	const members = 100_000
+	s, c := MustOpenRedisStore(t, 64)
+	ctx := testenv.Context(t)
+	e := newExperiment("mem", members, 1)
+	e.Layer = "mem"
+	mustCreate(t, s, e)
+	enrollNewUUIDs(t, s, c, "mem", members)
 	if n := checkCounts(t, s, "mem"); n != members {
 		t.Fatalf("n=%d, want %d", n, members)
 	}
-
-	prefix := s.Keys().Prefix("mem", "")
-	buckets := redisstore.BucketCount(members)
-	usage := func(keys ...string) int64 {
-		cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, k := range keys {
-				p.MemoryUsage(ctx, k, 0)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sum int64
-		for _, cmd := range cmds {
-			sum += cmd.(*redis.IntCmd).Val()
-		}
-		return sum
-	}
-	keys := []string{redisstore.ConfigKey(prefix)}
+	buckets := redisstore.LayerOwnerBuckets(members)
+	keys := make([]string, 0, buckets)
 	for b := range buckets {
-		keys = append(keys, redisstore.MembersKey(prefix, b))
+		keys = append(keys, s.Keys().LayerOwner("mem", b))
 	}
-	enc, err := c.ObjectEncoding(ctx, keys[1]).Result()
-	if err != nil || enc != "listpack" {
-		t.Fatalf("bucket encoding=%q (%v), want listpack", enc, err)
+	encodings := map[string]int{}
+	for _, k := range keys[:64] {
+		if enc, err := c.ObjectEncoding(ctx, k).Result(); err == nil {
+			encodings[enc]++
+		}
 	}
-	stream := usage(redisstore.EventsKey(prefix))
-	if err := c.Unlink(ctx, redisstore.EventsKey(prefix)).Err(); err != nil {
-		t.Fatal(err)
+	if len(encodings) != 1 || encodings["listpack"] == 0 {
+		t.Fatalf("owner bucket encodings %v, want listpack", encodings)
 	}
-	membersOnly := usage(keys...)
-	without := float64(membersOnly) / members
-	withStream := float64(membersOnly+stream) / members
-	t.Logf("%d members in %d buckets: %.1f bytes/member (member buckets + config), %.1f bytes/member with the event stream still present",
-		members, buckets, without, withStream)
-	if without > 50 {
-		t.Fatalf("%.1f bytes per member, want at most 50", without)
+	perOwner := float64(usage(t, c, keys...)) / members
+	t.Logf("%d owners in %d buckets: %.1f bytes/owner", members, buckets, perOwner)
+	if perOwner > 40 {
+		t.Fatalf("%.1f bytes per owner, want at most 40", perOwner)
 	}
 }
