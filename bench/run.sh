@@ -217,6 +217,7 @@ for n in $EXPERIMENT_SCALE; do
 	cmd "experiments_$n" "$LT_SHOWN ${SCALE_FLAGS[*]} -prefix scale$n"
 done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RES/machine.env"
+echo "bench_seconds=$SECONDS (the whole make bench until here)" >>"$RES/machine.env"
 
 # --- the report ------------------------------------------------------------------------
 log "writing $OUT"

@@ -31,7 +31,7 @@ func Render(r *Results) string {
 	w("Other processes may have been running too: the load average is shown, and figures move with it.\n\n")
 
 	w("## Machine\n\n| | |\n|---|---|\n")
-	for _, k := range []string{"cpu", "cores", "memory", "kernel", "go", "redis", "postgres", "loadavg_start", "loadavg_end"} {
+	for _, k := range []string{"cpu", "cores", "memory", "kernel", "go", "redis", "postgres", "loadavg_start", "loadavg_end", "bench_seconds"} {
 		w("| %s | %s |\n", strings.ReplaceAll(k, "_", " "), orDash(m[k]))
 	}
 	w("\nServer under test: `%s`.\n\n", orDash(m["assignd"]))
@@ -357,11 +357,12 @@ func (r *Results) renderScaling(w writer) {
 		w("Not measured.\n\n")
 	}
 
-	w("### Throughput from 1 to 1,000 experiments\n\n")
+	w("### Throughput by number of experiments\n\n")
 	if len(r.Experiments) == 0 {
 		w("Not measured.\n\n")
 		return
 	}
+	w("The same load spread over N experiments (user u asks about experiment u mod N).\n\n")
 	w("| experiments | decisions/s | p50 | p99 | failed | verified |\n|---|---|---|---|---|---|\n")
 	ns := make([]int, 0, len(r.Experiments))
 	for n := range r.Experiments {

@@ -43,9 +43,10 @@ type Config struct {
 	PGURL     string // the baseline's PostgreSQL
 	PGCounter bool   // the baseline keeps a counter column instead of count(*)
 
-	JSON     bool
-	Progress string         // auto | on | off
-	Watch    map[string]int // processes whose CPU time to report, name -> pid
+	JSON       bool
+	Progress   string         // auto | on | off
+	Watch      map[string]int // processes whose CPU time to report, name -> pid
+	CPUProfile string         // write the generator's CPU profile of the run here
 }
 
 // DefaultConfig returns the defaults of every flag.
@@ -109,6 +110,7 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.PGURL, "pg-url", c.PGURL, "PostgreSQL of the baseline (-target pg; loopback only)")
 	fs.BoolVar(&c.PGCounter, "pg-counter", c.PGCounter, "baseline: keep a counter column instead of count(*) of the members")
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print the report as JSON")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", c.CPUProfile, "write the generator's own CPU profile of the run to this file (go tool pprof)")
 	fs.StringVar(&watch, "watch", "", "report the CPU time of these processes during the run: name=pid,name=pid (e.g. assignd=1234,redis=99)")
 	fs.StringVar(&c.Progress, "progress", c.Progress, "progress line: auto (when stdout is a terminal), on, off")
 	fs.Usage = func() {

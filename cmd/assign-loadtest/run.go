@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -181,7 +182,20 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 		cfg.Progress = m.Stdout
 	}
 	m.logf("running: %s", describe(cfg))
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+	}
 	rep, ledger, err := loadtest.Run(ctx, cfg, pop, target)
+	if c.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return nil, err
 	}
