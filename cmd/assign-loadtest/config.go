@@ -22,7 +22,7 @@ type Config struct {
 	Experiments   int      // experiments to create
 	ExperimentIDs []string // existing experiments to use instead of creating any (http only)
 	Prefix        string   // prefix of created experiment ids; default a fresh random one
-	Cap           int64    // maximum sample size of created experiments
+	Cap           int64    // maximum sample size of created experiments; 0: room for every user that asks
 	Sampling      float64  // sampling probability of created experiments
 	Groups        []assign.Group
 
@@ -55,7 +55,6 @@ func DefaultConfig() Config {
 		Target:      "http",
 		URL:         "http://127.0.0.1:8080",
 		Experiments: 1,
-		Cap:         1_000_000_000,
 		Sampling:    1,
 		Groups:      loadtest.MustParseGroups("control:0.5,treatment:0.5"),
 		Users:       100_000,
@@ -92,7 +91,7 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&c.Experiments, "experiments", c.Experiments, "number of experiments to create")
 	fs.StringVar(&ids, "experiment-ids", "", "comma-separated ids of existing experiments to use instead of creating any (http only)")
 	fs.StringVar(&c.Prefix, "prefix", c.Prefix, "prefix of created experiment ids (default: lt-<random>)")
-	fs.Int64Var(&c.Cap, "cap", c.Cap, "maximum sample size of each created experiment")
+	fs.Int64Var(&c.Cap, "cap", c.Cap, "maximum sample size of each created experiment (0: room for every user that asks, users/experiments rounded up; the store sizes its member buckets from it)")
 	fs.Float64Var(&c.Sampling, "sampling", c.Sampling, "sampling probability of each created experiment")
 	fs.StringVar(&groups, "groups", groups, "groups of each created experiment, name:probability,...")
 	fs.IntVar(&c.Users, "users", c.Users, "distinct users; user u asks about experiment u mod N")
@@ -201,7 +200,7 @@ func (c *Config) Validate() error {
 		if c.Experiments < 1 || c.Experiments > 100_000 {
 			return fmt.Errorf("-experiments must be between 1 and 100000")
 		}
-		if err := assign.ValidateSampleSize(c.Cap); err != nil {
+		if err := assign.ValidateSampleSize(c.Cap); c.Cap != 0 && err != nil {
 			return fmt.Errorf("-cap: %s", assign.ErrorMessage(err))
 		}
 		if err := assign.ValidateSamplingProbability(c.Sampling); err != nil {

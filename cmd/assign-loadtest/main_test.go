@@ -145,3 +145,27 @@ func TestMain_Run_Store(t *testing.T) {
 		t.Errorf("no progress line in %q", text)
 	}
 }
+
+// TestMain_Run_DefaultCap checks that without -cap every user that asks
+// finds room: the cap is users/experiments, never reached, never exceeded.
+func TestMain_Run_DefaultCap(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	var out bytes.Buffer
+	m := &Main{Config: DefaultConfig(), Stdout: &out}
+	if err := m.ParseFlags([]string{"-target", "pg", "-pg-url", url, "-experiments", "3", "-users", "31",
+		"-returning", "0", "-connections", "2", "-requests", "31", "-duration", "0", "-progress", "off"}, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := m.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Correct() || rep.Decisions["enrolled"] != 31 || rep.Decisions["sample_full"] != 0 {
+		t.Fatalf("decisions %v, want all 31 enrolled", rep.Decisions)
+	}
+	for _, e := range rep.Verify.Experiments {
+		if e.Max != 11 {
+			t.Errorf("%s: cap %d, want ceil(31/3) = 11", e.ID, e.Max)
+		}
+	}
+}

@@ -66,10 +66,14 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 			_, _ = rand.Read(b[:])
 			prefix = "lt-" + hex.EncodeToString(b[:])
 		}
+		cap := c.Cap
+		if cap == 0 {
+			cap = int64((users + c.Experiments - 1) / c.Experiments)
+		}
 		for i := 0; i < c.Experiments; i++ {
 			id := prefix + "-" + strconv.Itoa(i)
 			ids = append(ids, id)
-			specs = append(specs, loadtest.ExperimentSpec{ID: id, MaxSampleSize: c.Cap, SamplingProbability: c.Sampling, Groups: c.Groups})
+			specs = append(specs, loadtest.ExperimentSpec{ID: id, MaxSampleSize: cap, SamplingProbability: c.Sampling, Groups: c.Groups})
 		}
 	}
 	pop, err := loadtest.NewPopulation(ids, users, seed)
