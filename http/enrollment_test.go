@@ -94,9 +94,7 @@ func TestEnroll(t *testing.T) {
 		}
 	})
 	t.Run("NotSampled", func(t *testing.T) {
-		// 1.5e-12, not 1e-12: miniredis's Lua (gopher-lua) cannot parse
-		// "1e-12", the form redisstore writes for the latter.
-		nid := ts.MustCreate(t, `{"maximum_sample_size":10,"sampling_probability":1.5e-12,"groups":[{"group_name":"a","probability_of_falling_in":1}]}`)
+		nid := ts.MustCreate(t, `{"maximum_sample_size":10,"sampling_probability":1e-12,"groups":[{"group_name":"a","probability_of_falling_in":1}]}`)
 		for i := 0; i < 2; i++ {
 			got := ts.MustEnroll(t, nid, "user-1", nil)
 			if got["enrolled"] != false || got["reason"] != "not_sampled" {

@@ -265,6 +265,29 @@ func TestEnrollmentService_Enroll(t *testing.T) {
 			}
 		})
 
+		// Draws and probabilities near 0 are sent to Lua in fixed notation:
+		// gopher-lua (the embedded miniredis) cannot parse "5e-05".
+		t.Run("TinyNumbers", func(t *testing.T) {
+			mustCreate(t, s, newExperiment("tiny-p", 10, 1e-12))
+			if res := mustEnroll(t, s, "tiny-p", "someone"); res.Reason != assign.ReasonNotSampled {
+				t.Fatalf("p=1e-12: %+v, want not_sampled", res)
+			}
+			mustCreate(t, s, newExperiment("tiny-draw", 10, 1))
+			e, err := s.FindExperimentByID(ctx, "tiny-draw")
+			if err != nil {
+				t.Fatal(err)
+			}
+			user := ""
+			for i := 0; user == ""; i++ {
+				if id := fmt.Sprint("u", i); assign.NewDraw(e.Salt, e.ID, id).Sample < 1e-4 {
+					user = id
+				}
+			}
+			if res := mustEnroll(t, s, "tiny-draw", user); !res.Enrolled {
+				t.Fatalf("user with a draw below 1e-4: %+v, want enrolled", res)
+			}
+		})
+
 		t.Run("ErrNotFound", func(t *testing.T) {
 			for _, id := range []string{"nope", "", "bad id"} {
 				if _, err := s.Enroll(ctx, assign.EnrollRequest{ExperimentID: id, UserID: "u"}); assign.ErrorCode(err) != assign.ENOTFOUND {

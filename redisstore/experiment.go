@@ -367,8 +367,11 @@ func conflict(id string) error {
 
 // formatFloat writes f in the shortest form that parses back to exactly f,
 // in Go and in Lua (tonumber) alike.
+// formatFloat writes the shortest decimal that reads back as exactly f, in
+// fixed notation: gopher-lua (miniredis) cannot parse exponents like "5e-05",
+// which a draw below 1e-4 would otherwise produce.
 func formatFloat(f float64) string {
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 func formatFloats(fs []float64) string {
