@@ -80,6 +80,6 @@ u5,true,both,10,50.00,
 		t.Fatalf("table=%q", r.Stdout)
 	}
 	run(t, env, "", "demo-enroll", "demo").mustCode(t, ExitUsage, "--jwt-secret")
-	run(t, env, "", "demo-enroll", "--jwt-secret", "wrong-secret", "--users", users, "demo").mustCode(t, ExitError, "u1")
+	run(t, env, "", "demo-enroll", "--jwt-secret", "wrong-secret", "--users", users, "demo").mustCode(t, ExitError, "token signature is invalid")
 	run(t, env, "", "demo-enroll", "--jwt-secret", "x", "--users", filepath.Join(dir, "none.csv"), "demo").mustCode(t, ExitError, "no such file")
 }
