@@ -36,19 +36,18 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 		eligible = "1"
 	}
 	draw := assign.NewDraw(d.Salt, d.ID, req.UserID)
-	var cmd *redis.Cmd
+	var code int64
 	if d.layer == "" {
-		cmd = scripts.Enroll.Run(ctx, s.Scripter, []string{d.config, d.bucketKey(draw.Bucket), d.events},
+		code, err = s.runEnroll(ctx, []string{d.config, d.bucketKey(draw.Bucket), d.events},
 			EncodeUserID(req.UserID), req.UserID,
 			formatFloat(draw.Sample), formatFloat(draw.Group), eligible)
 	} else {
 		slot, owner := layerPosition(d.Layer, req.UserID, d.ownerBuckets)
-		cmd = scripts.Enroll.Run(ctx, s.Scripter,
+		code, err = s.runEnroll(ctx,
 			[]string{d.config, d.bucketKey(draw.Bucket), d.events, d.layer, s.keys.LayerOwner(d.Layer, owner)},
 			EncodeUserID(req.UserID), req.UserID,
 			formatFloat(draw.Sample), formatFloat(draw.Group), eligible, strconv.Itoa(slot))
 	}
-	code, err := cmd.Int64()
 	if err != nil {
 		return nil, storeError(err)
 	}
@@ -56,6 +55,30 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 		s.defs.Delete(d.ID) // the configuration is gone: forget it
 	}
 	return d.decode(code)
+}
+
+// runEnroll calls the enrollment script by SHA, through the pipeline when
+// there is one, falling back to EVAL (which loads the script) on NOSCRIPT.
+func (s *Store) runEnroll(ctx context.Context, keys []string, args ...any) (int64, error) {
+	if s.Pipeline == nil {
+		return scripts.Enroll.Run(ctx, s.Scripter, keys, args...).Int64()
+	}
+	cmdArgs := make([]any, 0, 3+len(keys)+len(args))
+	cmdArgs = append(cmdArgs, "evalsha", scripts.Enroll.Hash(), len(keys))
+	for _, k := range keys {
+		cmdArgs = append(cmdArgs, k)
+	}
+	cmdArgs = append(cmdArgs, args...)
+	cmd := redis.NewCmd(ctx, cmdArgs...)
+	if err := s.Pipeline.Submit(ctx, cmd).WaitContext(ctx); err != nil {
+		if ctx.Err() != nil {
+			return 0, ctx.Err() // abandoned at the deadline; see Pipeline
+		} else if redis.HasErrorPrefix(err, "NOSCRIPT") {
+			return scripts.Enroll.Run(ctx, s.client, keys, args...).Int64()
+		}
+		return 0, err
+	}
+	return cmd.Int64()
 }
 
 // MemberGroup returns the group recorded for a user, read-only: not the

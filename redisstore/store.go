@@ -32,11 +32,17 @@ type Store struct {
 	// Defaults to time.Now; can be mocked for tests.
 	Now func() time.Time
 
-	// Scripter runs the enrollment script. Defaults to the client; set it to
-	// the client's AutoPipeline() to batch concurrent enrollments into
-	// pipelines (the script is idempotent per user, so a replayed batch is
-	// harmless).
+	// Scripter runs the enrollment script when Pipeline is nil. Defaults to
+	// the client. Tests replace it to replay calls.
 	Scripter redis.Scripter
+
+	// Pipeline, when set, carries enrollment script calls instead: the
+	// asynchronous face of go-redis's automatic pipeliner
+	// (client.AsyncAutoPipeline()), which batches concurrent enrollments into
+	// one round trip. Each caller still gets its own deadline (the wait is
+	// abandoned at ctx's deadline; the call may run later, which is harmless:
+	// the script is idempotent per user, and so are retried batches).
+	Pipeline *redis.AutoPipeliner
 
 	// defs caches the immutable part of experiments by id (*definition).
 	// Entries never go stale: what they hold never changes after creation.

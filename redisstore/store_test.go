@@ -22,9 +22,12 @@ type backend struct {
 
 // backends is the contract suite's list: every store test runs on both,
 // because miniredis's Lua differs from Redis's in places.
+// The pipelined variant sends enrollments through go-redis's automatic
+// pipeliner, as assignd does.
 var backends = []backend{
 	{"miniredis", openMiniredis},
 	{"redis", openRedis},
+	{"redis-pipelined", openRedisPipelined},
 }
 
 // forEachBackend runs fn as a subtest on each backend.
@@ -49,6 +52,17 @@ func openMiniredis(tb testing.TB) (*redisstore.Store, redis.UniversalClient) {
 func openRedis(tb testing.TB) (*redisstore.Store, redis.UniversalClient) {
 	tb.Helper()
 	s, c := MustOpenRedisStore(tb, 0)
+	return s, c
+}
+
+func openRedisPipelined(tb testing.TB) (*redisstore.Store, redis.UniversalClient) {
+	tb.Helper()
+	s, c := MustOpenRedisStore(tb, 0)
+	ap, err := c.AsyncAutoPipeline()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.Pipeline = ap
 	return s, c
 }
 
