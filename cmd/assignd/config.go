@@ -21,6 +21,8 @@ type Config struct {
 	JWTIssuer     string        // required iss when set
 	JWTAudience   string        // required aud when set
 	EnrollTimeout time.Duration // deadline of one enrollment decision
+	Pipeline      bool          // batch concurrent enrollment script calls into pipelines
+	MaxConns      int           // connections served at once; 0 for fasthttp's default
 	WarehouseURL  string        // postgres://... or a DuckDB file path
 	Exporter      bool          // run the warehouse exporter in this process
 	LogFormat     string        // json | text; default text on a terminal, else json
@@ -32,6 +34,8 @@ func DefaultConfig() Config {
 	return Config{
 		Addr:          ":8080",
 		EnrollTimeout: 50 * time.Millisecond,
+		Pipeline:      true,
+		MaxConns:      10_000,
 		WarehouseURL:  "assign.duckdb",
 		Exporter:      true,
 		LogLevel:      "info",
@@ -50,6 +54,8 @@ var flagEnv = map[string]string{
 	"jwt-issuer":     "ASSIGN_JWT_ISSUER",
 	"jwt-audience":   "ASSIGN_JWT_AUDIENCE",
 	"enroll-timeout": "ASSIGN_ENROLL_TIMEOUT",
+	"pipeline":       "ASSIGN_PIPELINE",
+	"max-conns":      "ASSIGN_MAX_CONNS",
 	"warehouse-url":  "ASSIGN_WAREHOUSE_URL",
 	"exporter":       "ASSIGN_EXPORTER",
 	"log-format":     "ASSIGN_LOG_FORMAT",
@@ -69,6 +75,8 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", c.JWTIssuer, "required issuer (iss) of user tokens")
 	fs.StringVar(&c.JWTAudience, "jwt-audience", c.JWTAudience, "required audience (aud) of user tokens")
 	fs.DurationVar(&c.EnrollTimeout, "enroll-timeout", c.EnrollTimeout, "deadline of one enrollment; past it the client gets 503")
+	fs.BoolVar(&c.Pipeline, "pipeline", c.Pipeline, "batch concurrent enrollments into Redis pipelines (higher throughput on a busy server)")
+	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "client connections served at once; more get 503")
 	fs.StringVar(&c.WarehouseURL, "warehouse-url", c.WarehouseURL, "warehouse: postgres://... or a DuckDB file path")
 	fs.BoolVar(&c.Exporter, "exporter", c.Exporter, "run the warehouse exporter in this process")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or text (default: text on a terminal, else json)")

@@ -94,11 +94,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Logger.Warn("NO REDIS CONFIGURED: using an embedded in-process Redis (miniredis). " +
 			"Everything is lost when assignd stops. Set -redis-url for real use.")
 	}
-	m.client, err = redisstore.NewClient(redisURL)
+	client, err := redisstore.NewClient(redisURL)
 	if err != nil {
 		return err
 	}
-	m.Store = redisstore.New(m.client, redisstore.Keys{Namespace: m.Config.Namespace})
+	m.client = client
+	m.Store = redisstore.New(client, redisstore.Keys{Namespace: m.Config.Namespace})
+	if m.Config.Pipeline {
+		if m.Store.Pipeline, err = client.AsyncAutoPipeline(); err != nil {
+			return fmt.Errorf("redis pipeline: %w", err)
+		}
+	}
 	loadCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := m.Store.Load(loadCtx); err != nil {
@@ -141,6 +147,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	s.Verifier = verifier
 	s.Admins = admins
 	s.EnrollTimeout = m.Config.EnrollTimeout
+	s.Concurrency = m.Config.MaxConns
 	s.Logger = m.Logger
 	s.Observer = mx
 	s.Metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
