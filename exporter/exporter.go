@@ -33,7 +33,7 @@ import (
 
 // Defaults of the Exporter's options.
 const (
-	DefaultBatchSize       = 5000
+	DefaultBatchSize       = 20000
 	DefaultFlushInterval   = time.Second
 	DefaultClaimIdle       = time.Minute
 	DefaultRefreshInterval = 5 * time.Second
@@ -187,12 +187,15 @@ func (e *Exporter) Run(ctx context.Context) error {
 		return nil // cancelled before the warehouse answered
 	}
 
-	b := newBatch()
+	b, spare := newBatch(), newBatch()
 	// First our own pending entries: read before a crash, maybe written,
 	// never acknowledged.
 	if err := e.readOwnPending(ctx, stop, b); err != nil {
-		return e.stopped(ctx, stop, b, err)
+		return e.stopped(stop, b, nil, err)
 	}
+	// One batch is written while the next is read: the warehouse and Redis
+	// round trips overlap. At most two batches are held.
+	var inflight chan error
 	for ctx.Err() == nil {
 		if err := e.refresh(ctx, false); err != nil {
 			e.logRedis(ctx, "refresh streams", err)
@@ -206,9 +209,14 @@ func (e *Exporter) Run(ctx context.Context) error {
 			e.lastClaim = e.Now()
 		}
 		if b.full(e.BatchSize) || b.due(e.Now(), e.FlushInterval) {
-			if err := e.flush(stop, b); err != nil {
-				return e.stopped(ctx, stop, b, err)
+			if inflight != nil {
+				if err := <-inflight; err != nil {
+					return e.stopped(stop, b, nil, err)
+				}
 			}
+			inflight = make(chan error, 1)
+			go func(b *batch, done chan<- error) { done <- e.flush(stop, b) }(b, inflight)
+			b, spare = spare, b
 			continue
 		}
 		if len(e.streams) == 0 {
@@ -226,12 +234,16 @@ func (e *Exporter) Run(ctx context.Context) error {
 			sleep(ctx, e.RetryMin)
 		}
 	}
-	return e.stopped(ctx, stop, b, nil)
+	return e.stopped(stop, b, inflight, nil)
 }
 
-// stopped ends Run: it flushes the batch in hand unless err says the
-// exporter must stop at once (the test crash).
-func (e *Exporter) stopped(ctx context.Context, stop context.Context, b *batch, err error) error {
+// stopped ends Run: it waits for the batch being written, then writes the
+// batch in hand, unless err (or the write in flight) says the exporter must
+// stop at once (the test crash).
+func (e *Exporter) stopped(stop context.Context, b *batch, inflight chan error, err error) error {
+	if err == nil && inflight != nil {
+		err = <-inflight
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		e.Logger.Warn("exporter stopped", "consumer", e.Consumer, "err", err)
 		return err
