@@ -35,10 +35,11 @@ CEIL_P16_N=600000
 USERS=200000
 BENCHTIME=300ms
 BENCHCOUNT=3
+WARMUP=2s            # unmeasured load before each measured run (connections, pools, caches)
 EXPERIMENT_SCALE="1 10 100 1000"
 if [ "$QUICK" = 1 ]; then
 	DUR=3s SCALE_DUR=2s FILL=${BENCH_FILL:-50000} FILL_MAX=30s CEIL_N=50000 CEIL_P16_N=100000 USERS=50000
-	BENCHTIME=100ms BENCHCOUNT=1 EXPERIMENT_SCALE="1 100"
+	BENCHTIME=100ms BENCHCOUNT=1 EXPERIMENT_SCALE="1 100" WARMUP=1s
 fi
 OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
 REDIS_HOST=127.0.0.1
@@ -157,7 +158,7 @@ cmd ceiling_p16 "redis-benchmark -h $REDIS_HOST -p $REDIS_PORT -c 50 -P 16 -n $C
 
 # --- (2) maximum throughput through HTTP --------------------------------------------
 log "(2) assignd at maximum throughput (closed loop, 64 connections, $DUR)"
-MAX_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 64 -duration $DUR)
+MAX_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 64 -duration $DUR -warmup $WARMUP)
 "${LT[@]}" "${MAX_FLAGS[@]}" -prefix max >"$RES/max.json" 2>"$RES/max.log" || true
 cmd max "$LT_SHOWN ${MAX_FLAGS[*]} -prefix max"
 
@@ -173,7 +174,7 @@ RATE=$(awk -F'"ok_rate": ' 'NF > 1 {split($2, a, ","); printf "%d", a[1] / 2; ex
 RATE=${RATE:-0}
 [ "$RATE" -gt 0 ] || RATE=1000 # (2) failed: still measure something, the report says so
 log "(3) open loop at $RATE/s (half of (2))"
-OPEN_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 64 -rate "$RATE" -duration $DUR)
+OPEN_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 64 -rate "$RATE" -duration $DUR -warmup $WARMUP)
 "${LT[@]}" "${OPEN_FLAGS[@]}" -prefix open >"$RES/open.json" 2>"$RES/open.log" || true
 cmd open "$LT_SHOWN ${OPEN_FLAGS[*]} -prefix open"
 
@@ -181,7 +182,7 @@ cmd open "$LT_SHOWN ${OPEN_FLAGS[*]} -prefix open"
 if pg_up; then
 	for variant in count counter; do
 		log "(4) PostgreSQL baseline ($variant)"
-		PG_FLAGS=(-target pg -pg-url "$PG_URL" -experiments 10 -users $USERS -returning 0.5 -connections 32 -duration $DUR)
+		PG_FLAGS=(-target pg -pg-url "$PG_URL" -experiments 10 -users $USERS -returning 0.5 -connections 32 -duration $DUR -warmup $WARMUP)
 		[ $variant = counter ] && PG_FLAGS+=(-pg-counter)
 		"$BIN/assign-loadtest" "${PG_FLAGS[@]}" -json -progress off >"$RES/pg_$variant.json" 2>"$RES/pg_$variant.log" || true
 		cmd "pg_$variant" "assign-loadtest ${PG_FLAGS[*]} -json"
@@ -212,7 +213,7 @@ cmd fill_info "redis-cli info memory (used_memory before and after the fill)"
 
 for n in $EXPERIMENT_SCALE; do
 	log "(6) $n experiments"
-	SCALE_FLAGS=(-experiments "$n" -users 100000 -returning 0.5 -connections 64 -duration $SCALE_DUR)
+	SCALE_FLAGS=(-experiments "$n" -users 100000 -returning 0.5 -connections 64 -duration $SCALE_DUR -warmup $WARMUP)
 	"${LT[@]}" "${SCALE_FLAGS[@]}" -prefix "scale$n" >"$RES/experiments_$n.json" 2>"$RES/experiments_$n.log" || true
 	cmd "experiments_$n" "$LT_SHOWN ${SCALE_FLAGS[*]} -prefix scale$n"
 done

@@ -29,6 +29,12 @@ func Render(r *Results) string {
 	w(" Every figure comes from the command written beside it; `make bench` reruns them all and rewrites this file.\n\n")
 	w("Everything runs on one machine: Redis, PostgreSQL, `assignd` and the load generators share its cores, as they would not in production. ")
 	w("Other processes may have been running too: the load average is shown, and figures move with it.\n\n")
+	if c := r.maxCPU(); c != nil {
+		if other := r.otherCores(); other > 0.25 {
+			w("> **Caveat: during the maximum-throughput run, other processes on this machine used %.2f of its %.0f cores.** ", other, c.Cores)
+			w("Every throughput below is lower, and every latency higher, than on an idle machine; rerun `make bench` on a quiet one for reference figures.\n\n")
+		}
+	}
 
 	w("## Machine\n\n| | |\n|---|---|\n")
 	for _, k := range []string{"cpu", "cores", "memory", "kernel", "go", "redis", "postgres", "loadavg_start", "loadavg_end", "bench_seconds"} {
@@ -384,16 +390,32 @@ func (r *Results) renderScaling(w writer) {
 	w("\n")
 }
 
+func (r *Results) maxCPU() *loadtest.CPUUsage {
+	if r.Max == nil || r.Max.CPU == nil || r.Max.CPU.Wall <= 0 {
+		return nil
+	}
+	return r.Max.CPU
+}
+
+// otherCores returns the cores used during (2) by processes other than
+// Redis, assignd and the generator.
+func (r *Results) otherCores() float64 {
+	c := r.maxCPU()
+	if c == nil {
+		return 0
+	}
+	busy := c.Busy
+	for _, v := range c.Processes {
+		busy -= v
+	}
+	return math.Max(0, busy) / c.Wall
+}
+
 func (r *Results) renderLimits(w writer) {
 	w("## What limits the numbers\n\n")
-	if r.Max != nil && r.Max.CPU != nil && r.Max.CPU.Wall > 0 {
-		c := r.Max.CPU
+	if c := r.maxCPU(); c != nil {
 		wall := c.Wall
-		var watched float64
-		for _, v := range c.Processes {
-			watched += v
-		}
-		other := math.Max(0, c.Busy-watched)
+		other := r.otherCores() * wall
 		idle := math.Max(0, c.Cores*wall-c.Busy)
 		w("CPU during the maximum-throughput run (2), in cores of the machine's %.0f (from /proc, over the %.1f s of the run):\n\n", math.Round(c.Cores), wall)
 		w("| process | cores | CPU-µs per decision |\n|---|---|---|\n")

@@ -122,6 +122,7 @@ func TestRender(t *testing.T) {
 		"| assignd | 0.80 | 33 |", // 8 s / 10 s; 8e6 µs / 240,000 decisions
 		"| everything else on the machine | 0.10 |",
 		"The cores were saturated",
+
 		"| 6a |",
 	} {
 		if !strings.Contains(md, want) {
@@ -131,7 +132,16 @@ func TestRender(t *testing.T) {
 	if strings.Contains(md, "| 2 | `assignd` over HTTP, maximum throughput |  |") {
 		t.Errorf("empty measurement cell")
 	}
+	if strings.Contains(md, "Caveat") {
+		t.Errorf("caveat printed although other processes used only 0.10 cores")
+	}
 	if t.Failed() {
 		t.Log(md)
+	}
+
+	// Other processes taking a core during (2): the report says so first.
+	res.Max.CPU.Processes = map[string]float64{"assignd": 5, "redis": 4, "generator": 0.5}
+	if md := Render(res); !strings.Contains(md, "other processes on this machine used 1.00 of its 2 cores") {
+		t.Errorf("no caveat with 1 core taken by others")
 	}
 }

@@ -33,7 +33,8 @@ type Config struct {
 	Duration    time.Duration
 	Requests    int64
 	Timeout     time.Duration
-	Seed        uint64 // 0: random
+	Warmup      time.Duration // run the same load this long first, unmeasured, with other users
+	Seed        uint64        // 0: random
 
 	RedisURL  string // for verification (http) or the store itself (store); empty skips verification
 	Namespace string // key namespace of assignd
@@ -101,6 +102,7 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "how long to run (at most 1h); 0 with -requests runs until the count")
 	fs.Int64Var(&c.Requests, "requests", c.Requests, "stop after this many requests (0: no limit)")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "timeout of one request")
+	fs.DurationVar(&c.Warmup, "warmup", c.Warmup, "first run the same load this long, unmeasured, with other users (warms connections, pools, caches)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the user ids and picks (0: random)")
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis of assignd, to verify the invariants after the run (loopback only; empty: no verification); the store itself with -target store")
 	fs.StringVar(&c.Namespace, "namespace", c.Namespace, "assignd's key namespace (its -namespace)")
@@ -212,6 +214,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout <= 0 {
 		return fmt.Errorf("-timeout must be positive")
+	}
+	if c.Warmup < 0 || c.Warmup > time.Minute {
+		return fmt.Errorf("-warmup must be between 0 and 1m")
 	}
 	switch c.Progress {
 	case "auto", "on", "off":

@@ -147,13 +147,14 @@ func TestMain_Run_Store(t *testing.T) {
 }
 
 // TestMain_Run_DefaultCap checks that without -cap every user that asks
-// finds room: the cap is users/experiments, never reached, never exceeded.
+// finds room, warm-up users included: the cap is users/experiments (plus the
+// warm-up's share), never reached, never exceeded.
 func TestMain_Run_DefaultCap(t *testing.T) {
 	url := testenv.PostgresURL(t)
 	var out bytes.Buffer
 	m := &Main{Config: DefaultConfig(), Stdout: &out}
 	if err := m.ParseFlags([]string{"-target", "pg", "-pg-url", url, "-experiments", "3", "-users", "31",
-		"-returning", "0", "-connections", "2", "-requests", "31", "-duration", "0", "-progress", "off"}, func(string) string { return "" }); err != nil {
+		"-returning", "0", "-connections", "2", "-requests", "31", "-duration", "0", "-progress", "off", "-warmup", "200ms"}, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := m.Run(context.Background())
@@ -163,9 +164,14 @@ func TestMain_Run_DefaultCap(t *testing.T) {
 	if !rep.Correct() || rep.Decisions["enrolled"] != 31 || rep.Decisions["sample_full"] != 0 {
 		t.Fatalf("decisions %v, want all 31 enrolled", rep.Decisions)
 	}
+	var foreign int64
 	for _, e := range rep.Verify.Experiments {
-		if e.Max != 11 {
-			t.Errorf("%s: cap %d, want ceil(31/3) = 11", e.ID, e.Max)
+		if e.Max != 22 {
+			t.Errorf("%s: cap %d, want ceil(31/3) for the run + ceil(31/3) for the warm-up = 22", e.ID, e.Max)
 		}
+		foreign += e.ForeignMembers
+	}
+	if foreign == 0 {
+		t.Errorf("no warm-up member stored: did the warm-up run?")
 	}
 }

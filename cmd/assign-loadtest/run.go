@@ -58,6 +58,13 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 		users = int(c.Requests)
 	}
 
+	// Warm-up users are another population (another id prefix): their
+	// members count in the store's invariants but not in this run's checks.
+	warmUsers := 0
+	if c.Warmup > 0 {
+		warmUsers = min(users, 20_000)
+	}
+
 	ids, specs := c.ExperimentIDs, []loadtest.ExperimentSpec(nil)
 	if len(ids) == 0 {
 		prefix := c.Prefix
@@ -68,7 +75,7 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 		}
 		cap := c.Cap
 		if cap == 0 {
-			cap = int64((users + c.Experiments - 1) / c.Experiments)
+			cap = int64((users+c.Experiments-1)/c.Experiments + (warmUsers+c.Experiments-1)/c.Experiments)
 		}
 		for i := 0; i < c.Experiments; i++ {
 			id := prefix + "-" + strconv.Itoa(i)
@@ -82,10 +89,10 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 	}
 
 	var (
-		target loadtest.Target
-		verify func(context.Context, *loadtest.Ledger) (*loadtest.Verification, error)
-		memory func(context.Context) (*loadtest.RedisMemory, error)
-		name   string
+		newTarget func(*loadtest.Population) (loadtest.Target, func(), error)
+		verify    func(context.Context, *loadtest.Ledger) (*loadtest.Verification, error)
+		memory    func(context.Context) (*loadtest.RedisMemory, error)
+		name      string
 	)
 	switch c.Target {
 	case "http":
@@ -96,16 +103,17 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 				return nil, err
 			}
 		}
-		m.logf("signing %d tokens", users)
-		if err := pop.SignTokens([]byte(c.JWTSecret), time.Now().Add(loadtest.MaxDuration+time.Hour)); err != nil {
-			return nil, err
+		newTarget = func(p *loadtest.Population) (loadtest.Target, func(), error) {
+			m.logf("signing %d tokens", p.Users)
+			if err := p.SignTokens([]byte(c.JWTSecret), time.Now().Add(loadtest.MaxDuration+time.Hour)); err != nil {
+				return nil, nil, err
+			}
+			t, err := loadtest.NewHTTPTarget(c.URL, p, c.Connections, c.Timeout)
+			if err != nil {
+				return nil, nil, err
+			}
+			return t, t.Close, nil
 		}
-		t, err := loadtest.NewHTTPTarget(c.URL, pop, c.Connections, c.Timeout)
-		if err != nil {
-			return nil, err
-		}
-		defer t.Close()
-		target = t
 		if c.RedisURL != "" {
 			rdb, err := newRedis(c.RedisURL)
 			if err != nil {
@@ -139,7 +147,9 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 				return nil, err
 			}
 		}
-		target = loadtest.StoreTarget(store, pop, c.Timeout)
+		newTarget = func(p *loadtest.Population) (loadtest.Target, func(), error) {
+			return loadtest.StoreTarget(store, p, c.Timeout), func() {}, nil
+		}
 		if c.Verify {
 			verify = func(ctx context.Context, l *loadtest.Ledger) (*loadtest.Verification, error) {
 				return loadtest.VerifyRedis(ctx, rdb, keys, pop, l)
@@ -165,13 +175,26 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 				return nil, err
 			}
 		}
-		target = b.Target(pop, c.Timeout)
+		newTarget = func(p *loadtest.Population) (loadtest.Target, func(), error) {
+			return b.Target(p, c.Timeout), func() {}, nil
+		}
 		if c.Verify {
 			verify = func(ctx context.Context, l *loadtest.Ledger) (*loadtest.Verification, error) {
 				return b.Verify(ctx, pop, l)
 			}
 		}
 	}
+
+	if warmUsers > 0 {
+		if err := m.warmUp(ctx, ids, warmUsers, seed+1, newTarget); err != nil {
+			return nil, err
+		}
+	}
+	target, done, err := newTarget(pop)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 
 	cfg := loadtest.RunConfig{
 		Connections: c.Connections,
@@ -225,6 +248,27 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 		err = rep.WriteText(m.Stdout)
 	}
 	return rep, err
+}
+
+// warmUp runs the same load for c.Warmup with a population of its own and
+// discards what it measured: connections, pools and caches of the target are
+// warm when the measured run starts.
+func (m *Main) warmUp(ctx context.Context, ids []string, users int, seed uint64,
+	newTarget func(*loadtest.Population) (loadtest.Target, func(), error)) error {
+	c := m.Config
+	warm, err := loadtest.NewPopulation(ids, users, seed)
+	if err != nil {
+		return err
+	}
+	t, done, err := newTarget(warm)
+	if err != nil {
+		return err
+	}
+	defer done()
+	m.logf("warming up for %s", c.Warmup)
+	_, _, err = loadtest.Run(ctx, loadtest.RunConfig{Connections: c.Connections, Rate: c.Rate, Duration: c.Warmup,
+		Returning: c.Returning, Seed: seed}, warm, t)
+	return err
 }
 
 func describe(c loadtest.RunConfig) string {
