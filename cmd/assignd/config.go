@@ -12,54 +12,60 @@ import (
 // Config is the configuration of assignd. Every field has a flag and an
 // environment variable; the flag wins.
 type Config struct {
-	Addr          string        // listen address
-	RedisURL      string        // empty: an embedded in-process miniredis (demo only)
-	Namespace     string        // key namespace, to share a Redis between deployments
-	AdminTokens   string        // "token" or "name:token,name:token"
-	JWTSecret     string        // HS256 secret
-	JWTPublicKey  string        // path of an RSA or ECDSA public key (PEM): RS256/ES256
-	JWTIssuer     string        // required iss when set
-	JWTAudience   string        // required aud when set
-	EnrollTimeout time.Duration // deadline of one enrollment decision
-	Pipeline      bool          // batch concurrent enrollment script calls into pipelines
-	MaxConns      int           // connections served at once; 0 for fasthttp's default
-	WarehouseURL  string        // postgres://... or a DuckDB file path
-	Exporter      bool          // run the warehouse exporter in this process
-	LogFormat     string        // json | text; default text on a terminal, else json
-	LogLevel      string        // debug | info | warn | error
+	Addr                string        // listen address
+	RedisURL            string        // empty: an embedded in-process miniredis (demo only)
+	Namespace           string        // key namespace, to share a Redis between deployments
+	AdminTokens         string        // "token" or "name:token,name:token"
+	JWTSecret           string        // HS256 secret
+	JWTPublicKey        string        // path of an RSA or ECDSA public key (PEM): RS256/ES256
+	JWTIssuer           string        // required iss when set
+	JWTAudience         string        // required aud when set
+	EnrollTimeout       time.Duration // deadline of one enrollment decision
+	Pipeline            bool          // batch concurrent enrollment script calls into pipelines
+	MaxConns            int           // connections served at once; 0 for fasthttp's default
+	WarehouseURL        string        // postgres://... or a DuckDB file path
+	Exporter            bool          // run the warehouse exporter in this process
+	ExportBatchSize     int           // most enrollments per warehouse transaction
+	ExportFlushInterval time.Duration // longest a partial batch waits
+	LogFormat           string        // json | text; default text on a terminal, else json
+	LogLevel            string        // debug | info | warn | error
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		Addr:          ":8080",
-		EnrollTimeout: 50 * time.Millisecond,
-		Pipeline:      true,
-		MaxConns:      10_000,
-		WarehouseURL:  "assign.duckdb",
-		Exporter:      true,
-		LogLevel:      "info",
+		Addr:                ":8080",
+		EnrollTimeout:       50 * time.Millisecond,
+		Pipeline:            true,
+		MaxConns:            10_000,
+		WarehouseURL:        "assign.duckdb",
+		Exporter:            true,
+		ExportBatchSize:     5000,
+		ExportFlushInterval: time.Second,
+		LogLevel:            "info",
 	}
 }
 
 // flagEnv pairs each flag with its environment variable, for the help text
 // and for reading the environment.
 var flagEnv = map[string]string{
-	"addr":           "ASSIGN_ADDR",
-	"redis-url":      "ASSIGN_REDIS_URL",
-	"namespace":      "ASSIGN_NAMESPACE",
-	"admin-token":    "ASSIGN_ADMIN_TOKEN",
-	"jwt-secret":     "ASSIGN_JWT_SECRET",
-	"jwt-public-key": "ASSIGN_JWT_PUBLIC_KEY",
-	"jwt-issuer":     "ASSIGN_JWT_ISSUER",
-	"jwt-audience":   "ASSIGN_JWT_AUDIENCE",
-	"enroll-timeout": "ASSIGN_ENROLL_TIMEOUT",
-	"pipeline":       "ASSIGN_PIPELINE",
-	"max-conns":      "ASSIGN_MAX_CONNS",
-	"warehouse-url":  "ASSIGN_WAREHOUSE_URL",
-	"exporter":       "ASSIGN_EXPORTER",
-	"log-format":     "ASSIGN_LOG_FORMAT",
-	"log-level":      "ASSIGN_LOG_LEVEL",
+	"addr":                  "ASSIGN_ADDR",
+	"redis-url":             "ASSIGN_REDIS_URL",
+	"namespace":             "ASSIGN_NAMESPACE",
+	"admin-token":           "ASSIGN_ADMIN_TOKEN",
+	"jwt-secret":            "ASSIGN_JWT_SECRET",
+	"jwt-public-key":        "ASSIGN_JWT_PUBLIC_KEY",
+	"jwt-issuer":            "ASSIGN_JWT_ISSUER",
+	"jwt-audience":          "ASSIGN_JWT_AUDIENCE",
+	"enroll-timeout":        "ASSIGN_ENROLL_TIMEOUT",
+	"pipeline":              "ASSIGN_PIPELINE",
+	"max-conns":             "ASSIGN_MAX_CONNS",
+	"warehouse-url":         "ASSIGN_WAREHOUSE_URL",
+	"exporter":              "ASSIGN_EXPORTER",
+	"export-batch-size":     "ASSIGN_EXPORT_BATCH_SIZE",
+	"export-flush-interval": "ASSIGN_EXPORT_FLUSH_INTERVAL",
+	"log-format":            "ASSIGN_LOG_FORMAT",
+	"log-level":             "ASSIGN_LOG_LEVEL",
 }
 
 // ParseFlags fills c from args, falling back to the environment (getenv) for
@@ -79,6 +85,8 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "client connections served at once; more get 503")
 	fs.StringVar(&c.WarehouseURL, "warehouse-url", c.WarehouseURL, "warehouse: postgres://... or a DuckDB file path")
 	fs.BoolVar(&c.Exporter, "exporter", c.Exporter, "run the warehouse exporter in this process")
+	fs.IntVar(&c.ExportBatchSize, "export-batch-size", c.ExportBatchSize, "most enrollments written to the warehouse in one transaction")
+	fs.DurationVar(&c.ExportFlushInterval, "export-flush-interval", c.ExportFlushInterval, "longest a partial batch waits before it is written")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or text (default: text on a terminal, else json)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.Usage = func() {
@@ -109,6 +117,9 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 func (c *Config) Validate() error {
 	if c.EnrollTimeout <= 0 {
 		return errors.New("enroll-timeout must be positive")
+	}
+	if c.ExportBatchSize <= 0 || c.ExportFlushInterval <= 0 {
+		return errors.New("export-batch-size and export-flush-interval must be positive")
 	}
 	switch c.LogFormat {
 	case "", "json", "text":

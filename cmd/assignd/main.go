@@ -65,6 +65,7 @@ type Main struct {
 	Store    *redisstore.Store
 	Server   *assignhttp.Server
 	Registry *prometheus.Registry
+	exporter *exporterRunner
 }
 
 // NewMain returns a Main with the default configuration.
@@ -152,6 +153,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	s.Observer = mx
 	s.Metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	s.Ready = m.Store.Load // Redis answers and the scripts are loaded
+	if m.Config.Exporter {
+		if m.exporter, err = m.startExporter(redisURL); err != nil {
+			return err
+		}
+		m.Registry.MustRegister(metrics.NewExporterCollector(m.exporter.snapshot))
+		s.ReadyDetails = m.exporter.readyDetails
+		m.Logger.Info("exporting enrollments to the warehouse", "warehouse", redactURL(m.Config.WarehouseURL))
+	}
 	if err := s.Open(); err != nil {
 		return err
 	}
@@ -171,6 +180,9 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.Server.Shutdown(ctx))
 		cancel()
+	}
+	if m.exporter != nil {
+		errs = append(errs, m.exporter.Close()) // flushes what it read
 	}
 	if m.client != nil {
 		errs = append(errs, m.client.Close())

@@ -171,3 +171,5 @@ func mustJSON(t *testing.T, s string, v any) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+var httpClient = &http.Client{Timeout: 5 * time.Second}
