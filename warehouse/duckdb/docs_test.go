@@ -69,7 +69,6 @@ func TestDocs_AnalysisQuery(t *testing.T) {
 	}
 }
 
-
 // section returns the text between <!-- name: begin --> and
 // <!-- name: end -->, without a ```sql fence.
 func section(t *testing.T, doc, name string) string {
