@@ -88,10 +88,9 @@ func (e *Exporter) Backlog(ctx context.Context) (Backlog, error) {
 		}
 		return nil
 	})
+	// Not e.Now: Run may be filling in its defaults concurrently, and the
+	// entry ids are wall-clock times anyway.
 	now := time.Now()
-	if e.Now != nil {
-		now = e.Now()
-	}
 	for i, s := range streams {
 		if err := lens[i].Err(); err != nil {
 			return out, err
