@@ -20,7 +20,7 @@ type Config struct {
 	JWTPublicKey        string        // path of an RSA or ECDSA public key (PEM): RS256/ES256
 	JWTIssuer           string        // required iss when set
 	JWTAudience         string        // required aud when set
-	EnrollTimeout       time.Duration // deadline of one enrollment decision
+	EnrollTimeout       time.Duration // deadline of one enrollment decision; 0: 50ms, or 1s on the embedded Redis
 	Pipeline            bool          // batch concurrent enrollment script calls into pipelines
 	MaxConns            int           // connections served at once; 0 for fasthttp's default
 	WarehouseURL        string        // postgres://... or a DuckDB file path
@@ -35,7 +35,6 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Addr:                ":8080",
-		EnrollTimeout:       50 * time.Millisecond,
 		Pipeline:            true,
 		MaxConns:            10_000,
 		WarehouseURL:        "assign.duckdb",
@@ -80,7 +79,7 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.JWTPublicKey, "jwt-public-key", c.JWTPublicKey, "PEM file of the RSA/ECDSA public key of user tokens (RS256/ES256)")
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", c.JWTIssuer, "required issuer (iss) of user tokens")
 	fs.StringVar(&c.JWTAudience, "jwt-audience", c.JWTAudience, "required audience (aud) of user tokens")
-	fs.DurationVar(&c.EnrollTimeout, "enroll-timeout", c.EnrollTimeout, "deadline of one enrollment; past it the client gets 503")
+	fs.DurationVar(&c.EnrollTimeout, "enroll-timeout", c.EnrollTimeout, "deadline of one enrollment; past it the client gets 503 (0: 50ms, or 1s on the slower embedded Redis)")
 	fs.BoolVar(&c.Pipeline, "pipeline", c.Pipeline, "batch concurrent enrollments into Redis pipelines (higher throughput on a busy server)")
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "client connections served at once; more get 503")
 	fs.StringVar(&c.WarehouseURL, "warehouse-url", c.WarehouseURL, "warehouse: postgres://... or a DuckDB file path")
@@ -115,8 +114,8 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 // Validate checks the parts of the configuration that can be checked without
 // connecting anywhere.
 func (c *Config) Validate() error {
-	if c.EnrollTimeout <= 0 {
-		return errors.New("enroll-timeout must be positive")
+	if c.EnrollTimeout < 0 {
+		return errors.New("enroll-timeout must not be negative")
 	}
 	if c.ExportBatchSize <= 0 || c.ExportFlushInterval <= 0 {
 		return errors.New("export-batch-size and export-flush-interval must be positive")

@@ -148,6 +148,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	s.Verifier = verifier
 	s.Admins = admins
 	s.EnrollTimeout = m.Config.EnrollTimeout
+	if s.EnrollTimeout == 0 {
+		// The in-process miniredis runs scripts in an interpreter on the
+		// server's own cores: a demo burst must not turn into 503s.
+		s.EnrollTimeout = 50 * time.Millisecond
+		if demo {
+			s.EnrollTimeout = time.Second
+		}
+	}
 	s.Concurrency = m.Config.MaxConns
 	s.Logger = m.Logger
 	s.Observer = mx
