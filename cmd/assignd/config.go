@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/assign-dev/assign/exporter"
 )
 
 // Config is the configuration of assignd. Every field has a flag and an
@@ -39,7 +41,7 @@ func DefaultConfig() Config {
 		MaxConns:            10_000,
 		WarehouseURL:        "assign.duckdb",
 		Exporter:            true,
-		ExportBatchSize:     5000,
+		ExportBatchSize:     exporter.DefaultBatchSize,
 		ExportFlushInterval: time.Second,
 		LogLevel:            "info",
 	}
