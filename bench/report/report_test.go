@@ -94,8 +94,10 @@ func TestRender(t *testing.T) {
 	writeJSON(t, filepath.Join(dir, "open.json"), loadtest.Report{Mode: "open", TargetRate: 12000, OKRate: 12000,
 		Latency: loadtest.LatencySummary{P99: 6.5}})
 	writeJSON(t, filepath.Join(dir, "pg_count.json"), loadtest.Report{OKRate: 1000, Verify: &loadtest.Verification{Store: "postgres", OK: true}})
-	writeJSON(t, filepath.Join(dir, "experiments_1.json"), loadtest.Report{OKRate: 20000})
-	writeJSON(t, filepath.Join(dir, "experiments_1000.json"), loadtest.Report{OKRate: 19000})
+	writeJSON(t, filepath.Join(dir, "experiments_1_r1.json"), loadtest.Report{OKRate: 20000})
+	writeJSON(t, filepath.Join(dir, "experiments_1_r2.json"), loadtest.Report{OKRate: 15000})
+	writeJSON(t, filepath.Join(dir, "experiments_1000_r1.json"), loadtest.Report{OKRate: 12000})
+	writeJSON(t, filepath.Join(dir, "experiments_1000_r2.json"), loadtest.Report{OKRate: 19000})
 	tl := make([]int64, 20)
 	for i := range tl {
 		tl[i] = 1000
@@ -116,8 +118,9 @@ func TestRender(t *testing.T) {
 		"met (24×)",
 		"4 allocs/op in the handler", // (5)
 		"**40.2 bytes** (member buckets)",
-		"throughput from 1 to 1,000 experiments | slowest/fastest = **0.95**", // (6b): 19000 / 20000
-		"slowest/fastest = **1.00**",                                          // (6c): a flat timeline
+		"throughput from 1 to 1,000 experiments | slowest/fastest = **0.95**", // (6b): best rounds, 19000 / 20000
+		"| 1000 | **19,000** (12,000, 19,000) |",
+		"slowest/fastest = **1.00**", // (6c): a flat timeline
 		"```\nassign-loadtest -max\n```",
 		"| assignd | 0.80 | 33 |", // 8 s / 10 s; 8e6 µs / 240,000 decisions
 		"| everything else on the machine | 0.10 |",

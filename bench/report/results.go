@@ -28,7 +28,7 @@ type Results struct {
 	Ceiling, CeilingP16 *RedisBenchmark
 	Max, Open, Fill     *loadtest.Report
 	PG                  map[string]*loadtest.Report // "count", "counter"
-	Experiments         map[int]*loadtest.Report    // by number of experiments
+	Experiments         map[int][]*loadtest.Report  // by number of experiments, one per round
 	Wrk                 *Wrk
 	GoBench             []GoBenchmark
 	GoBenchRaw          string
@@ -59,7 +59,7 @@ type GoBenchmark struct {
 // LoadResults reads a results directory. Files that are missing or empty
 // are left out; files that exist but cannot be read are errors.
 func LoadResults(dir string) (*Results, error) {
-	r := &Results{PG: map[string]*loadtest.Report{}, Experiments: map[int]*loadtest.Report{}}
+	r := &Results{PG: map[string]*loadtest.Report{}, Experiments: map[int][]*loadtest.Report{}}
 	var err error
 	if r.Machine, err = readEnv(filepath.Join(dir, "machine.env")); err != nil {
 		return nil, err
@@ -89,9 +89,13 @@ func LoadResults(dir string) (*Results, error) {
 			r.PG[v] = rep
 		}
 	}
+	// experiments_<n>.json or experiments_<n>_r<round>.json
 	matches, _ := filepath.Glob(filepath.Join(dir, "experiments_*.json"))
+	sort.Strings(matches)
 	for _, m := range matches {
-		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), "experiments_"), ".json"))
+		base := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), "experiments_"), ".json")
+		base, _, _ = strings.Cut(base, "_")
+		n, err := strconv.Atoi(base)
 		if err != nil {
 			continue
 		}
@@ -99,7 +103,7 @@ func LoadResults(dir string) (*Results, error) {
 		if err != nil {
 			return nil, err
 		} else if rep != nil {
-			r.Experiments[n] = rep
+			r.Experiments[n] = append(r.Experiments[n], rep)
 		}
 	}
 	if b, err := readOptional(filepath.Join(dir, "wrk.txt")); err != nil {
@@ -282,6 +286,18 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// BestExperiments returns, for n experiments, the round with the highest
+// throughput: on a shared machine, the least disturbed one.
+func (r *Results) BestExperiments(n int) *loadtest.Report {
+	var best *loadtest.Report
+	for _, rep := range r.Experiments[n] {
+		if best == nil || rep.OKRate > best.OKRate {
+			best = rep
+		}
+	}
+	return best
 }
 
 // Bench returns the benchmark whose name ends with suffix, or nil.
