@@ -207,7 +207,9 @@ cmd gobench "${BENCH_CMD[*]}"
 # --- (6) memory per member and scaling ----------------------------------------------
 log "(6) fill one experiment to $FILL members (at most $FILL_MAX), then memory per member"
 USED0=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT info memory | tr -d '\r' | awk -F: '/^used_memory:/ {print $2}')
-FILL_FLAGS=(-experiments 1 -cap "$FILL" -users "$FILL" -requests "$FILL" -returning 0 -connections 64 -duration $FILL_MAX -memory)
+# The warm-up's users (up to 20,000, another population) join the same
+# experiment first: the cap leaves them room, so the fill itself reaches FILL.
+FILL_FLAGS=(-experiments 1 -cap "$((FILL + 20000))" -users "$FILL" -requests "$FILL" -returning 0 -connections 64 -duration $FILL_MAX -warmup $WARMUP -memory)
 "${LT[@]}" "${FILL_FLAGS[@]}" -prefix fill >"$RES/fill.json" 2>"$RES/fill.log" || true
 USED1=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT info memory | tr -d '\r' | awk -F: '/^used_memory:/ {print $2}')
 echo "used_memory_delta=$((USED1 - USED0))" >"$RES/fill_info.env"

@@ -118,9 +118,11 @@ func TestRender(t *testing.T) {
 		"met (24×)",
 		"4 allocs/op in the handler", // (5)
 		"**40.2 bytes** (member buckets)",
-		"throughput from 1 to 1,000 experiments | slowest/fastest = **0.95**", // (6b): best rounds, 19000 / 20000
+		"throughput from 1 to 1,000 experiments | slowest/fastest = **0.950**", // (6b): best rounds, 19000 / 20000
 		"| 1000 | **19,000** (12,000, 19,000) |",
-		"slowest/fastest = **1.00**", // (6c): a flat timeline
+		"slowest/fastest = **1.000**",       // (6c): a flat timeline
+		"| 2,000 to 20,000 | 18 | 1,000 |", // 20 s of 1,000/s: 1% (200) is passed in the first second, 10% in the second
+		"it took 33 µs",
 		"```\nassign-loadtest -max\n```",
 		"| assignd | 0.80 | 33 |", // 8 s / 10 s; 8e6 µs / 240,000 decisions
 		"| everything else on the machine | 0.10 |",
