@@ -29,6 +29,7 @@ type Config struct {
 	Exporter            bool          // run the warehouse exporter in this process
 	ExportBatchSize     int           // most enrollments per warehouse transaction
 	ExportFlushInterval time.Duration // longest a partial batch waits
+	DebugAddr           string        // listen address of net/http/pprof; empty: off
 	LogFormat           string        // json | text; default text on a terminal, else json
 	LogLevel            string        // debug | info | warn | error
 }
@@ -65,6 +66,7 @@ var flagEnv = map[string]string{
 	"exporter":              "ASSIGN_EXPORTER",
 	"export-batch-size":     "ASSIGN_EXPORT_BATCH_SIZE",
 	"export-flush-interval": "ASSIGN_EXPORT_FLUSH_INTERVAL",
+	"debug-addr":            "ASSIGN_DEBUG_ADDR",
 	"log-format":            "ASSIGN_LOG_FORMAT",
 	"log-level":             "ASSIGN_LOG_LEVEL",
 }
@@ -88,6 +90,7 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.Exporter, "exporter", c.Exporter, "run the warehouse exporter in this process")
 	fs.IntVar(&c.ExportBatchSize, "export-batch-size", c.ExportBatchSize, "most enrollments written to the warehouse in one transaction")
 	fs.DurationVar(&c.ExportFlushInterval, "export-flush-interval", c.ExportFlushInterval, "longest a partial batch waits before it is written")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "listen address of the Go profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or text (default: text on a terminal, else json)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.Usage = func() {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -66,6 +67,7 @@ type Main struct {
 	Server   *assignhttp.Server
 	Registry *prometheus.Registry
 	exporter *exporterRunner
+	debug    *http.Server
 }
 
 // NewMain returns a Main with the default configuration.
@@ -169,6 +171,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		s.ReadyDetails = m.exporter.readyDetails
 		m.Logger.Info("exporting enrollments to the warehouse", "warehouse", redactURL(m.Config.WarehouseURL))
 	}
+	if m.Config.DebugAddr != "" {
+		if err := m.startDebug(); err != nil {
+			return fmt.Errorf("debug-addr: %w", err)
+		}
+	}
 	if err := s.Open(); err != nil {
 		return err
 	}
@@ -188,6 +195,9 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.Server.Shutdown(ctx))
 		cancel()
+	}
+	if m.debug != nil {
+		errs = append(errs, m.debug.Close())
 	}
 	if m.exporter != nil {
 		errs = append(errs, m.exporter.Close()) // flushes what it read
