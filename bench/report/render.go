@@ -29,11 +29,9 @@ func Render(r *Results) string {
 	w(" Every figure comes from the command written beside it; `make bench` reruns them all and rewrites this file.\n\n")
 	w("Everything runs on one machine: Redis, PostgreSQL, `assignd` and the load generators share its cores, as they would not in production. ")
 	w("Other processes may have been running too: the load average is shown, and figures move with it.\n\n")
-	if c := r.maxCPU(); c != nil {
-		if other := r.otherCores(); other > 0.25 {
-			w("> **Caveat: during the maximum-throughput run, other processes on this machine used %.2f of its %.0f cores.** ", other, c.Cores)
-			w("Every throughput below is lower, and every latency higher, than on an idle machine; rerun `make bench` on a quiet one for reference figures.\n\n")
-		}
+	if disturbed := r.disturbed(); len(disturbed) > 0 {
+		w("> **Caveat: other processes on this machine took CPU during %s.** ", strings.Join(disturbed, ", "))
+		w("Those throughputs are lower, and those latencies higher, than on an idle machine; rerun `make bench` on a quiet one for reference figures.\n\n")
 	}
 
 	w("## Machine\n\n| | |\n|---|---|\n")
@@ -239,6 +237,9 @@ func (r *Results) renderRun(w writer, name string, rep *loadtest.Report) {
 				w("; %s %.2f", k, v/c.Wall)
 			}
 		}
+		if len(c.Processes) > 1 {
+			w("; other processes %.2f", otherCores(c))
+		}
 		w(" |\n\n")
 	} else {
 		w("| generator CPU | %.2f CPU-seconds (%.0f%% of one core) |\n\n", rep.GeneratorCPU, 100*rep.GeneratorCPU/math.Max(rep.Elapsed, 1e-9))
@@ -415,8 +416,16 @@ func (r *Results) maxCPU() *loadtest.CPUUsage {
 // otherCores returns the cores used during (2) by processes other than
 // Redis, assignd and the generator.
 func (r *Results) otherCores() float64 {
-	c := r.maxCPU()
-	if c == nil {
+	if r.Max == nil {
+		return 0
+	}
+	return otherCores(r.Max.CPU)
+}
+
+// otherCores returns the cores used during a run by processes other than
+// the watched ones and the generator.
+func otherCores(c *loadtest.CPUUsage) float64 {
+	if c == nil || c.Wall <= 0 {
 		return 0
 	}
 	busy := c.Busy
@@ -424,6 +433,33 @@ func (r *Results) otherCores() float64 {
 		busy -= v
 	}
 	return math.Max(0, busy) / c.Wall
+}
+
+// disturbed names the HTTP runs during which other processes took more
+// than a quarter of a core, with how much.
+func (r *Results) disturbed() []string {
+	var out []string
+	add := func(name string, rep *loadtest.Report) {
+		if rep != nil {
+			if o := otherCores(rep.CPU); o > 0.25 {
+				out = append(out, fmt.Sprintf("%s (%.2f cores)", name, o))
+			}
+		}
+	}
+	add("(2) maximum throughput", r.Max)
+	add("(3) the open loop", r.Open)
+	add("(6) the fill", r.Fill)
+	ns := make([]int, 0, len(r.Experiments))
+	for n := range r.Experiments {
+		ns = append(ns, n)
+	}
+	sort.Ints(ns)
+	for _, n := range ns {
+		for i, rep := range r.Experiments[n] {
+			add(fmt.Sprintf("(6) %d experiments round %d", n, i+1), rep)
+		}
+	}
+	return out
 }
 
 func (r *Results) renderLimits(w writer) {

@@ -120,7 +120,7 @@ func TestRender(t *testing.T) {
 		"**40.2 bytes** (member buckets)",
 		"throughput from 1 to 1,000 experiments | slowest/fastest = **0.950**", // (6b): best rounds, 19000 / 20000
 		"| 1000 | **19,000** (12,000, 19,000) |",
-		"slowest/fastest = **1.000**",       // (6c): a flat timeline
+		"slowest/fastest = **1.000**",      // (6c): a flat timeline
 		"| 2,000 to 20,000 | 18 | 1,000 |", // 20 s of 1,000/s: 1% (200) is passed in the first second, 10% in the second
 		"it took 33 µs",
 		"```\nassign-loadtest -max\n```",
@@ -146,7 +146,7 @@ func TestRender(t *testing.T) {
 
 	// Other processes taking a core during (2): the report says so first.
 	res.Max.CPU.Processes = map[string]float64{"assignd": 5, "redis": 4, "generator": 0.5}
-	if md := Render(res); !strings.Contains(md, "other processes on this machine used 1.00 of its 2 cores") {
+	if md := Render(res); !strings.Contains(md, "other processes on this machine took CPU during (2) maximum throughput (1.00 cores)") {
 		t.Errorf("no caveat with 1 core taken by others")
 	}
 }
