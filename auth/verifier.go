@@ -78,7 +78,8 @@ type Verifier struct {
 	audience string
 	leeway   time.Duration
 	now      func() time.Time
-	cache    *cache // nil when disabled
+	cache    *cache     // nil when disabled
+	fast     *fastHS256 // nil without an HS256 secret
 }
 
 // NewVerifier returns a Verifier for cfg. It fails when no key is given, or
@@ -102,6 +103,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 			return nil, err
 		}
 		keys[alg] = key
+	}
+	if len(cfg.HS256Secret) > 0 {
+		v.fast = newFastHS256(slices.Clone(cfg.HS256Secret))
 	}
 	for alg := range keys {
 		v.methods = append(v.methods, alg)
@@ -162,6 +166,14 @@ func (v *Verifier) Verify(token []byte) (Claims, error) {
 	if bytes.Count(token, dot) != 2 {
 		return Claims{}, errMalformed
 	}
+	if v.fast != nil {
+		if c, exp, ok := v.fastVerify(token); ok {
+			if v.cache != nil {
+				v.cache.put(token, c, exp)
+			}
+			return c, nil
+		}
+	}
 
 	tok, err := v.parser.ParseWithClaims(string(token), jwt.MapClaims{}, v.keyFunc)
 	if err != nil {
@@ -173,6 +185,9 @@ func (v *Verifier) Verify(token []byte) (Claims, error) {
 		return Claims{}, &Error{Reason: ReasonMissingSubject}
 	}
 	c := Claims{Subject: sub, Values: mc}
+	if v.fast != nil && tok.Method.Alg() == jwt.SigningMethodHS256.Alg() {
+		v.fast.remember(token)
+	}
 	if v.cache != nil {
 		// exp is present and valid: the parser requires it.
 		if exp, err := mc.GetExpirationTime(); err == nil && exp != nil {

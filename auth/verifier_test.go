@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -191,6 +192,48 @@ func TestVerifier_Verify(t *testing.T) {
 		wantReason(t, v, sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"sub": ""})), auth.ReasonMissingSubject)
 		wantReason(t, v, sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"sub": 42})), auth.ReasonMissingSubject)
 	})
+}
+
+// TestVerifier_FastPath checks that HS256 tokens with a header the library
+// accepted once are verified without it, to the same claims, and that every
+// token the fast path cannot vouch for still gets the library's verdict.
+func TestVerifier_FastPath(t *testing.T) {
+	fast := mustVerifier(t, auth.Config{HS256Secret: secret, CacheSize: -1, Leeway: 10 * time.Second})
+	extra := jwt.MapClaims{"first_order": true, "tier": 2, "aud": []string{"x"}, "nbf": t0.Add(-time.Minute).Unix()}
+	first, err := fast.Verify(sign(t, jwt.SigningMethodHS256, secret, valid(extra)))
+	if err != nil {
+		t.Fatal(err)
+	} else if got := auth.FastHits(fast); got != 0 {
+		t.Fatalf("FastHits=%d before any header was accepted, want 0", got)
+	}
+	second, err := fast.Verify(sign(t, jwt.SigningMethodHS256, secret, valid(extra)))
+	if err != nil {
+		t.Fatal(err)
+	} else if got := auth.FastHits(fast); got != 1 {
+		t.Fatalf("FastHits=%d, want 1", got)
+	}
+	if fmt.Sprint(first) != fmt.Sprint(second) {
+		t.Fatalf("fast path claims %v differ from the library's %v", second, first)
+	}
+
+	// At the edges of exp and nbf (with leeway), the fast path says no and
+	// the library decides.
+	wantReason(t, fast, sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"exp": t0.Add(-10 * time.Second).Unix()})), auth.ReasonExpired)
+	wantReason(t, fast, sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"nbf": t0.Add(11 * time.Second).Unix()})), auth.ReasonNotYetValid)
+	if _, err := fast.Verify(sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"exp": t0.Add(-9 * time.Second).Unix()}))); err != nil {
+		t.Fatalf("expired within leeway: %v", err)
+	}
+	// A fractional exp is cut to the second, as the library does.
+	if _, err := fast.Verify(sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"exp": float64(t0.Add(-10*time.Second).Unix()) + 0.5}))); auth.Reason(err) != auth.ReasonExpired {
+		t.Fatalf("fractional exp at the edge: %v, want expired", err)
+	}
+	hits := auth.FastHits(fast)
+	wantReason(t, fast, sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret!!"), valid(nil)), auth.ReasonBadSignature)
+	wantReason(t, fast, sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"sub": ""})), auth.ReasonMissingSubject)
+	wantReason(t, fast, sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"exp": "soon"})), auth.ReasonMalformed)
+	if got := auth.FastHits(fast); got != hits {
+		t.Fatalf("FastHits moved from %d to %d on refused tokens", hits, got)
+	}
 }
 
 func TestVerifier_IssuerAudience(t *testing.T) {
