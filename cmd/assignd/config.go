@@ -24,6 +24,7 @@ type Config struct {
 	JWTAudience         string        // required aud when set
 	EnrollTimeout       time.Duration // deadline of one enrollment decision; 0: 50ms, or 1s on the embedded Redis
 	Pipeline            bool          // batch concurrent enrollment script calls into pipelines
+	PipelineBatches     int           // pipeline batches in flight at once
 	MaxConns            int           // connections served at once; 0 for fasthttp's default
 	WarehouseURL        string        // postgres://... or a DuckDB file path
 	Exporter            bool          // run the warehouse exporter in this process
@@ -39,6 +40,7 @@ func DefaultConfig() Config {
 	return Config{
 		Addr:                ":8080",
 		Pipeline:            true,
+		PipelineBatches:     1,
 		MaxConns:            10_000,
 		WarehouseURL:        "assign.duckdb",
 		Exporter:            true,
@@ -61,6 +63,7 @@ var flagEnv = map[string]string{
 	"jwt-audience":          "ASSIGN_JWT_AUDIENCE",
 	"enroll-timeout":        "ASSIGN_ENROLL_TIMEOUT",
 	"pipeline":              "ASSIGN_PIPELINE",
+	"pipeline-batches":      "ASSIGN_PIPELINE_BATCHES",
 	"max-conns":             "ASSIGN_MAX_CONNS",
 	"warehouse-url":         "ASSIGN_WAREHOUSE_URL",
 	"exporter":              "ASSIGN_EXPORTER",
@@ -85,6 +88,7 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.JWTAudience, "jwt-audience", c.JWTAudience, "required audience (aud) of user tokens")
 	fs.DurationVar(&c.EnrollTimeout, "enroll-timeout", c.EnrollTimeout, "deadline of one enrollment; past it the client gets 503 (0: 50ms, or 1s on the slower embedded Redis)")
 	fs.BoolVar(&c.Pipeline, "pipeline", c.Pipeline, "batch concurrent enrollments into Redis pipelines (higher throughput on a busy server)")
+	fs.IntVar(&c.PipelineBatches, "pipeline-batches", c.PipelineBatches, "pipeline batches in flight at once (1: each batch waits for the previous one)")
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "client connections served at once; more get 503")
 	fs.StringVar(&c.WarehouseURL, "warehouse-url", c.WarehouseURL, "warehouse: postgres://... or a DuckDB file path")
 	fs.BoolVar(&c.Exporter, "exporter", c.Exporter, "run the warehouse exporter in this process")
