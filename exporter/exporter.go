@@ -182,7 +182,7 @@ func (e *Exporter) Run(ctx context.Context) error {
 	}()
 
 	log := e.Logger.With("consumer", e.Consumer)
-	log.Info("exporter starting", "batch_size", e.BatchSize, "flush_interval", e.FlushInterval)
+	log.Info("exporter starting", "batch_size", e.BatchSize, "flush_interval", e.FlushInterval.String())
 	if err := e.retry(ctx, "migrate", e.Sink.Migrate); err != nil {
 		return nil // cancelled before the warehouse answered
 	}
