@@ -74,11 +74,7 @@ func (c *CreateCommand) ParseFlags(args []string) error {
 
 // Run implements Command.
 func (c *CreateCommand) Run(ctx context.Context) error {
-	format, err := c.format(c.Main)
-	if err != nil {
-		return err
-	}
-	api, err := c.client(c.Main)
+	format, api, err := c.adminSession(c.Main)
 	if err != nil {
 		return err
 	}

@@ -76,6 +76,18 @@ func (g *Globals) client(m *Main) (*client.Client, error) {
 	return c, nil
 }
 
+// adminSession returns the output format and an API client: what every
+// admin command needs before it starts.
+func (g *Globals) adminSession(m *Main) (format string, api *client.Client, err error) {
+	if format, err = g.format(m); err != nil {
+		return "", nil, err
+	}
+	if api, err = g.client(m); err != nil {
+		return "", nil, err
+	}
+	return format, api, nil
+}
+
 // newFlagSet returns a flag set for a command that reports errors to its
 // caller instead of printing them, with the global flags registered.
 func newFlagSet(name string, g *Globals, m *Main) *flag.FlagSet {

@@ -37,11 +37,7 @@ func (c *ListCommand) ParseFlags(args []string) error {
 
 // Run implements Command.
 func (c *ListCommand) Run(ctx context.Context) error {
-	format, err := c.format(c.Main)
-	if err != nil {
-		return err
-	}
-	api, err := c.client(c.Main)
+	format, api, err := c.adminSession(c.Main)
 	if err != nil {
 		return err
 	}
@@ -88,11 +84,7 @@ func (c *ShowCommand) ParseFlags(args []string) error {
 
 // Run implements Command.
 func (c *ShowCommand) Run(ctx context.Context) error {
-	format, err := c.format(c.Main)
-	if err != nil {
-		return err
-	}
-	api, err := c.client(c.Main)
+	format, api, err := c.adminSession(c.Main)
 	if err != nil {
 		return err
 	}

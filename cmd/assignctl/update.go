@@ -73,11 +73,7 @@ func (c *UpdateCommand) ParseFlags(args []string) error {
 
 // Run implements Command.
 func (c *UpdateCommand) Run(ctx context.Context) error {
-	format, err := c.format(c.Main)
-	if err != nil {
-		return err
-	}
-	api, err := c.client(c.Main)
+	format, api, err := c.adminSession(c.Main)
 	if err != nil {
 		return err
 	}
