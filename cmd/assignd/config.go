@@ -100,7 +100,11 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: assignd [flags]\n\nassignd serves experiment enrollments from Redis.\n\nFlags (environment variable in brackets):\n")
 		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(fs.Output(), "  -%s [%s]\n    \t%s (default %q)\n", f.Name, flagEnv[f.Name], f.Usage, f.DefValue)
+			fmt.Fprintf(fs.Output(), "  -%s [%s]\n    \t%s", f.Name, flagEnv[f.Name], f.Usage)
+			if f.DefValue != "" && f.DefValue != "0s" {
+				fmt.Fprintf(fs.Output(), " (default %q)", f.DefValue)
+			}
+			fmt.Fprintln(fs.Output())
 		})
 	}
 
