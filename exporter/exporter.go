@@ -99,6 +99,11 @@ type Exporter struct {
 	// Now returns the current time; it can be mocked for tests.
 	Now func() time.Time
 
+	// OnBatch, if set, is called after each committed batch with its
+	// enrollment rows and the duration of the warehouse write (for a
+	// latency histogram). It must be quick.
+	OnBatch func(rows int, write time.Duration)
+
 	// afterCommit, when set, runs after the warehouse commit and before the
 	// acknowledgement; an error stops Run there, as a crash would. Tests
 	// only (export_test.go).

@@ -35,6 +35,9 @@ func (e *Exporter) flush(ctx context.Context, b *batch) error {
 		e.stats.LastBatch = end.Sub(start)
 		e.stats.LastBatchAt = end
 		e.mu.Unlock()
+		if e.OnBatch != nil {
+			e.OnBatch(len(b.enrollments), end.Sub(start))
+		}
 	}
 	e.mu.Lock()
 	e.stats.Skipped += b.skipped

@@ -45,6 +45,7 @@ type Metrics struct {
 	scriptDuration  prometheus.Histogram
 	redisErrors     *prometheus.CounterVec
 	tokenRejections *prometheus.CounterVec
+	exportBatch     prometheus.Histogram
 
 	maxExperiments int
 
@@ -99,13 +100,18 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Subsystem: "auth", Name: "token_rejections_total",
 			Help: "User tokens refused, by reason.",
 		}, []string{"reason"}),
+		exportBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Subsystem: "exporter", Name: "batch_duration_seconds",
+			Help:    "Duration of one committed warehouse write (a batch of enrollments).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
 		maxExperiments: DefaultMaxExperimentLabels,
 		experiments:    make(map[string]*experimentCounters),
 		routes:         make(map[routeCode]prometheus.Counter),
 		durations:      make(map[string]prometheus.Observer),
 		rejections:     make(map[string]prometheus.Counter),
 	}
-	reg.MustRegister(m.requests, m.requestDuration, m.decisions, m.scriptDuration, m.redisErrors, m.tokenRejections,
+	reg.MustRegister(m.requests, m.requestDuration, m.decisions, m.scriptDuration, m.redisErrors, m.tokenRejections, m.exportBatch,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Both kinds exist from the start, so a dashboard's rate() sees zero, not nothing.
 	m.redisErrors.WithLabelValues("timeout")
@@ -175,6 +181,11 @@ func (m *Metrics) ObserveRedisError(err error) {
 	} else {
 		m.redisErrors.WithLabelValues("error").Inc()
 	}
+}
+
+// ObserveExportBatch records the duration of one committed warehouse write.
+func (m *Metrics) ObserveExportBatch(rows int, d time.Duration) {
+	m.exportBatch.Observe(d.Seconds())
 }
 
 // ObserveTokenRejection counts a refused user token by reason.

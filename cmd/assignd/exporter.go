@@ -24,7 +24,7 @@ type exporterRunner struct {
 // startExporter opens the warehouse and starts exporting in the background.
 // A warehouse that is down is not an error here: the exporter retries, and
 // the streams keep the events meanwhile.
-func (m *Main) startExporter(redisURL string) (*exporterRunner, error) {
+func (m *Main) startExporter(redisURL string, mx *metrics.Metrics) (*exporterRunner, error) {
 	sink, err := sinks.Open(context.Background(), m.Config.WarehouseURL)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: %w", err)
@@ -42,6 +42,7 @@ func (m *Main) startExporter(redisURL string) (*exporterRunner, error) {
 			BatchSize:     m.Config.ExportBatchSize,
 			FlushInterval: m.Config.ExportFlushInterval,
 			Logger:        m.Logger.With("component", "exporter"),
+			OnBatch:       mx.ObserveExportBatch,
 		},
 		sink: sink,
 		done: make(chan error, 1),

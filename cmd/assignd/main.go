@@ -176,7 +176,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	s.Metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	s.Ready = m.Store.Load // Redis answers and the scripts are loaded
 	if m.Config.Exporter {
-		if m.exporter, err = m.startExporter(redisURL); err != nil {
+		if m.exporter, err = m.startExporter(redisURL, mx); err != nil {
 			return err
 		}
 		m.Registry.MustRegister(metrics.NewExporterCollector(m.exporter.snapshot))

@@ -103,6 +103,14 @@ func testExportsTo(t *testing.T, warehouseURL string) {
 		resp, err := httpGet(url + "/metrics")
 		return err == nil && regexp.MustCompile(`(?m)^assign_exporter_rows_total 250$`).MatchString(resp)
 	})
+	// Each committed batch is timed for the latency histogram.
+	exposition, err := httpGet(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`(?m)^assign_exporter_batch_duration_seconds_count (\d+)$`).FindStringSubmatch(exposition); m == nil || m[1] == "0" {
+		t.Fatalf("no exporter batch observed in the histogram: %v", m)
+	}
 	// ...and a graceful stop leaves nothing pending.
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
