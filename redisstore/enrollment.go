@@ -63,6 +63,9 @@ func (s *Store) runEnroll(ctx context.Context, keys []string, args ...any) (int6
 	if s.Pipeline == nil {
 		return scripts.Enroll.Run(ctx, s.Scripter, keys, args...).Int64()
 	}
+	if err := ctx.Err(); err != nil {
+		return 0, err // past the deadline already: do not queue a call nobody waits for
+	}
 	cmdArgs := make([]any, 0, 3+len(keys)+len(args))
 	cmdArgs = append(cmdArgs, "evalsha", scripts.Enroll.Hash(), len(keys))
 	for _, k := range keys {
