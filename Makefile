@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin
 
-.PHONY: run build test test-short bench tools vet clean
+.PHONY: run build test test-race bench tools clean
 
 ## run: build and start assignd with the embedded defaults (no Redis or PostgreSQL needed)
 run: build
@@ -16,6 +16,10 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
+
+## test-race: every test under the race detector (slower)
+test-race:
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## bench: reproduce BENCHMARKS.md (installs redis-tools, wrk, hyperfine if missing)
 bench:
