@@ -27,10 +27,14 @@ type ExperimentRow struct {
 	Layer               string
 	Status              assign.Status
 	Winner              string
-	Version             int64
-	UpdatedBy           string
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// Salt keys the experiment's draws (hex, assign.Experiment.Salt): a
+	// restore of Redis from the warehouse needs it to keep users' answers.
+	// Empty in rows exported before it was recorded.
+	Salt      string
+	Version   int64
+	UpdatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // NewExperimentRow returns the row of an experiment's configuration, as
@@ -46,6 +50,7 @@ func NewExperimentRow(e *assign.Experiment, who string, at time.Time) Experiment
 		Layer:               e.Layer,
 		Status:              e.Status,
 		Winner:              e.Winner,
+		Salt:                e.Salt,
 		Version:             e.Version,
 		UpdatedBy:           who,
 		CreatedAt:           e.CreatedAt.UTC(),

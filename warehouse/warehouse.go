@@ -45,3 +45,18 @@ type Warehouse interface {
 	Sink
 	Reader
 }
+
+// Source reads back what a restore of Redis needs: the latest configuration
+// of each experiment (with its salt) and its enrollments. Both sinks
+// implement it; it is apart from Warehouse so other implementations need not.
+type Source interface {
+	// LatestExperiments returns the experiments table's row (the highest
+	// version) of each of ids, or of every experiment when ids is empty,
+	// ordered by id. An id absent from the warehouse is left out.
+	LatestExperiments(ctx context.Context, ids []string) ([]ExperimentRow, error)
+
+	// ScanExperimentEnrollments calls fn for every enrollment of one
+	// experiment, ordered by enrolled_at then user_id. An error from fn stops
+	// the scan and is returned.
+	ScanExperimentEnrollments(ctx context.Context, experimentID string, fn func(EnrollmentRow) error) error
+}

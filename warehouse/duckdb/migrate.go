@@ -48,6 +48,10 @@ CREATE TABLE experiment_changes (
 	changed_at           TIMESTAMPTZ NOT NULL,
 	PRIMARY KEY (experiment_id, version)
 );`},
+	// The salt keys an experiment's draws: a restore of Redis needs it.
+	{Version: 2, Name: "experiment salt", SQL: `
+ALTER TABLE experiments ADD COLUMN salt VARCHAR DEFAULT '';
+ALTER TABLE experiment_changes ADD COLUMN salt VARCHAR DEFAULT '';`},
 }
 
 // Migrate applies the pending migrations, each in a transaction with its

@@ -51,6 +51,10 @@ CREATE TABLE {s}.experiment_changes (
 	changed_at           timestamptz      NOT NULL,
 	PRIMARY KEY (experiment_id, version)
 );`},
+	// The salt keys an experiment's draws: a restore of Redis needs it.
+	{Version: 2, Name: "experiment salt", SQL: `
+ALTER TABLE {s}.experiments ADD COLUMN salt text NOT NULL DEFAULT '';
+ALTER TABLE {s}.experiment_changes ADD COLUMN salt text NOT NULL DEFAULT '';`},
 }
 
 // Migrate applies the pending migrations in one transaction, under an

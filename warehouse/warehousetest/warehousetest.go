@@ -5,6 +5,7 @@ package warehousetest
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -38,12 +39,17 @@ func Experiment(id string, v int64) warehouse.ExperimentRow {
 		SamplingProbability: 0.5,
 		Groups:              []assign.Group{{Name: "a", Probability: 0.5}, {Name: "b", Probability: 0.5}},
 		Status:              assign.StatusRunning,
+		Salt:                fmt.Sprintf("5a17%04x", v),
 		Version:             v,
 		UpdatedBy:           fmt.Sprintf("admin-%d", v),
 		CreatedAt:           Day,
 		UpdatedAt:           Day.Add(time.Duration(v) * time.Minute),
 	}
 }
+
+// SchemaVersion is the number of migrations every sink has: 1 the tables,
+// 2 the salt column.
+const SchemaVersion = 2
 
 // Inspector reads a sink's tables back for assertions.
 type Inspector interface {
@@ -75,8 +81,8 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		}
 		if n, err := s.Inspector.Migrations(ctx); err != nil {
 			t.Fatal(err)
-		} else if n != 1 {
-			t.Fatalf("schema_migrations has %d rows, want 1", n)
+		} else if n != SchemaVersion {
+			t.Fatalf("schema_migrations has %d rows, want %d", n, SchemaVersion)
 		}
 	})
 
@@ -168,6 +174,53 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		} else if fmt.Sprint(vs) != "[1 2 3]" {
 			t.Fatalf("experiment_changes versions %v, want [1 2 3]", vs)
 		}
+	})
+
+	t.Run("SourceReadsLatestWithSalt", func(t *testing.T) {
+		s := open(t)
+		mustMigrate(t, s.Warehouse)
+		src, ok := s.Warehouse.(warehouse.Source)
+		if !ok {
+			t.Fatalf("%T does not implement warehouse.Source", s.Warehouse)
+		}
+		b2 := Experiment("exp-b", 2)
+		b2.Eligibility = []assign.Rule{{Claim: "country", In: []any{"FR", "DE"}}}
+		b2.Layer, b2.Winner, b2.Status = "checkout", "b", assign.StatusPaused
+		if err := s.Warehouse.WriteBatch(ctx, nil, []warehouse.ExperimentRow{Experiment("exp-b", 1), b2, Experiment("exp-a", 1)}); err != nil {
+			t.Fatal(err)
+		}
+		enr := Enrollments("exp-b", 5)
+		enr = append(enr, Enrollments("exp-a", 3)...)
+		if err := s.Warehouse.WriteBatch(ctx, clone(enr), nil); err != nil {
+			t.Fatal(err)
+		}
+		all, err := src.LatestExperiments(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		} else if len(all) != 2 || all[0].ExperimentID != "exp-a" || all[1].ExperimentID != "exp-b" {
+			t.Fatalf("LatestExperiments(nil) = %+v, want exp-a then exp-b", all)
+		}
+		got := all[1]
+		if !reflect.DeepEqual(got, b2) {
+			t.Fatalf("exp-b read back\n got %+v\nwant %+v", got, b2)
+		}
+		if got.Salt != "5a170002" {
+			t.Fatalf("salt %q, want the salt of version 2", got.Salt)
+		}
+		one, err := src.LatestExperiments(ctx, []string{"exp-a", "missing"})
+		if err != nil {
+			t.Fatal(err)
+		} else if len(one) != 1 || one[0].ExperimentID != "exp-a" || one[0].Salt != "5a170001" {
+			t.Fatalf("LatestExperiments(exp-a, missing) = %+v", one)
+		}
+		var members []warehouse.EnrollmentRow
+		if err := src.ScanExperimentEnrollments(ctx, "exp-b", func(r warehouse.EnrollmentRow) error {
+			members = append(members, r)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		Equal(t, members, enr[:5])
 	})
 }
 
