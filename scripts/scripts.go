@@ -19,6 +19,8 @@ var (
 	updateSource string
 	//go:embed layer.lua
 	layerSource string
+	//go:embed restore.lua
+	restoreSource string
 )
 
 // Enroll decides and records one enrollment atomically: the hot path.
@@ -35,8 +37,12 @@ var Create = redis.NewScript(layerSource + createSource)
 // stops taking it.
 var Update = redis.NewScript(layerSource + updateSource)
 
+// Restore writes back a batch of members read from the warehouse after a
+// loss of Redis, counting only those not already recorded.
+var Restore = redis.NewScript(restoreSource)
+
 // All lists every script, for loading them at start-up (readiness).
-var All = []*redis.Script{Enroll, Create, Update}
+var All = []*redis.Script{Enroll, Create, Update, Restore}
 
 // EnrollSource returns the text of the enrollment script, for tools that call
 // it without go-redis (redis-benchmark's EVALSHA ceiling).

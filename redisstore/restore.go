@@ -1,0 +1,166 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/hex"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/scripts"
+)
+
+// RestoreBatch is how many members one call of the restore script writes:
+// large enough to make a million members a few thousand round trips, small
+// enough that one call holds Redis for about a millisecond.
+const RestoreBatch = 500
+
+// Restore puts an experiment and its members back into Redis after a loss
+// (a flush, a failover to an empty replica), from what the warehouse kept:
+// RestoreExperiment then RestoreMembers. Users keep their answers because the
+// salt, the groups and the counters come back as they were. It returns how
+// many members were written; the others were already present. Safe to rerun.
+func (s *Store) Restore(ctx context.Context, e *assign.Experiment, members []assign.Member) (restored int, err error) {
+	if _, err := s.RestoreExperiment(ctx, e); err != nil {
+		return 0, err
+	}
+	return s.RestoreMembers(ctx, e.ID, members)
+}
+
+// RestoreExperiment recreates an experiment's configuration exactly as given
+// (salt, status, probabilities, cap, winner, version, times, who) when Redis
+// has none, with no member and zero counters; an existing configuration is
+// left alone and created is false. The epoch t0 is CreatedAt's second, as
+// creation sets it, so member times read back unchanged. The bucket count is
+// BucketCount(MaxSampleSize): a process that cached the old definition (an
+// assignd that ran through the loss) must be restarted if the cap changed
+// since creation.
+//
+// Experiments in a layer are refused (EINVALID): their layer index and the
+// layer's traffic split are not in the warehouse, so they cannot be rebuilt
+// faithfully. Returns EINVALID, or ECONFLICT when the id exists in another
+// layer.
+func (s *Store) RestoreExperiment(ctx context.Context, e *assign.Experiment) (created bool, err error) {
+	if err := validateRestore(e); err != nil {
+		return false, err
+	}
+	// A definition cached before the loss must not outlive it.
+	s.defs.Delete(e.ID)
+	defer s.defs.Delete(e.ID)
+
+	// The same reservation as CreateExperiment: an id is never under two prefixes.
+	ok, err := s.client.HSetNX(ctx, s.keys.Layers(), e.ID, e.Layer).Result()
+	if err != nil {
+		return false, storeError(err)
+	} else if !ok {
+		layer, err := s.client.HGet(ctx, s.keys.Layers(), e.ID).Result()
+		if err != nil {
+			return false, storeError(err)
+		} else if layer != e.Layer {
+			return false, assign.Errorf(assign.ECONFLICT, "experiment %q exists in layer %q", e.ID, layer)
+		}
+	}
+	prefix := s.keys.Prefix(e.ID, e.Layer)
+	events := EventsKey(prefix)
+	if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAddNX(ctx, s.keys.Experiments(), redis.Z{Member: e.ID})
+		p.SAdd(ctx, s.keys.Streams(), events)
+		return nil
+	}); err != nil {
+		return false, storeError(err)
+	}
+	c := *e
+	c.Stats = nil
+	event, err := experimentJSON(&c)
+	if err != nil {
+		return false, err
+	}
+	// The creation script: it also opens the stream with the exporter's
+	// consumer group, without which new enrollments would never be exported.
+	// Its config event repeats a version the warehouse has: a no-op there.
+	args := []any{ConsumerGroup, c.UpdatedBy, event, c.ID, strconv.FormatUint(uint64(LayerOwnerBuckets(c.MaxSampleSize)), 10)}
+	args = append(args, configFields(&c, BucketCount(c.MaxSampleSize), c.CreatedAt.Unix())...)
+	n, err := scripts.Create.Run(ctx, s.client, []string{ConfigKey(prefix), events}, args...).Int()
+	if err != nil {
+		return false, storeError(err)
+	}
+	return n == 1, nil
+}
+
+// validateRestore checks what a faithful restore needs beyond Validate.
+func validateRestore(e *assign.Experiment) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	if _, err := hex.DecodeString(e.Salt); err != nil || e.Salt == "" {
+		return assign.Invalidf("salt", "experiment %q: a restore needs the experiment's salt (hex); the warehouse has none for it (exported before salts were recorded?)", e.ID)
+	}
+	if !e.Status.Valid() {
+		return assign.Invalidf("status", "experiment %q: status must be running, paused or stopped", e.ID)
+	}
+	if e.Version < 1 {
+		return assign.Invalidf("version", "experiment %q: version must be at least 1", e.ID)
+	}
+	if e.CreatedAt.IsZero() {
+		return assign.Invalidf("created_at", "experiment %q: created_at is required", e.ID)
+	}
+	if e.Layer != "" {
+		return assign.Invalidf("layer", "experiment %q is in layer %q: restoring layered experiments is not supported (their layer index and traffic split are not in the warehouse)", e.ID, e.Layer)
+	}
+	return nil
+}
+
+// RestoreMembers writes members of an existing experiment that Redis does not
+// have, RestoreBatch per call of the restore script (scripts/restore.lua),
+// each batch atomic: a member already present keeps its group and is not
+// counted again; n and the group counters grow by the members written. No
+// enrollment event is written (the warehouse has them). Members of another
+// experiment are refused. Returns how many were written; ENOTFOUND, EINVALID
+// for an unknown group.
+func (s *Store) RestoreMembers(ctx context.Context, experimentID string, members []assign.Member) (restored int, err error) {
+	s.defs.Delete(experimentID) // read t0 and buckets as Redis has them now
+	d, err := s.definition(ctx, experimentID)
+	if err != nil {
+		return 0, err
+	}
+	groups := make(map[string]int, len(d.Groups))
+	for i, g := range d.Groups {
+		groups[g] = i
+	}
+	for len(members) > 0 {
+		batch := members[:min(RestoreBatch, len(members))]
+		members = members[len(batch):]
+		keys := []string{d.config}
+		slot := map[string]int{} // bucket key -> index in KEYS (1-based in Lua)
+		args := make([]any, 0, 4*len(batch))
+		for _, m := range batch {
+			if m.ExperimentID != "" && m.ExperimentID != d.ID {
+				return restored, assign.Invalidf("experiment_id", "member %q is of experiment %q, not %q", m.UserID, m.ExperimentID, d.ID)
+			} else if m.UserID == "" || len(m.UserID) > MaxUserIDLen {
+				return restored, assign.Invalidf("user_id", "experiment %q: bad user id %q", d.ID, m.UserID)
+			}
+			g, ok := groups[m.Group]
+			if !ok {
+				return restored, assign.Invalidf("group_name", "experiment %q has no group %q (member %q)", d.ID, m.Group, m.UserID)
+			}
+			key := d.bucketKey(assign.NewDraw(d.Salt, d.ID, m.UserID).Bucket)
+			k, ok := slot[key]
+			if !ok {
+				keys = append(keys, key)
+				k = len(keys)
+				slot[key] = k
+			}
+			rel := max(0, m.EnrolledAt.Unix()-d.epoch)
+			args = append(args, k, EncodeUserID(m.UserID), strconv.FormatInt(rel*128+int64(g), 10), g)
+		}
+		n, err := scripts.Restore.Run(ctx, s.client, keys, args...).Int()
+		if err != nil {
+			return restored, storeError(err)
+		} else if n < 0 {
+			return restored, notFound(d.ID)
+		}
+		restored += n
+	}
+	return restored, nil
+}
