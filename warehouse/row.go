@@ -119,3 +119,23 @@ func Latest(rows []ExperimentRow) []ExperimentRow {
 	}
 	return out
 }
+
+// Experiment returns the experiment configuration of a row, without Stats:
+// what a restore of Redis recreates.
+func (r ExperimentRow) Experiment() *assign.Experiment {
+	return &assign.Experiment{
+		ID:                  r.ExperimentID,
+		MaxSampleSize:       r.MaxSampleSize,
+		SamplingProbability: r.SamplingProbability,
+		Groups:              append([]assign.Group(nil), r.Groups...),
+		Eligibility:         append([]assign.Rule(nil), r.Eligibility...),
+		Layer:               r.Layer,
+		Status:              r.Status,
+		Winner:              r.Winner,
+		Salt:                r.Salt,
+		Version:             r.Version,
+		CreatedAt:           r.CreatedAt.UTC(),
+		UpdatedAt:           r.UpdatedAt.UTC(),
+		UpdatedBy:           r.UpdatedBy,
+	}
+}

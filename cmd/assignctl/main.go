@@ -92,6 +92,7 @@ var commands = []struct {
 	{"rollout", "give one group to every user of the experiment", func(m *Main) Command { return &RolloutCommand{Main: m} }},
 	{"results", "analyse the experiment from the warehouse", func(m *Main) Command { return &ResultsCommand{Main: m} }},
 	{"export", "write one day's enrollments as Parquet and CSV files", func(m *Main) Command { return &ExportCommand{Main: m} }},
+	{"restore", "put experiments and members back into Redis from the warehouse", func(m *Main) Command { return &RestoreCommand{Main: m} }},
 	{"demo-enroll", "DEMO: enroll sample users through the API with signed tokens", func(m *Main) Command { return &DemoEnrollCommand{Main: m} }},
 }
 
