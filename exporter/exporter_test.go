@@ -180,8 +180,10 @@ func TestExporter_ClaimDeadConsumer(t *testing.T) {
 			t.Fatal(err)
 		}
 		warehousetest.Equal(t, sink.rows(), want)
-		if _, ok := sink.experiments["exp-1"]; !ok {
+		if x, ok := sink.experiments["exp-1"]; !ok {
 			t.Fatal("the claimed config event was not exported")
+		} else if x.Salt != "5a17" {
+			t.Fatalf("exported salt %q, want the config event's 5a17 (a restore needs it)", x.Salt)
 		}
 	})
 }

@@ -87,6 +87,7 @@ func configEvent(tb testing.TB, b backend, key, id, layer string, v int64) {
 		ID: id, MaxSampleSize: 1000 * v, SamplingProbability: 1, Layer: layer,
 		Groups:    []assign.Group{{Name: "control", Probability: 0.5}, {Name: "treatment", Probability: 0.5}},
 		Status:    assign.StatusRunning,
+		Salt:      "5a17",
 		Version:   v,
 		CreatedAt: T0, UpdatedAt: T0.Add(time.Duration(v) * time.Second),
 	}
