@@ -314,6 +314,7 @@ func (s *Server) writeErr(ctx *fasthttp.RequestCtx, route string, err error) {
 // fasthttpLogger sends fasthttp's own messages to slog.
 type fasthttpLogger struct{ l *slog.Logger }
 
+// Printf implements fasthttp.Logger.
 func (f fasthttpLogger) Printf(format string, args ...any) {
 	f.l.Warn("fasthttp: " + fmt.Sprintf(format, args...))
 }

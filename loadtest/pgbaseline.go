@@ -211,6 +211,7 @@ type pgTarget struct {
 	timeout time.Duration
 }
 
+// Enroll implements Target: one transaction per decision.
 func (t *pgTarget) Enroll(ctx context.Context, u int) (Outcome, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()

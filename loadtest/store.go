@@ -20,6 +20,7 @@ type storeTarget struct {
 	timeout time.Duration
 }
 
+// Enroll implements Target: the store called in process.
 func (t *storeTarget) Enroll(ctx context.Context, u int) (Outcome, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()

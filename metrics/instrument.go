@@ -20,6 +20,7 @@ type instrumentedEnrollments struct {
 	m    *Metrics
 }
 
+// Enroll implements assign.EnrollmentService, timing the wrapped call.
 func (s *instrumentedEnrollments) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.Enrollment, error) {
 	start := time.Now()
 	e, err := s.next.Enroll(ctx, req)
