@@ -141,4 +141,3 @@ func deleteNamespace(c *redis.Client, ns string) {
 		c.Del(ctx, iter.Val())
 	}
 }
-
