@@ -36,6 +36,7 @@ const (
 	DefaultBatchSize       = 20000
 	DefaultFlushInterval   = time.Second
 	DefaultClaimIdle       = time.Minute
+	DefaultForgetIdle      = time.Hour
 	DefaultRefreshInterval = 5 * time.Second
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultRetryMin        = 100 * time.Millisecond
@@ -78,6 +79,14 @@ type Exporter struct {
 	// which a consumer is presumed dead. Default DefaultClaimIdle; negative
 	// disables claiming.
 	ClaimIdle time.Duration
+
+	// ForgetIdle is how long a consumer of the group with nothing pending
+	// may stay idle before it is removed (XGROUP DELCONSUMER), so that
+	// instances restarted under new names (the default is per process) do
+	// not pile up in the group. Harmless for a live consumer: its next read
+	// recreates it. Checked with the claims. Default DefaultForgetIdle;
+	// negative disables.
+	ForgetIdle time.Duration
 
 	// RefreshInterval is how often the stream set is read again to find
 	// new experiments. Default DefaultRefreshInterval.
@@ -134,6 +143,9 @@ func (e *Exporter) setDefaults() error {
 	}
 	if e.FlushInterval <= 0 {
 		e.FlushInterval = DefaultFlushInterval
+	}
+	if e.ForgetIdle == 0 {
+		e.ForgetIdle = DefaultForgetIdle
 	}
 	if e.ClaimIdle == 0 {
 		e.ClaimIdle = DefaultClaimIdle

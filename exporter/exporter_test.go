@@ -188,6 +188,57 @@ func TestExporter_ClaimDeadConsumer(t *testing.T) {
 	})
 }
 
+// TestExporter_ForgetsIdleConsumers: consumers that hold nothing and stay
+// idle past ForgetIdle leave the group; one with pending entries stays until
+// they are claimed.
+func TestExporter_ForgetsIdleConsumers(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, b backend) {
+		if b.Mini != nil {
+			t.Skip("miniredis keeps no pending count or idle time per consumer as Redis does (XINFO CONSUMERS): real Redis only")
+		}
+		ctx := context.Background()
+		k := createExperiment(t, b, "exp-1", "", 1)
+		enroll(t, b, k, "exp-1", "u", 10, 0)
+		// "old" read everything and acknowledged it (an instance that was
+		// restarted under another name); "dead" then holds pending entries.
+		res, err := b.Client.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: redisstore.ConsumerGroup, Consumer: "old", Streams: []string{k, ">"}, Count: 11, Block: -1,
+		}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range res[0].Messages {
+			b.Client.XAck(ctx, k, redisstore.ConsumerGroup, m.ID)
+		}
+		enroll(t, b, k, "exp-1", "v", 5, 100)
+		readAsDead(t, b, k, 5)
+
+		e := newExporter(b, newMemSink(), "c1")
+		e.ClaimIdle = time.Hour // nothing is claimed from "dead" here
+		e.ForgetIdle = 50 * time.Millisecond
+		time.Sleep(100 * time.Millisecond) // past ForgetIdle on the server's clock
+		r := start(e)
+		names := func() map[string]bool {
+			cs, err := b.Client.XInfoConsumers(ctx, k, redisstore.ConsumerGroup).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[string]bool{}
+			for _, c := range cs {
+				m[c.Name] = true
+			}
+			return m
+		}
+		waitFor(t, "the idle consumer to be forgotten", func() bool { return !names()["old"] })
+		if err := r.stop(t); err != nil {
+			t.Fatal(err)
+		}
+		if got := names(); !got["dead"] {
+			t.Fatalf("consumers %v: the one with pending entries was removed", got)
+		}
+	})
+}
+
 // readAsDead reads n entries as consumer "dead", which never acknowledges.
 func readAsDead(tb testing.TB, b backend, key string, n int64) {
 	tb.Helper()

@@ -202,5 +202,48 @@ func (e *Exporter) claim(ctx context.Context, b *batch) error {
 			start = next
 		}
 	}
+	e.forgetConsumers(ctx)
 	return nil
+}
+
+// forgetConsumers removes the group's consumers that hold nothing and have
+// been idle past ForgetIdle. Failures are only logged: it is housekeeping.
+func (e *Exporter) forgetConsumers(ctx context.Context) {
+	if e.ForgetIdle < 0 || len(e.streams) == 0 {
+		return
+	}
+	infos := make([]*redis.XInfoConsumersCmd, len(e.streams))
+	_, _ = e.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, s := range e.streams {
+			infos[i] = p.XInfoConsumers(ctx, s, redisstore.ConsumerGroup)
+		}
+		return nil
+	})
+	type stale struct{ stream, consumer string }
+	var gone []stale
+	for i, cmd := range infos {
+		consumers, err := cmd.Result()
+		if err != nil {
+			continue // NOGROUP, or the stream is gone: nothing to forget
+		}
+		for _, c := range consumers {
+			if c.Name != e.Consumer && c.Pending == 0 && c.Idle > e.ForgetIdle {
+				gone = append(gone, stale{e.streams[i], c.Name})
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	_, err := e.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, g := range gone {
+			p.XGroupDelConsumer(ctx, g.stream, redisstore.ConsumerGroup, g.consumer)
+		}
+		return nil
+	})
+	if err != nil {
+		e.logRedis(ctx, "forget idle consumers", err)
+		return
+	}
+	e.Logger.Info("exporter: forgot idle consumers with nothing pending", "consumers", len(gone))
 }
