@@ -28,17 +28,23 @@ ORDER BY experiment_id, enrolled_at, user_id`, from, to)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		var r warehouse.EnrollmentRow
-		for rows.Next() {
-			if err := rows.Scan(&r.ExperimentID, &r.UserID, &r.Group, &r.EnrolledAt); err != nil {
-				return err
-			}
-			r.EnrolledAt = r.EnrolledAt.UTC()
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return scanEnrollments(rows, fn)
 	})
+}
+
+// scanEnrollments calls fn with each row of a query selecting experiment_id,
+// user_id, group_name, enrolled_at, and closes rows.
+func scanEnrollments(rows *sql.Rows, fn func(warehouse.EnrollmentRow) error) error {
+	defer rows.Close()
+	var r warehouse.EnrollmentRow
+	for rows.Next() {
+		if err := rows.Scan(&r.ExperimentID, &r.UserID, &r.Group, &r.EnrolledAt); err != nil {
+			return err
+		}
+		r.EnrolledAt = r.EnrolledAt.UTC()
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -55,18 +55,7 @@ WHERE experiment_id = ? ORDER BY enrolled_at, user_id`, experimentID)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		var r warehouse.EnrollmentRow
-		for rows.Next() {
-			if err := rows.Scan(&r.ExperimentID, &r.UserID, &r.Group, &r.EnrolledAt); err != nil {
-				return err
-			}
-			r.EnrolledAt = r.EnrolledAt.UTC()
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return scanEnrollments(rows, fn)
 	})
 }
 

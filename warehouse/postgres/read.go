@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/assign-dev/assign/warehouse"
 )
 
@@ -27,6 +29,12 @@ ORDER BY experiment_id, enrolled_at, user_id`, from, to)
 	if err != nil {
 		return fmt.Errorf("postgres warehouse: %w", err)
 	}
+	return scanEnrollments(rows, fn)
+}
+
+// scanEnrollments calls fn with each row of a query selecting experiment_id,
+// user_id, group_name, enrolled_at, and closes rows.
+func scanEnrollments(rows pgx.Rows, fn func(warehouse.EnrollmentRow) error) error {
 	defer rows.Close()
 	var r warehouse.EnrollmentRow
 	for rows.Next() {

@@ -59,19 +59,5 @@ WHERE experiment_id = $1 ORDER BY enrolled_at, user_id`, experimentID)
 	if err != nil {
 		return fmt.Errorf("postgres warehouse: %w", err)
 	}
-	defer rows.Close()
-	var r warehouse.EnrollmentRow
-	for rows.Next() {
-		if err := rows.Scan(&r.ExperimentID, &r.UserID, &r.Group, &r.EnrolledAt); err != nil {
-			return fmt.Errorf("postgres warehouse: %w", err)
-		}
-		r.EnrolledAt = r.EnrolledAt.UTC()
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("postgres warehouse: %w", err)
-	}
-	return nil
+	return scanEnrollments(rows, fn)
 }
