@@ -16,11 +16,15 @@ const (
 	RouteHealthz          = "healthz"
 	RouteReadyz           = "readyz"
 	RouteMetrics          = "metrics"
+	RouteLayerGet         = "layer_get"
 	RouteNotFound         = "not_found" // no route matched
 	RouteTransport        = "transport" // fasthttp could not read the request
 )
 
-const experimentsPrefix = "/api/experiments/"
+const (
+	experimentsPrefix = "/api/experiments/"
+	layersPrefix      = "/api/layers/"
+)
 
 // route dispatches a request and returns its route name.
 func (s *Server) route(ctx *fasthttp.RequestCtx) string {
@@ -70,6 +74,12 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) string {
 		}
 		s.methodNotAllowed(ctx, RouteExperimentGet, "GET, HEAD, PATCH")
 		return RouteExperimentGet
+	}
+	if name, ok := bytes.CutPrefix(path, []byte(layersPrefix)); ok && len(name) > 0 && bytes.IndexByte(name, '/') < 0 {
+		if s.allow(ctx, RouteLayerGet, "GET, HEAD", fasthttp.MethodGet, fasthttp.MethodHead) {
+			s.handleGetLayer(ctx, string(name))
+		}
+		return RouteLayerGet
 	}
 	s.writeError(ctx, RouteNotFound, ENOROUTE, "No such endpoint.", "", "", nil)
 	return RouteNotFound

@@ -7,6 +7,7 @@
 //	GET   /api/experiments             admin token   list, ?limit=&after=
 //	GET   /api/experiments/{id}        admin token   one experiment with stats
 //	PATCH /api/experiments/{id}        admin token   change status, sampling, cap, weights, winner
+//	GET   /api/layers/{name}           admin token   how a layer's slots are split between its experiments
 //	GET   /healthz                                   process alive
 //	GET   /readyz                                    dependencies ready
 package http
@@ -108,6 +109,9 @@ type Server struct {
 
 	// Observer, if set, receives per-request measurements for metrics.
 	Observer Observer
+
+	// Layers, if set, serves GET /api/layers/{name} (admin): a layer's split.
+	Layers LayerSplitter
 
 	// Metrics, if set, serves GET /metrics (the Prometheus exposition).
 	Metrics fasthttp.RequestHandler

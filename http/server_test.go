@@ -338,6 +338,26 @@ func TestServer_Health(t *testing.T) {
 	MustStatus(t, ts.Do(t, "GET", "/healthz", "", ""), http.StatusOK)
 }
 
+func TestServer_Layers(t *testing.T) {
+	ts := MustOpenServer(t, func(s *assignhttp.Server) { s.Layers = s.Experiments.(assignhttp.LayerSplitter) })
+	for _, id := range []string{"a", "b"} {
+		ts.MustCreate(t, `{"experiment_id":"`+id+`","layer":"checkout","maximum_sample_size":10,"groups":[{"group_name":"x","probability_of_falling_in":1}]}`)
+	}
+	r := ts.Do(t, "GET", "/api/layers/checkout", adminToken, "")
+	MustStatus(t, r, http.StatusOK)
+	if got, want := string(r.Body), `{"layer":"checkout","slots":{"a":500,"b":500}}`; got != want {
+		t.Fatalf("body=%s, want %s", got, want)
+	}
+	r = ts.Do(t, "GET", "/api/layers/unknown", adminToken, "")
+	MustStatus(t, r, http.StatusOK)
+	if got, want := string(r.Body), `{"layer":"unknown","slots":{}}`; got != want {
+		t.Fatalf("unknown layer: body=%s, want %s", got, want)
+	}
+	MustStatus(t, ts.Do(t, "GET", "/api/layers/checkout", "", ""), http.StatusUnauthorized)
+	MustStatus(t, ts.Do(t, "GET", "/api/layers/%7Bbad%7D", adminToken, ""), http.StatusNotFound)
+	MustStatus(t, ts.Do(t, "POST", "/api/layers/checkout", adminToken, ""), http.StatusMethodNotAllowed)
+}
+
 func TestServer_Metrics(t *testing.T) {
 	ts := MustOpenServer(t, nil)
 	MustStatus(t, ts.Do(t, "GET", "/metrics", "", ""), http.StatusNotFound) // not configured

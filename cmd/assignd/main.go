@@ -158,6 +158,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	s := assignhttp.NewServer()
 	s.Addr = m.Config.Addr
 	s.Experiments = m.Store
+	s.Layers = m.Store
 	s.Enrollments = mx.InstrumentEnrollments(m.Store)
 	s.Verifier = verifier
 	s.Admins = admins
