@@ -265,11 +265,39 @@ func (e *Exporter) stopped(stop context.Context, b *batch, inflight chan error, 
 		e.Logger.Warn("exporter stopped", "consumer", e.Consumer, "err", err)
 		return err
 	}
+	if derr := e.drain(stop, b); derr != nil {
+		e.Logger.Warn("exporter stopped while draining", "consumer", e.Consumer, "err", derr)
+		return derr
+	}
 	if ferr := e.flush(stop, b); ferr != nil {
 		e.Logger.Warn("exporter: final flush failed; the entries stay pending for the next start",
 			"consumer", e.Consumer, "entries", b.n, "err", ferr)
 	}
 	e.Logger.Info("exporter stopped", "consumer", e.Consumer)
+	return nil
+}
+
+// drain reads, without blocking, what arrived but was not read yet, from
+// every stream including ones created since the last refresh, flushing full
+// batches, until the streams are empty or stop ends (ShutdownTimeout). So a
+// graceful stop leaves nothing behind, and an embedded Redis, which ends with
+// the process, loses nothing. Redis errors end the drain quietly: what is not
+// read stays in the streams for the next start.
+func (e *Exporter) drain(stop context.Context, b *batch) error {
+	if err := e.refresh(stop, true); err != nil {
+		return nil
+	}
+	for stop.Err() == nil && len(e.streams) > 0 {
+		if b.full(e.BatchSize) {
+			if err := e.flush(stop, b); err != nil {
+				return err
+			}
+		}
+		before := b.n
+		if err := e.read(stop, b, -1); err != nil || b.n == before {
+			return nil
+		}
+	}
 	return nil
 }
 

@@ -332,6 +332,30 @@ func TestExporter_ShutdownFlushes(t *testing.T) {
 	})
 }
 
+// TestExporter_ShutdownDrains: a graceful stop also exports the entries
+// not read yet, from a stream created after the last refresh of the stream
+// list, over more than one batch.
+func TestExporter_ShutdownDrains(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, b backend) {
+		sink := newMemSink()
+		e := newExporter(b, sink, "c1")
+		e.FlushInterval = 1 << 40   // never due by time
+		e.RefreshInterval = 1 << 40 // the new stream is never seen while running
+		e.BatchSize = 100
+		r := start(e)
+		time.Sleep(200 * time.Millisecond) // let it list the (empty) stream set first
+		k := createExperiment(t, b, "late", "", 1)
+		want := enroll(t, b, k, "late", "u", 250, 0)
+		if err := r.stop(t); err != nil {
+			t.Fatal(err)
+		}
+		warehousetest.Equal(t, sink.rows(), want)
+		if !drained(t, e) {
+			t.Fatal("entries left in the stream after the drain")
+		}
+	})
+}
+
 // TestExporter_Malformed: an entry that cannot become a row is
 // acknowledged and counted, and does not stop the rest.
 func TestExporter_Malformed(t *testing.T) {
