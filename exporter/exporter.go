@@ -200,8 +200,10 @@ func (e *Exporter) Run(ctx context.Context) error {
 
 	log := e.Logger.With("consumer", e.Consumer)
 	log.Info("exporter starting", "batch_size", e.BatchSize, "flush_interval", e.FlushInterval.String())
-	if err := e.retry(ctx, "migrate", e.Sink.Migrate); err != nil {
-		return nil // cancelled before the warehouse answered
+	// On stop, not ctx: a stop that comes during the migrations must still
+	// let the final drain write what is waiting.
+	if err := e.retry(stop, "migrate", e.Sink.Migrate); err != nil {
+		return nil // the warehouse did not answer, even within ShutdownTimeout of the stop
 	}
 
 	b, spare := newBatch(), newBatch()
