@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/assign-dev/assign/internal/envflag"
 	"github.com/assign-dev/assign/warehouse/nightly"
 	"github.com/assign-dev/assign/warehouse/sinks"
 )
@@ -33,7 +34,7 @@ func (c *ExportCommand) ParseFlags(args []string, getenv func(string) string) er
 	fs.StringVar(&c.WarehouseURL, "warehouse-url", c.WarehouseURL, "warehouse: postgres://user@host/db[?schema=name] or a DuckDB file path")
 	fs.StringVar(&date, "date", "", "UTC day to export, YYYY-MM-DD (default yesterday)")
 	fs.StringVar(&c.Options.Dir, "out", "export", "output directory of the experiment_id=<id>/date=<day>/ partitions")
-	if err := parse(fs, exportEnv, args, getenv); err != nil {
+	if err := envflag.Parse(fs, exportEnv, args, getenv); err != nil {
 		return err
 	}
 	if date == "" {

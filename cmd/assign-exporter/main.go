@@ -16,6 +16,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/assign-dev/assign/internal/envflag"
 )
 
 func main() {
@@ -87,32 +89,10 @@ Run "assign-exporter <command> -h" for a command's flags.
 `
 
 // newFlagSet returns a flag set whose help lists each flag's environment
-// variable, and a function that applies the environment before parsing.
+// variable.
 func newFlagSet(m *Main, name string, env map[string]string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: assign-exporter %s [flags]\n\nFlags (environment variable in brackets):\n", name)
-		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(fs.Output(), "  -%s [%s]\n    \t%s (default %q)\n", f.Name, env[f.Name], f.Usage, f.DefValue)
-		})
-	}
+	envflag.SetUsage(fs, env, "Usage: assign-exporter "+name+" [flags]\n")
 	return fs
-}
-
-// parse applies the environment, then the arguments, so flags win.
-func parse(fs *flag.FlagSet, env map[string]string, args []string, getenv func(string) string) error {
-	for name, v := range env {
-		if s := getenv(v); s != "" {
-			if err := fs.Set(name, s); err != nil {
-				return fmt.Errorf("%s: %w", v, err)
-			}
-		}
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	} else if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/assign-dev/assign/exporter"
+	"github.com/assign-dev/assign/internal/envflag"
 	"github.com/assign-dev/assign/redisstore"
 	"github.com/assign-dev/assign/warehouse/sinks"
 )
@@ -65,7 +66,7 @@ func (c *RunCommand) ParseFlags(args []string, getenv func(string) string) error
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", cfg.FlushInterval, "longest wait before a partial batch is written")
 	fs.DurationVar(&cfg.ClaimIdle, "claim-idle", cfg.ClaimIdle, "idle time after which another consumer's unacknowledged events are claimed; negative disables")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
-	if err := parse(fs, runEnv, args, getenv); err != nil {
+	if err := envflag.Parse(fs, runEnv, args, getenv); err != nil {
 		return err
 	}
 	if cfg.BatchSize <= 0 {

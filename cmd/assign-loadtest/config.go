@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/internal/envflag"
 	"github.com/assign-dev/assign/loadtest"
 )
 
@@ -114,27 +115,9 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.CPUProfile, "cpuprofile", c.CPUProfile, "write the generator's own CPU profile of the run to this file (go tool pprof)")
 	fs.StringVar(&watch, "watch", "", "report the CPU time of these processes during the run: name=pid,name=pid (e.g. assignd=1234,redis=99)")
 	fs.StringVar(&c.Progress, "progress", c.Progress, "progress line: auto (when stdout is a terminal), on, off")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: assign-loadtest [flags]\n\nDrives assignd (or the PostgreSQL baseline) on this machine and reports throughput, latency and decisions;\nthen verifies caps, counts and stickiness in the store. Exit 1 when an invariant is broken.\n\nFlags (environment variable in brackets):\n")
-		fs.VisitAll(func(f *flag.Flag) {
-			env := ""
-			if e := flagEnv[f.Name]; e != "" {
-				env = " [" + e + "]"
-			}
-			fmt.Fprintf(fs.Output(), "  -%s%s\n    \t%s (default %q)\n", f.Name, env, f.Usage, f.DefValue)
-		})
-	}
-	for name, env := range flagEnv {
-		if v := getenv(env); v != "" {
-			if err := fs.Set(name, v); err != nil {
-				return fmt.Errorf("%s: %w", env, err)
-			}
-		}
-	}
-	if err := fs.Parse(args); err != nil {
+	envflag.SetUsage(fs, flagEnv, "Usage: assign-loadtest [flags]\n\nDrives assignd (or the PostgreSQL baseline) on this machine and reports throughput, latency and decisions;\nthen verifies caps, counts and stickiness in the store. Exit 1 when an invariant is broken.\n")
+	if err := envflag.Parse(fs, flagEnv, args, getenv); err != nil {
 		return err
-	} else if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	c.ExperimentIDs = nil
 	for _, id := range strings.Split(ids, ",") {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/assign-dev/assign/exporter"
+	"github.com/assign-dev/assign/internal/envflag"
 )
 
 // Config is the configuration of assignd. Every field has a flag and an
@@ -97,29 +98,9 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "listen address of the Go profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or text (default: text on a terminal, else json)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: assignd [flags]\n\nassignd serves experiment enrollments from Redis.\n\nFlags (environment variable in brackets):\n")
-		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(fs.Output(), "  -%s [%s]\n    \t%s", f.Name, flagEnv[f.Name], f.Usage)
-			if f.DefValue != "" && f.DefValue != "0s" {
-				fmt.Fprintf(fs.Output(), " (default %q)", f.DefValue)
-			}
-			fmt.Fprintln(fs.Output())
-		})
-	}
-
-	// Environment first, so that flags given explicitly override it.
-	for name, env := range flagEnv {
-		if v := getenv(env); v != "" {
-			if err := fs.Set(name, v); err != nil {
-				return fmt.Errorf("%s: %w", env, err)
-			}
-		}
-	}
-	if err := fs.Parse(args); err != nil {
+	envflag.SetUsage(fs, flagEnv, "Usage: assignd [flags]\n\nassignd serves experiment enrollments from Redis.\n")
+	if err := envflag.Parse(fs, flagEnv, args, getenv); err != nil {
 		return err
-	} else if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	return c.Validate()
 }
