@@ -81,7 +81,7 @@ func TestWalkthrough(t *testing.T) {
 	}
 	r := run(t, env, "", "results", "--output", "table", "--outcome-sql", "SELECT user_id, ordered_at, 1 AS converted FROM orders",
 		"--outcome-time-column", "ordered_at", walkthroughID).mustOK(t)
-	mustContain(t, r.Stdout, "new_journey beats old_journey", pct(ref.rate[0]), pct(ref.rate[1]), ": OK")
+	mustContain(t, r.Stdout, ref.verdictPrefix(ref.pValue()), pct(ref.rate[0]), pct(ref.rate[1]), ": OK")
 
 	// 6. Roll the winner out: every user now gets new_journey, and the
 	// warehouse still knows who was in which group.
@@ -223,8 +223,12 @@ func (ref *walkthroughRef) check(t *testing.T, res *results.Result) {
 	pz := math.Erfc(math.Abs(z) / math.Sqrt2)
 	near(t, "p_value", float64(c.PValue), pz, 1e-9*pz+1e-15)
 	near(t, "adjusted_p_value", float64(c.AdjustedPValue), pz, 1e-9*pz+1e-15)
-	if !c.Significant || !strings.HasPrefix(c.Verdict, "new_journey beats old_journey") {
-		t.Fatalf("verdict %q significant %v (p=%g)", c.Verdict, c.Significant, pz)
+	// The verdict follows the reference p-value. With the sample users the
+	// new journey wins for about 998 salts in 1,000 (simulated over 3,000
+	// random salts), so a random salt may still land on "no significant
+	// difference": that run is right to say so.
+	if want := ref.verdictPrefix(pz); c.Significant != (pz < 0.05) || !strings.HasPrefix(c.Verdict, want) {
+		t.Fatalf("verdict %q significant %v (reference p=%g, want %q)", c.Verdict, c.Significant, pz, want)
 	}
 	// SRM: chi-square with df 1 against 50/50; p = erfc(sqrt(chi²/2)).
 	e := (n1 + n2) / 2
@@ -233,5 +237,25 @@ func (ref *walkthroughRef) check(t *testing.T, res *results.Result) {
 	near(t, "srm.p_value", float64(res.SRM.PValue), math.Erfc(math.Sqrt(chi/2)), 1e-9)
 	if res.SRM.Mismatch != (math.Erfc(math.Sqrt(chi/2)) < 0.001) || res.SRM.DF != 1 {
 		t.Fatalf("srm %+v", res.SRM)
+	}
+}
+
+// pValue is the two-sided p-value of the pooled two-proportion z-test.
+func (ref *walkthroughRef) pValue() float64 {
+	n1, n2 := float64(ref.n[0]), float64(ref.n[1])
+	pool := float64(ref.x[0]+ref.x[1]) / (n1 + n2)
+	z := (ref.rate[1] - ref.rate[0]) / math.Sqrt(pool*(1-pool)*(1/n1+1/n2))
+	return math.Erfc(math.Abs(z) / math.Sqrt2)
+}
+
+// verdictPrefix is how the verdict must start for a reference p-value.
+func (ref *walkthroughRef) verdictPrefix(p float64) string {
+	switch {
+	case p >= 0.05:
+		return "no significant difference between new_journey and old_journey"
+	case ref.rate[1] > ref.rate[0]:
+		return "new_journey beats old_journey"
+	default:
+		return "new_journey is worse than old_journey"
 	}
 }
