@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 )
@@ -17,8 +18,19 @@ type Experiment struct {
 	Version int64          `json:"version"`
 	// ProbabilitiesChanged is true when the group probabilities of some
 	// earlier version differ from the current ones: the sample-ratio check
-	// against the current ones is then not meaningful.
+	// against the current ones alone would not be meaningful.
 	ProbabilitiesChanged bool `json:"probabilities_changed"`
+	// Allocations are the group probabilities over time, oldest first: a new
+	// entry at every version whose probabilities differ from the previous
+	// one. Empty when the warehouse has no experiment_changes history.
+	Allocations []Allocation `json:"allocations,omitempty"`
+}
+
+// Allocation is the group probabilities in force from a time on.
+type Allocation struct {
+	From    time.Time      `json:"from"` // the change's time; the first one is the creation
+	Version int64          `json:"version"`
+	Groups  []assign.Group `json:"groups"`
 }
 
 // Experiment reads the latest configuration of an experiment from the
@@ -38,24 +50,31 @@ func (w *Warehouse) Experiment(ctx context.Context, id string) (*Experiment, err
 		return nil, err
 	}
 
-	rows, err := w.db.QueryContext(ctx, `SELECT CAST(groups AS TEXT) FROM experiment_changes WHERE experiment_id = $1`, id)
+	rows, err := w.db.QueryContext(ctx, `SELECT version, changed_at, CAST(groups AS TEXT) FROM experiment_changes
+WHERE experiment_id = $1 ORDER BY version`, id)
 	if err != nil {
 		// The history is a refinement: a warehouse without it still has results.
 		return e, nil
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var a Allocation
 		var s string
-		if rows.Scan(&s) != nil {
-			continue
+		if err := rows.Scan(&a.Version, &a.From, &s); err != nil {
+			return nil, assign.Errorf(assign.EUNAVAILABLE, "warehouse: read the history of experiment %q: %v", id, err)
 		}
-		old, err := parseGroups(s)
-		if err != nil {
-			continue
+		if a.Groups, err = parseGroups(s); err != nil {
+			return nil, err
 		}
-		if !sameProbabilities(old, e.Groups) {
+		if !sameProbabilities(a.Groups, e.Groups) {
 			e.ProbabilitiesChanged = true
 		}
+		if n := len(e.Allocations); n == 0 || !sameProbabilities(a.Groups, e.Allocations[n-1].Groups) {
+			e.Allocations = append(e.Allocations, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, assign.Errorf(assign.EUNAVAILABLE, "warehouse: read the history of experiment %q: %v", id, err)
 	}
 	return e, nil
 }

@@ -5,11 +5,13 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/results"
 	"github.com/assign-dev/assign/results/resultstest"
 	"github.com/assign-dev/assign/stats"
+	"github.com/assign-dev/assign/warehouse"
 )
 
 // backends returns, for a fixture, a function opening it on DuckDB and on
@@ -262,4 +264,84 @@ func TestOpen(t *testing.T) {
 			t.Fatalf("%s: DELETE succeeded on a read-only warehouse", u)
 		}
 	}
+}
+
+// A ramp: the group probabilities go from 50/50 to 90/10 after the first
+// 1,000 users. 520/480 joined before the change and 890/110 after, so
+// 1,410/590 in all. The expected sizes weigh each period's probabilities by
+// its users: 1,000 × 0.5 + 1,000 × 0.9 = 1,400 and 600, so the check is
+// chi-square = 10²/1400 + 10²/600 = 0.238095..., df 1, p = erfc(√(χ²/2))
+// = 0.6256; against the current 90/10 alone (1,800/200) the same users would
+// be a glaring mismatch.
+func TestWarehouse_Analyze_ProbabilitiesChanged(t *testing.T) {
+	f, _ := resultstest.NewBinary("ramp", []resultstest.GroupSpec{
+		{Name: "control", Probability: 0.5, N: 1410},
+		{Name: "treatment", Probability: 0.5, N: 590},
+	})
+	// Re-time the users: the first 1,000 (520 control, 480 treatment) before
+	// the change at T0 + 999.5 s, the other 1,000 (890, 110) after.
+	change := resultstest.T0.Add(999*time.Second + 500*time.Millisecond)
+	var c, tr int
+	for i := range f.Enrollments {
+		e := &f.Enrollments[i]
+		if e.ExperimentID != "ramp" {
+			continue
+		}
+		var k int // the user's rank in time
+		if e.Group == "control" {
+			if k = c; c >= 520 {
+				k = 1000 + (c - 520)
+			}
+			c++
+		} else {
+			if k = 520 + tr; tr >= 480 {
+				k = 1000 + 890 + (tr - 480)
+			}
+			tr++
+		}
+		e.EnrolledAt = resultstest.T0.Add(time.Duration(k) * time.Second)
+	}
+	// Only the split matters here: one stranger's order keeps the table.
+	f.Orders = []resultstest.Order{{UserID: "stranger", OrderedAt: resultstest.T0, Converted: 1}}
+	v2 := &assign.Experiment{ID: "ramp", MaxSampleSize: 100000, SamplingProbability: 1, Status: assign.StatusRunning, Version: 2,
+		Groups:    []assign.Group{{Name: "control", Probability: 0.9}, {Name: "treatment", Probability: 0.1}},
+		CreatedAt: resultstest.T0.Add(-time.Hour), UpdatedAt: change}
+	f.Experiments = append(f.Experiments, warehouse.NewExperimentRow(v2, "ramp-admin", change))
+
+	forEachWarehouse(t, f, func(t *testing.T, w *results.Warehouse) {
+		ctx := context.Background()
+		e, err := w.Experiment(ctx, "ramp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !e.ProbabilitiesChanged || len(e.Allocations) != 2 || !e.Allocations[1].From.Equal(change) || e.Allocations[1].Version != 2 {
+			t.Fatalf("experiment %+v, want two allocations, the second from %v", e, change)
+		}
+		res, err := w.Analyze(ctx, results.Query{ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chi := 100.0/1400 + 100.0/600
+		approx(t, "SRM.ChiSquare", res.SRM.ChiSquare, chi, 1e-9)
+		approx(t, "SRM.PValue", res.SRM.PValue, math.Erfc(math.Sqrt(chi/2)), 1e-9)
+		approx(t, "SRM.PValue (published to 4 digits)", res.SRM.PValue, 0.6256, 5e-5)
+		approx(t, "control.ExpectedN", res.Groups[0].ExpectedN, 1400, 1e-9)
+		approx(t, "treatment.ExpectedN", res.Groups[1].ExpectedN, 600, 1e-9)
+		if res.SRM.Mismatch || res.Groups[0].Probability != 0.9 || res.Groups[0].N != 1410 {
+			t.Fatalf("SRM %+v groups %+v: want no mismatch, the current probability 0.9 shown, 1410 users", res.SRM, res.Groups)
+		}
+		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "weighs each period's probabilities") {
+			t.Fatalf("Warnings=%q", res.Warnings)
+		}
+
+		// Given groups (an analyst's override) are taken as they are.
+		res, err = w.Analyze(ctx, results.Query{ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn,
+			Groups: []assign.Group{{Name: "control", Probability: 0.9}, {Name: "treatment", Probability: 0.1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.SRM.Mismatch || res.Groups[0].ExpectedN != 1800 {
+			t.Fatalf("with given groups: SRM %+v, groups %+v, want the mismatch against 0.9/0.1", res.SRM, res.Groups)
+		}
+	})
 }

@@ -35,6 +35,13 @@ type Input struct {
 	// LowerIsBetter flips the verdict's direction, for outcomes such as
 	// time to checkout or refunds.
 	LowerIsBetter bool `json:"lower_is_better"`
+	// ExpectedShares, when set (one per group, in order), are what the
+	// assignment predicts for each group's share of the total; they replace
+	// the probabilities in ExpectedN and the sample-ratio check. Weights
+	// work (they are normalised by their sum). Package results sets them
+	// when the probabilities changed during the experiment: each period's
+	// probabilities weighted by the enrollments in it.
+	ExpectedShares []float64 `json:"expected_shares,omitempty"`
 }
 
 // GroupInput is one group: its configured probability and exactly one of
@@ -72,7 +79,8 @@ type GroupResult struct {
 	Control     bool    `json:"control"`
 	Probability float64 `json:"probability"`
 	N           int64   `json:"n"`
-	// ExpectedN is the size the configured probabilities predict from the total.
+	// ExpectedN is the size the configured probabilities (or
+	// Input.ExpectedShares) predict from the total.
 	ExpectedN   Float  `json:"expected_n"`
 	Conversions *int64 `json:"conversions,omitempty"` // binary only
 	Rate        Float  `json:"rate"`                  // binary: conversions/n; null for numeric or n = 0
@@ -137,6 +145,9 @@ func Analyze(in Input) (*Report, error) {
 			ci = i
 		}
 		counts[i], probs[i] = row.N, g.Probability
+		if in.ExpectedShares != nil {
+			probs[i] = in.ExpectedShares[i]
+		}
 		r.Groups[i] = row
 	}
 
@@ -200,6 +211,22 @@ func (in Input) validate() (float64, error) {
 		return 0, assign.Invalidf("groups", "at least one group is required")
 	} else if len(in.Groups) > assign.MaxGroups {
 		return 0, assign.Invalidf("groups", "at most %d groups", assign.MaxGroups)
+	}
+
+	if in.ExpectedShares != nil {
+		if len(in.ExpectedShares) != len(in.Groups) {
+			return 0, assign.Invalidf("expected_shares", "%d expected shares for %d groups", len(in.ExpectedShares), len(in.Groups))
+		}
+		var sum float64
+		for i, x := range in.ExpectedShares {
+			if !(x >= 0) || math.IsInf(x, 0) {
+				return 0, assign.Invalidf(fmt.Sprintf("expected_shares[%d]", i), "expected share must be a finite number >= 0, got %v", x)
+			}
+			sum += x
+		}
+		if sum == 0 {
+			return 0, assign.Invalidf("expected_shares", "all expected shares are 0")
+		}
 	}
 
 	seen := make(map[string]bool, len(in.Groups))

@@ -308,6 +308,10 @@ func TestAnalyze_Invalid(t *testing.T) {
 		{"ConfidenceOne", func(in *stats.Input) { in.ConfidenceLevel = 1 }, "confidence_level"},
 		{"ConfidenceNegative", func(in *stats.Input) { in.ConfidenceLevel = -0.95 }, "confidence_level"},
 		{"ConfidenceNaN", func(in *stats.Input) { in.ConfidenceLevel = math.NaN() }, "confidence_level"},
+		{"ExpectedSharesLength", func(in *stats.Input) { in.ExpectedShares = []float64{1} }, "expected_shares"},
+		{"ExpectedShareNegative", func(in *stats.Input) { in.ExpectedShares = []float64{1, -1} }, "expected_shares[1]"},
+		{"ExpectedShareInf", func(in *stats.Input) { in.ExpectedShares = []float64{math.Inf(1), 1} }, "expected_shares[0]"},
+		{"ExpectedSharesZero", func(in *stats.Input) { in.ExpectedShares = []float64{0, 0} }, "expected_shares"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := stats.Input{Groups: ok()}
@@ -321,5 +325,29 @@ func TestAnalyze_Invalid(t *testing.T) {
 				t.Fatalf("ErrorField=%q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// ExpectedShares replace the probabilities in the sample-ratio check and
+// ExpectedN, and the probabilities are still reported as configured.
+// 1410/590 against expected 1400/600: chi-square = 10²/1400 + 10²/600
+// = 0.238095..., df 1, p = erfc(sqrt(chi²/2)) (the chi-square survival with
+// one degree of freedom). Against the probabilities 0.9/0.1 the same counts
+// are a glaring mismatch.
+func TestAnalyze_ExpectedShares(t *testing.T) {
+	groups := []stats.GroupInput{binaryGroup("a", 0.9, 1410, 100), binaryGroup("b", 0.1, 590, 40)}
+	r := MustAnalyze(t, stats.Input{Groups: groups, ExpectedShares: []float64{1400, 600}})
+	chi := 100.0/1400 + 100.0/600
+	if math.Abs(float64(r.SRM.ChiSquare)-chi) > 1e-12 || r.SRM.DF != 1 || r.SRM.Mismatch {
+		t.Fatalf("SRM %+v, want chi-square %v, df 1, no mismatch", r.SRM, chi)
+	}
+	if p := math.Erfc(math.Sqrt(chi / 2)); math.Abs(float64(r.SRM.PValue)-p) > 1e-12 {
+		t.Fatalf("SRM p=%v, want %v", r.SRM.PValue, p)
+	}
+	if r.Groups[0].ExpectedN != 1400 || r.Groups[1].ExpectedN != 600 || r.Groups[0].Probability != 0.9 {
+		t.Fatalf("groups %+v, want expected n 1400 and 600 and probability 0.9 as configured", r.Groups)
+	}
+	if r := MustAnalyze(t, stats.Input{Groups: groups}); !r.SRM.Mismatch || r.Groups[0].ExpectedN != 1800 {
+		t.Fatalf("without expected shares: SRM %+v, groups %+v, want the mismatch against 0.9/0.1", r.SRM, r.Groups)
 	}
 }

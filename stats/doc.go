@@ -26,7 +26,9 @@
 //     Confidence intervals are not adjusted.
 //   - Sample ratio mismatch: Pearson's chi-square goodness-of-fit of the group
 //     sizes against the configured probabilities, df = k - 1 over the groups
-//     with a positive probability, flagged when p < SRMThreshold.
+//     with a positive probability, flagged when p < SRMThreshold. When the
+//     probabilities changed over time, Input.ExpectedShares gives the expected
+//     split instead (package results weighs each period by its enrollments).
 //
 // A comparison is significant when its (Holm-adjusted) p-value is below
 // 1 - confidence level. Because the z-test uses the pooled standard error and
