@@ -2,7 +2,9 @@ package results
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/stats"
@@ -14,6 +16,9 @@ type Result struct {
 	ExperimentID  string `json:"experiment_id"`
 	OutcomeColumn string `json:"outcome_column"` // converted or value
 	TimeColumn    string `json:"time_column,omitempty"`
+	// EnrolledFrom and EnrolledBefore are Query's enrollment window, when set.
+	EnrolledFrom   *time.Time `json:"enrolled_from,omitempty"`
+	EnrolledBefore *time.Time `json:"enrolled_before,omitempty"`
 	// Warnings are sentences for people: a sample ratio mismatch, changed
 	// probabilities, an experiment already rolled out.
 	Warnings []string `json:"warnings"`
@@ -29,7 +34,18 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 	if err := assign.ValidateID(q.ExperimentID); err != nil {
 		return nil, err
 	}
+	if err := q.validateWindow(); err != nil {
+		return nil, err
+	}
 	res := &Result{ExperimentID: q.ExperimentID, TimeColumn: q.TimeColumn, Warnings: []string{}}
+	if !q.EnrolledFrom.IsZero() {
+		from := q.EnrolledFrom.UTC()
+		res.EnrolledFrom = &from
+	}
+	if !q.EnrolledBefore.IsZero() {
+		before := q.EnrolledBefore.UTC()
+		res.EnrolledBefore = &before
+	}
 	groups := q.Groups
 	var shares []float64
 	if groups == nil {
@@ -39,15 +55,22 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 		}
 		groups = e.Groups
 		if e.ProbabilitiesChanged {
-			if shares, err = w.ExpectedShares(ctx, e); err != nil {
+			var periods []Period
+			if shares, periods, err = w.ExpectedShares(ctx, e, q); err != nil {
 				return nil, err
 			}
-			how := "the sample ratio check weighs each period's probabilities by the users enrolled in it"
-			if shares == nil {
-				how = "the sample ratio check uses the current ones (the warehouse lacks the history) and may flag a mismatch that the change explains"
+			switch {
+			case shares == nil:
+				res.Warnings = append(res.Warnings, "the group probabilities changed during the experiment: the sample ratio check uses the current ones "+
+					"(the warehouse lacks the history) and may flag a mismatch that the change explains")
+			case len(periods) == 1:
+				res.Warnings = append(res.Warnings, fmt.Sprintf("the group probabilities changed during the experiment: every user analysed enrolled "+
+					"under those of version %d (from %s), which the sample ratio check uses", periods[0].Version, periods[0].From.UTC().Format(time.RFC3339)))
+			default:
+				res.Warnings = append(res.Warnings, "the group probabilities changed during the experiment: the sample ratio check weighs each period's "+
+					"probabilities by the users enrolled in it; the comparisons pool the periods, so a trend over time can bias them "+
+					"(to analyse one period: "+periodFlags(periods)+")")
 			}
-			res.Warnings = append(res.Warnings, "the group probabilities changed during the experiment: "+how+
-				"; the comparisons pool all periods, so a trend over time can bias them (compare within one period to be sure)")
 		}
 		if e.Winner != "" {
 			res.Warnings = append(res.Warnings, "group "+e.Winner+" is rolled out: users enrolled before the rollout are analysed in their own groups")
@@ -110,49 +133,86 @@ func Input(q Query, column string, groups []assign.Group, aggs []GroupAggregate)
 	return in, nil
 }
 
+// Period is an allocation period that has users in an analysis.
+type Period struct {
+	Allocation
+	Until time.Time `json:"until"` // zero for the last allocation
+	Users int64     `json:"users"`
+}
+
 // ExpectedShares returns, per group of e (in order), the number of users the
 // assignment predicts for it when its probabilities changed over time: the
-// users enrolled during each allocation times that allocation's
-// probabilities, summed. A user belongs to the allocation in force at their
-// enrolled_at (both times come from Redis, so they share a clock). Returns nil
-// when e has fewer than two allocations (nothing to weigh).
-func (w *Warehouse) ExpectedShares(ctx context.Context, e *Experiment) ([]float64, error) {
+// users analysed (q's window) who enrolled during each allocation, times
+// that allocation's probabilities, summed; and the periods that have users.
+// A user belongs to the allocation in force at their enrolled_at (both times
+// come from Redis, so they share a clock). Returns nil shares when e has
+// fewer than two allocations or nobody is analysed.
+func (w *Warehouse) ExpectedShares(ctx context.Context, e *Experiment, q Query) ([]float64, []Period, error) {
 	if len(e.Allocations) < 2 {
-		return nil, nil
+		return nil, nil, nil
+	}
+	filter, args := q.enrollmentFilter()
+	count := func(extra string, more ...any) (int64, error) {
+		var n int64
+		query := `SELECT count(*) FROM enrollments WHERE ` + filter
+		if extra != "" {
+			query += fmt.Sprintf(extra, len(args)+1)
+		}
+		_, err := w.queryRow(ctx, query, append(append([]any{}, args...), more...), &n)
+		if err != nil {
+			return 0, assign.Errorf(assign.EUNAVAILABLE, "warehouse: count the enrollments of %q by period: %v", e.ID, err)
+		}
+		return n, nil
 	}
 	// Users enrolled before each change; the rest are in the last period.
-	before := make([]int64, len(e.Allocations))
+	before := make([]int64, len(e.Allocations)+1)
 	for i := 1; i < len(e.Allocations); i++ {
-		if _, err := w.queryRow(ctx, `SELECT count(*) FROM enrollments WHERE experiment_id = $1 AND enrolled_at < $2`,
-			[]any{e.ID, e.Allocations[i].From}, &before[i]); err != nil {
-			return nil, assign.Errorf(assign.EUNAVAILABLE, "warehouse: count the enrollments of %q by period: %v", e.ID, err)
+		var err error
+		if before[i], err = count(" AND enrolled_at < $%d", e.Allocations[i].From.UTC()); err != nil {
+			return nil, nil, err
 		}
 	}
-	var total int64
-	if _, err := w.queryRow(ctx, `SELECT count(*) FROM enrollments WHERE experiment_id = $1`, []any{e.ID}, &total); err != nil {
-		return nil, assign.Errorf(assign.EUNAVAILABLE, "warehouse: count the enrollments of %q: %v", e.ID, err)
+	var err error
+	if before[len(e.Allocations)], err = count(""); err != nil {
+		return nil, nil, err
 	}
 	index := make(map[string]int, len(e.Groups))
 	for i, g := range e.Groups {
 		index[g.Name] = i
 	}
 	shares := make([]float64, len(e.Groups))
+	var periods []Period
 	for i, a := range e.Allocations {
-		end := total
-		if i+1 < len(e.Allocations) {
-			end = before[i+1]
+		n := before[i+1] - before[i]
+		if n <= 0 {
+			continue
 		}
-		n := float64(end - before[i])
+		p := Period{Allocation: a, Users: n}
+		if i+1 < len(e.Allocations) {
+			p.Until = e.Allocations[i+1].From
+		}
+		periods = append(periods, p)
 		for _, g := range a.Groups {
 			if j, ok := index[g.Name]; ok {
-				shares[j] += n * g.Probability
+				shares[j] += float64(n) * g.Probability
 			}
 		}
 	}
-	for _, x := range shares {
-		if x > 0 {
-			return shares, nil
-		}
+	if len(periods) == 0 {
+		return nil, nil, nil // nobody analysed: the current probabilities will do
 	}
-	return nil, nil // nobody enrolled yet: the current probabilities will do
+	return shares, periods, nil
+}
+
+// periodFlags suggests the assignctl flags that select each period.
+func periodFlags(periods []Period) string {
+	var parts []string
+	for _, p := range periods {
+		f := "--enrolled-from " + p.From.UTC().Format(time.RFC3339Nano)
+		if !p.Until.IsZero() {
+			f += " --enrolled-before " + p.Until.UTC().Format(time.RFC3339Nano)
+		}
+		parts = append(parts, fmt.Sprintf("version %d, %d users: %s", p.Version, p.Users, f))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 )
@@ -42,6 +43,36 @@ type Query struct {
 	// Groups overrides the configured groups and probabilities read from the
 	// warehouse experiments table (nil: read them).
 	Groups []assign.Group
+
+	// EnrolledFrom and EnrolledBefore, when set, keep only the users
+	// enrolled in [EnrolledFrom, EnrolledBefore): to analyse one period, for
+	// example the one after the last change of the group probabilities.
+	EnrolledFrom, EnrolledBefore time.Time
+}
+
+// validateWindow checks the enrollment window.
+func (q Query) validateWindow() error {
+	if !q.EnrolledFrom.IsZero() && !q.EnrolledBefore.IsZero() && !q.EnrolledFrom.Before(q.EnrolledBefore) {
+		return assign.Invalidf("enrolled_before", "enrolled_before (%s) must be after enrolled_from (%s)",
+			q.EnrolledBefore.Format(time.RFC3339Nano), q.EnrolledFrom.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// enrollmentFilter returns the condition on the enrollments table that
+// selects the users analysed, and its arguments: $1 the experiment id, then
+// the window's bounds when set.
+func (q Query) enrollmentFilter() (string, []any) {
+	cond, args := "experiment_id = $1", []any{q.ExperimentID}
+	if !q.EnrolledFrom.IsZero() {
+		args = append(args, q.EnrolledFrom.UTC())
+		cond += fmt.Sprintf(" AND enrolled_at >= $%d", len(args))
+	}
+	if !q.EnrolledBefore.IsZero() {
+		args = append(args, q.EnrolledBefore.UTC())
+		cond += fmt.Sprintf(" AND enrolled_at < $%d", len(args))
+	}
+	return cond, args
 }
 
 // GroupAggregate is what the database computes for one group.
@@ -117,18 +148,23 @@ func (w *Warehouse) OutcomeColumn(ctx context.Context, q Query) (string, error) 
 }
 
 // AggregateSQL returns the SQL that aggregates the outcome per group for the
-// outcome column kind; its one parameter ($1) is the experiment id. Both
-// PostgreSQL and DuckDB run it as is.
-func AggregateSQL(q Query, column string) (string, error) {
+// outcome column kind, and its arguments ($1 the experiment id, then the
+// enrollment window's bounds when set). Both PostgreSQL and DuckDB run it
+// as is.
+func AggregateSQL(q Query, column string) (string, []any, error) {
+	if err := q.validateWindow(); err != nil {
+		return "", nil, err
+	}
+	filter, args := q.enrollmentFilter()
 	outcome, err := cleanSQL(q.OutcomeSQL)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	on := "CAST(o.user_id AS TEXT) = e.user_id"
 	if q.TimeColumn != "" {
 		tc, err := quoteIdent(q.TimeColumn)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		on += " AND o." + tc + " >= e.enrolled_at"
 	}
@@ -150,13 +186,13 @@ func AggregateSQL(q Query, column string) (string, error) {
 	coalesce(var_samp(y), 0) AS variance,
 	CAST(0 AS BIGINT) AS invalid`
 	default:
-		return "", fmt.Errorf("results: unknown outcome column %q", column)
+		return "", nil, fmt.Errorf("results: unknown outcome column %q", column)
 	}
 	return `WITH o AS (
 ` + outcome + `
 ),
 e AS (
-	SELECT user_id, group_name, enrolled_at FROM enrollments WHERE experiment_id = $1
+	SELECT user_id, group_name, enrolled_at FROM enrollments WHERE ` + filter + `
 ),
 u AS (
 	SELECT e.group_name, e.user_id, ` + perUser + ` AS y
@@ -166,7 +202,7 @@ u AS (
 SELECT group_name, ` + perGroup + `
 FROM u
 GROUP BY group_name
-ORDER BY group_name`, nil
+ORDER BY group_name`, args, nil
 }
 
 // Aggregate runs the per-group aggregation and returns the outcome column
@@ -176,11 +212,11 @@ func (w *Warehouse) Aggregate(ctx context.Context, q Query) (string, []GroupAggr
 	if err != nil {
 		return "", nil, err
 	}
-	query, err := AggregateSQL(q, column)
+	query, args, err := AggregateSQL(q, column)
 	if err != nil {
 		return "", nil, err
 	}
-	rows, err := w.db.QueryContext(ctx, query, q.ExperimentID)
+	rows, err := w.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return "", nil, assign.Errorf(assign.EINVALID, "results query failed: %v", err)
 	}

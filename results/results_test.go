@@ -11,7 +11,6 @@ import (
 	"github.com/assign-dev/assign/results"
 	"github.com/assign-dev/assign/results/resultstest"
 	"github.com/assign-dev/assign/stats"
-	"github.com/assign-dev/assign/warehouse"
 )
 
 // backends returns, for a fixture, a function opening it on DuckDB and on
@@ -274,39 +273,7 @@ func TestOpen(t *testing.T) {
 // = 0.6256; against the current 90/10 alone (1,800/200) the same users would
 // be a glaring mismatch.
 func TestWarehouse_Analyze_ProbabilitiesChanged(t *testing.T) {
-	f, _ := resultstest.NewBinary("ramp", []resultstest.GroupSpec{
-		{Name: "control", Probability: 0.5, N: 1410},
-		{Name: "treatment", Probability: 0.5, N: 590},
-	})
-	// Re-time the users: the first 1,000 (520 control, 480 treatment) before
-	// the change at T0 + 999.5 s, the other 1,000 (890, 110) after.
-	change := resultstest.T0.Add(999*time.Second + 500*time.Millisecond)
-	var c, tr int
-	for i := range f.Enrollments {
-		e := &f.Enrollments[i]
-		if e.ExperimentID != "ramp" {
-			continue
-		}
-		var k int // the user's rank in time
-		if e.Group == "control" {
-			if k = c; c >= 520 {
-				k = 1000 + (c - 520)
-			}
-			c++
-		} else {
-			if k = 520 + tr; tr >= 480 {
-				k = 1000 + 890 + (tr - 480)
-			}
-			tr++
-		}
-		e.EnrolledAt = resultstest.T0.Add(time.Duration(k) * time.Second)
-	}
-	// Only the split matters here: one stranger's order keeps the table.
-	f.Orders = []resultstest.Order{{UserID: "stranger", OrderedAt: resultstest.T0, Converted: 1}}
-	v2 := &assign.Experiment{ID: "ramp", MaxSampleSize: 100000, SamplingProbability: 1, Status: assign.StatusRunning, Version: 2,
-		Groups:    []assign.Group{{Name: "control", Probability: 0.9}, {Name: "treatment", Probability: 0.1}},
-		CreatedAt: resultstest.T0.Add(-time.Hour), UpdatedAt: change}
-	f.Experiments = append(f.Experiments, warehouse.NewExperimentRow(v2, "ramp-admin", change))
+	f, change := resultstest.NewRamp("ramp")
 
 	forEachWarehouse(t, f, func(t *testing.T, w *results.Warehouse) {
 		ctx := context.Background()
@@ -330,8 +297,53 @@ func TestWarehouse_Analyze_ProbabilitiesChanged(t *testing.T) {
 		if res.SRM.Mismatch || res.Groups[0].Probability != 0.9 || res.Groups[0].N != 1410 {
 			t.Fatalf("SRM %+v groups %+v: want no mismatch, the current probability 0.9 shown, 1410 users", res.SRM, res.Groups)
 		}
-		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "weighs each period's probabilities") {
+		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "weighs each period's probabilities") ||
+			!strings.Contains(res.Warnings[0], "version 2, 1000 users: --enrolled-from 2026-03-02T09:16:39.5Z") ||
+			!strings.Contains(res.Warnings[0], "version 1, 1000 users: --enrolled-from 2026-03-02T08:00:00Z --enrolled-before 2026-03-02T09:16:39.5Z") {
 			t.Fatalf("Warnings=%q", res.Warnings)
+		}
+
+		// One period alone, by the enrollment window: after the change,
+		// 890/110 against 900/100 (chi-square = 10²/900 + 10²/100); before it,
+		// 520/480 against 500/500 (chi-square = 20²/500 + 20²/500 = 1.6).
+		for _, tc := range []struct {
+			name         string
+			from, before time.Time
+			n            [2]int64
+			expected     [2]float64
+			version      string
+		}{
+			{"After", change, time.Time{}, [2]int64{890, 110}, [2]float64{900, 100}, "version 2 (from 2026-03-02T09:16:39Z)"},
+			{"Before", time.Time{}, change, [2]int64{520, 480}, [2]float64{500, 500}, "version 1 (from 2026-03-02T08:00:00Z)"},
+		} {
+			res, err := w.Analyze(ctx, results.Query{ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn,
+				EnrolledFrom: tc.from, EnrolledBefore: tc.before})
+			if err != nil {
+				t.Fatal(err)
+			}
+			chi := 0.0
+			for i, g := range res.Groups {
+				if g.N != tc.n[i] {
+					t.Fatalf("%s: %s n=%d, want %d", tc.name, g.Name, g.N, tc.n[i])
+				}
+				approx(t, tc.name+" "+g.Name+".ExpectedN", g.ExpectedN, tc.expected[i], 1e-9)
+				d := float64(tc.n[i]) - tc.expected[i]
+				chi += d * d / tc.expected[i]
+			}
+			approx(t, tc.name+" SRM.ChiSquare", res.SRM.ChiSquare, chi, 1e-9)
+			approx(t, tc.name+" SRM.PValue", res.SRM.PValue, math.Erfc(math.Sqrt(chi/2)), 1e-9)
+			if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "every user analysed enrolled under those of "+tc.version) {
+				t.Fatalf("%s: Warnings=%q", tc.name, res.Warnings)
+			}
+			if (res.EnrolledFrom == nil) != tc.from.IsZero() || (res.EnrolledBefore == nil) != tc.before.IsZero() {
+				t.Fatalf("%s: window %v %v in the result", tc.name, res.EnrolledFrom, res.EnrolledBefore)
+			}
+		}
+
+		// An empty window is refused.
+		_, err = w.Analyze(ctx, results.Query{ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, EnrolledFrom: change, EnrolledBefore: change})
+		if assign.ErrorCode(err) != assign.EINVALID || assign.ErrorField(err) != "enrolled_before" {
+			t.Fatalf("empty window: err=%v, want EINVALID on enrolled_before", err)
 		}
 
 		// Given groups (an analyst's override) are taken as they are.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/results"
@@ -21,6 +22,8 @@ type ResultsCommand struct {
 	Globals
 	q           results.Query
 	outcomeFile string
+	from        timeFlag
+	before      timeFlag
 }
 
 func (c *ResultsCommand) flagSet() *flag.FlagSet {
@@ -31,6 +34,8 @@ func (c *ResultsCommand) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.q.Control, "control", "", "control `group` (default: the first group)")
 	fs.Float64Var(&c.q.ConfidenceLevel, "confidence", stats.DefaultConfidenceLevel, "confidence `level` of the intervals; significance is p < 1 - level")
 	fs.BoolVar(&c.q.LowerIsBetter, "lower-is-better", false, "a lower outcome is better (refunds, time to checkout)")
+	fs.Var(&c.from, "enrolled-from", "analyse only users enrolled at or after `time` (RFC 3339, or a UTC date YYYY-MM-DD)")
+	fs.Var(&c.before, "enrolled-before", "analyse only users enrolled before `time` (RFC 3339, or a UTC date YYYY-MM-DD)")
 	return fs
 }
 
@@ -49,6 +54,31 @@ func (c *ResultsCommand) ParseFlags(args []string) error {
 	if !(c.q.ConfidenceLevel > 0 && c.q.ConfidenceLevel < 1) {
 		return usageErrorf("--confidence must be in (0, 1), e.g. 0.95")
 	}
+	c.q.EnrolledFrom, c.q.EnrolledBefore = time.Time(c.from), time.Time(c.before)
+	if !c.q.EnrolledFrom.IsZero() && !c.q.EnrolledBefore.IsZero() && !c.q.EnrolledFrom.Before(c.q.EnrolledBefore) {
+		return usageErrorf("--enrolled-before must be after --enrolled-from")
+	}
+	return nil
+}
+
+// timeFlag is a flag holding an instant: RFC 3339, or a date (midnight UTC).
+type timeFlag time.Time
+
+func (f *timeFlag) String() string {
+	if f == nil || time.Time(*f).IsZero() {
+		return ""
+	}
+	return time.Time(*f).Format(time.RFC3339Nano)
+}
+
+func (f *timeFlag) Set(s string) error {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		if t, err = time.Parse(time.DateOnly, s); err != nil {
+			return fmt.Errorf("want RFC 3339 (2026-03-02T09:00:00Z) or a date (2026-03-02), got %q", s)
+		}
+	}
+	*f = timeFlag(t.UTC())
 	return nil
 }
 
@@ -137,6 +167,9 @@ Example (DuckDB warehouse, orders in a CSV file):
 
 The configured probabilities come from the warehouse experiments table, or
 from assignd when the exporter has not written them yet (needs --admin-token).
+When they changed during the experiment, the sample ratio check weighs each
+period's probabilities by its users, and a note gives the --enrolled-from and
+--enrolled-before flags that analyse one period alone.
 
 Flags:
 
@@ -200,6 +233,16 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 	}
 	fmt.Fprintf(w, "Outcome:    %s (%s), counted from %s\n", r.OutcomeColumn, r.Outcome, counted)
 	fmt.Fprintf(w, "Control:    %s    Confidence: %s    Correction: %s\n", r.Control, level, r.Correction)
+	if r.EnrolledFrom != nil || r.EnrolledBefore != nil {
+		var parts []string
+		if r.EnrolledFrom != nil {
+			parts = append(parts, "from "+r.EnrolledFrom.Format(time.RFC3339Nano))
+		}
+		if r.EnrolledBefore != nil {
+			parts = append(parts, "before "+r.EnrolledBefore.Format(time.RFC3339Nano))
+		}
+		fmt.Fprintf(w, "Enrolled:   %s\n", strings.Join(parts, ", "))
+	}
 	if r.SRM.Mismatch {
 		fmt.Fprintf(w, "\n%s\n!!! %s\n%s\n", strings.Repeat("!", 72), r.SRM.Warning, strings.Repeat("!", 72))
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/assign-dev/assign/client"
 	"github.com/assign-dev/assign/results"
@@ -252,4 +253,42 @@ func TestResultsCommand_Options(t *testing.T) {
 		}
 		checkJSON(t, run(t, env, "", resultsArgs(path, "prop-test", resultstest.BinarySQL)...).mustOK(t), ref)
 	})
+}
+
+// Probabilities changed mid-experiment (50/50, then 90/10): the check weighs
+// the periods, the note gives the flags for one period, and the flags work.
+func TestResultsCommand_ProbabilitiesChanged(t *testing.T) {
+	f, _ := resultstest.NewRamp("ramp")
+	path := resultstest.LoadDuckDB(t, f)
+	args := resultsArgs(path, "ramp", resultstest.BinarySQL, "--output", "table")
+
+	// 1,410/590 against 1,400/600: chi-square 10²/1400 + 10²/600 = 0.2381.
+	r := run(t, nil, "", args...).mustOK(t)
+	mustContain(t, r.Stdout, "control (control)  0.9", "1410", "1400.0", "600.0",
+		"Sample ratio: chi-square 0.2381, df 1, p=0.6256: OK", "weighs each period's probabilities",
+		"--enrolled-from 2026-03-02T09:16:39.5Z")
+	if strings.Contains(r.Stdout, "Enrolled:") {
+		t.Fatalf("no window given, yet:\n%s", r.Stdout)
+	}
+
+	// After the change alone: 890/110 against 900/100, chi-square
+	// 10²/900 + 10²/100 = 1.1111.
+	r = run(t, nil, "", append(args, "--enrolled-from", "2026-03-02T09:16:39.5Z")...).mustOK(t)
+	mustContain(t, r.Stdout, "Enrolled:   from 2026-03-02T09:16:39.5Z", "890", "900.0", "110", "100.0",
+		"Sample ratio: chi-square 1.1111, df 1", "every user analysed enrolled under those of version 2")
+	var res results.Result
+	run(t, nil, "", resultsArgs(path, "ramp", resultstest.BinarySQL, "--output", "json", "--enrolled-before", "2026-03-02T09:16:39.5Z")...).mustOK(t).json(t, &res)
+	if res.Groups[0].N != 520 || res.Groups[1].N != 480 || res.EnrolledBefore == nil || res.EnrolledFrom != nil {
+		t.Fatalf("before the change: %+v, window %v %v", res.Groups, res.EnrolledFrom, res.EnrolledBefore)
+	}
+	// A date is midnight UTC: every user enrolled on 2026-03-02.
+	res = results.Result{}
+	run(t, nil, "", resultsArgs(path, "ramp", resultstest.BinarySQL, "--output", "json", "--enrolled-from", "2026-03-02",
+		"--enrolled-before", "2026-03-03")...).mustOK(t).json(t, &res)
+	if res.Groups[0].N != 1410 || res.Groups[1].N != 590 || !res.EnrolledFrom.Equal(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("the whole day: %+v from %v", res.Groups, res.EnrolledFrom)
+	}
+
+	run(t, nil, "", append(args, "--enrolled-from", "yesterday")...).mustCode(t, ExitUsage, "RFC 3339")
+	run(t, nil, "", append(args, "--enrolled-from", "2026-03-03", "--enrolled-before", "2026-03-02")...).mustCode(t, ExitUsage, "--enrolled-before must be after")
 }

@@ -261,3 +261,42 @@ func containsQuery(u string) bool {
 	}
 	return false
 }
+
+// NewRamp builds an experiment whose group probabilities went from 50/50 to
+// 90/10 (version 2, at the returned time, T0 + 999.5 s) after its first
+// 1,000 users: 520 control and 480 treatment joined before the change, 890
+// and 110 after (one user a second from T0). Only the split matters: nobody
+// converts (one stranger's order keeps the orders table).
+func NewRamp(id string) (*Fixture, time.Time) {
+	f, _ := NewBinary(id, []GroupSpec{
+		{Name: "control", Probability: 0.5, N: 1410},
+		{Name: "treatment", Probability: 0.5, N: 590},
+	})
+	change := T0.Add(999*time.Second + 500*time.Millisecond)
+	var c, tr int
+	for i := range f.Enrollments {
+		e := &f.Enrollments[i]
+		if e.ExperimentID != id {
+			continue
+		}
+		var k int // the user's rank in time
+		if e.Group == "control" {
+			if k = c; c >= 520 {
+				k = 1000 + (c - 520)
+			}
+			c++
+		} else {
+			if k = 520 + tr; tr >= 480 {
+				k = 1000 + 890 + (tr - 480)
+			}
+			tr++
+		}
+		e.EnrolledAt = T0.Add(time.Duration(k) * time.Second)
+	}
+	f.Orders = []Order{{UserID: "stranger", OrderedAt: T0, Converted: 1}}
+	v2 := &assign.Experiment{ID: id, MaxSampleSize: 100000, SamplingProbability: 1, Status: assign.StatusRunning, Version: 2,
+		Groups:    []assign.Group{{Name: "control", Probability: 0.9}, {Name: "treatment", Probability: 0.1}},
+		CreatedAt: T0.Add(-time.Hour), UpdatedAt: change}
+	f.Experiments = append(f.Experiments, warehouse.NewExperimentRow(v2, "ramp-admin", change))
+	return f, change
+}
