@@ -150,8 +150,15 @@ BUCKETS=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT hget "$PFX" buckets)
 # A new user per call: the bucket key and the user id each get their own
 # random number (-r), so (bucket, user) pairs repeat about once in 4 billion.
 # The draws are fixed decimals of the length the server sends; eligible = 1.
-CEIL_ARGS=(EVALSHA "$SHA" 3 "$PFX" "$PFX:m:__rand_int__" "$PFX:events" __rand_int__ __rand_int__ 0.4237918262847134 0.7311281392131562 1)
+CEIL_ARGS=(EVALSHA "$SHA" 3 "$PFX" "$PFX:m:__rand_int__" "$PFX:events" __rand_int__ __rand_int__ 0.4237918262847134 0.7311281392131562 1 "$BUCKETS")
 redis-benchmark -h $REDIS_HOST -p $REDIS_PORT -c 50 -n $CEIL_N -r "$BUCKETS" --csv "${CEIL_ARGS[@]}" >"$RES/ceiling.csv"
+# The calls must really have enrolled (a refused call is faster and would
+# inflate the ceiling): nearly every one records a new member.
+CEIL_ENROLLED=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT hget "$PFX" n)
+if [ "${CEIL_ENROLLED:-0}" -lt $((CEIL_N * 9 / 10)) ]; then
+	echo "bench: the ceiling run enrolled ${CEIL_ENROLLED:-0} of $CEIL_N calls: the script refused them (arguments out of date?)" >&2
+	exit 1
+fi
 cmd ceiling "redis-benchmark -h $REDIS_HOST -p $REDIS_PORT -c 50 -n $CEIL_N -r $BUCKETS --csv ${CEIL_ARGS[*]}"
 redis-benchmark -h $REDIS_HOST -p $REDIS_PORT -c 50 -P 16 -n $CEIL_P16_N -r "$BUCKETS" --csv "${CEIL_ARGS[@]}" >"$RES/ceiling_p16.csv"
 cmd ceiling_p16 "redis-benchmark -h $REDIS_HOST -p $REDIS_PORT -c 50 -P 16 -n $CEIL_P16_N -r $BUCKETS --csv ${CEIL_ARGS[*]}"

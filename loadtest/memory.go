@@ -34,17 +34,18 @@ func MeasureRedisMemory(ctx context.Context, rdb redis.UniversalClient, keys red
 			return nil, fmt.Errorf("memory %s: %w", id, err)
 		}
 		prefix := keys.Prefix(id, layer)
-		vals, err := rdb.HMGet(ctx, redisstore.ConfigKey(prefix), redisstore.FieldBuckets, redisstore.FieldEnrolled).Result()
+		vals, err := rdb.HMGet(ctx, redisstore.ConfigKey(prefix), redisstore.FieldBuckets, redisstore.FieldGenerations, redisstore.FieldEnrolled).Result()
 		if err != nil {
 			return nil, fmt.Errorf("memory %s: %w", id, err)
 		}
-		buckets, err1 := strconv.ParseInt(fmt.Sprint(vals[0]), 10, 64)
-		n, err2 := strconv.ParseInt(fmt.Sprint(vals[1]), 10, 64)
+		str := func(v any) string { s, _ := v.(string); return s }
+		bucketKeys, err1 := redisstore.LayoutBucketKeys(prefix, str(vals[0]), str(vals[1]))
+		n, err2 := strconv.ParseInt(fmt.Sprint(vals[2]), 10, 64)
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, fmt.Errorf("memory %s: %w", id, err)
 		}
 		m.Members += n
-		m.Buckets += buckets
+		m.Buckets += int64(len(bucketKeys))
 		p := rdb.Pipeline()
 		cfg, stream := usage(p, redisstore.ConfigKey(prefix)), usage(p, redisstore.EventsKey(prefix))
 		if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
@@ -53,11 +54,11 @@ func MeasureRedisMemory(ctx context.Context, rdb redis.UniversalClient, keys red
 		m.ConfigBytes += cfg.Val()
 		m.StreamBytes += stream.Val() // 0 when there is no stream
 		const batch = 512
-		for lo := int64(0); lo < buckets; lo += batch {
+		for lo := 0; lo < len(bucketKeys); lo += batch {
 			p := rdb.Pipeline()
 			cmds := make([]*redis.IntCmd, 0, batch)
-			for b := lo; b < min(lo+batch, buckets); b++ {
-				cmds = append(cmds, usage(p, redisstore.MembersKey(prefix, uint32(b))))
+			for _, key := range bucketKeys[lo:min(lo+batch, len(bucketKeys))] {
+				cmds = append(cmds, usage(p, key))
 			}
 			if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 				return nil, fmt.Errorf("memory %s: %w", id, err)

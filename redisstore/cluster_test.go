@@ -71,7 +71,7 @@ func hashTag(key string) string {
 // keys in KEYS under one hash tag, so that each runs on Redis Cluster (where
 // keys of one call must share a slot). miniredis and a single Redis never
 // check this; the recorded calls do: creation, updates, enrollments inside and
-// outside a layer, and a restore.
+// outside a layer, with grown member buckets, and a restore.
 func TestScripts_OneSlotPerCall(t *testing.T) {
 	for _, b := range []struct {
 		name string
@@ -109,6 +109,17 @@ func TestScripts_OneSlotPerCall(t *testing.T) {
 			}
 			if _, err := s.Restore(ctx, plain, []assign.Member{{ExperimentID: "plain", UserID: "late", Group: plain.Groups[0].Name}}); err != nil {
 				t.Fatal(err)
+			}
+			// Grown member buckets: an enrollment also passes the buckets of
+			// the earlier generations, in and out of a layer.
+			grown := int64(100_000)
+			for _, id := range []string{"plain", "layered-b"} {
+				if _, err := s.UpdateExperiment(ctx, id, assign.ExperimentUpdate{MaxSampleSize: &grown}, "ops"); err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < 5; i++ {
+					mustEnroll(t, s, id, fmt.Sprint("grown-", i))
+				}
 			}
 
 			rec.mu.Lock()

@@ -17,6 +17,7 @@ const (
 	codeNotSampled  = -3
 	codeSampleFull  = -4
 	codeNotEligible = -5
+	codeStaleLayout = -6 // the caller's member bucket layout is out of date
 )
 
 // decode turns an enrollment script reply into a decision.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,10 +29,13 @@ type definitionJSON struct {
 // after creation, so it is cached in process.
 type definition struct {
 	definitionJSON
-	prefix  string
-	config  string // configuration hash key
-	events  string // event stream key
-	buckets uint32 // member bucket count, a power of two
+	prefix string
+	config string // configuration hash key
+	events string // event stream key
+	// buckets are the member bucket counts of each generation, oldest first,
+	// each a power of two; new members go to the last (see growBuckets).
+	buckets []uint32
+	layout  string // FieldBuckets[,FieldGenerations] as stored: the enrollment script checks it
 	epoch   int64  // t0, unix seconds
 	rules   assign.Experiment
 
@@ -39,7 +44,7 @@ type definition struct {
 	ownerBuckets uint32 // the layer's owner bucket count, a power of two
 }
 
-func (s *Store) newDefinition(def definitionJSON, buckets uint32, epoch int64, ownerBuckets uint32) *definition {
+func (s *Store) newDefinition(def definitionJSON, buckets []uint32, layout string, epoch int64, ownerBuckets uint32) *definition {
 	prefix := s.keys.Prefix(def.ID, def.Layer)
 	d := &definition{
 		definitionJSON: def,
@@ -47,6 +52,7 @@ func (s *Store) newDefinition(def definitionJSON, buckets uint32, epoch int64, o
 		config:         ConfigKey(prefix),
 		events:         EventsKey(prefix),
 		buckets:        buckets,
+		layout:         layout,
 		epoch:          epoch,
 		rules:          assign.Experiment{Eligibility: def.Eligibility},
 	}
@@ -57,9 +63,77 @@ func (s *Store) newDefinition(def definitionJSON, buckets uint32, epoch int64, o
 	return d
 }
 
-// bucketKey returns the member bucket key of a draw's bucket.
+// bucketKey returns the key of a draw's member bucket in the current (last)
+// generation, where new members go.
 func (d *definition) bucketKey(draw uint32) string {
-	return MembersKey(d.prefix, draw&(d.buckets-1))
+	return d.generationKey(len(d.buckets)-1, draw)
+}
+
+// generationKey returns the key of a draw's member bucket in generation g.
+func (d *definition) generationKey(g int, draw uint32) string {
+	n := d.buckets[g]
+	if g == 0 {
+		return MembersKey(d.prefix, draw&(n-1))
+	}
+	return GenerationMembersKey(d.prefix, n, draw&(n-1))
+}
+
+// olderBucketKeys appends to keys the draw's member buckets of the earlier
+// generations, newest first: where an existing member may also be.
+func (d *definition) olderBucketKeys(keys []string, draw uint32) []string {
+	for g := len(d.buckets) - 2; g >= 0; g-- {
+		keys = append(keys, d.generationKey(g, draw))
+	}
+	return keys
+}
+
+// allBucketKeys returns every member bucket key of every generation.
+func (d *definition) allBucketKeys() []string {
+	return layoutBucketKeys(d.prefix, d.buckets)
+}
+
+func layoutBucketKeys(prefix string, counts []uint32) []string {
+	var keys []string
+	for g, n := range counts {
+		for b := uint32(0); b < n; b++ {
+			if g == 0 {
+				keys = append(keys, MembersKey(prefix, b))
+			} else {
+				keys = append(keys, GenerationMembersKey(prefix, n, b))
+			}
+		}
+	}
+	return keys
+}
+
+// parseLayout reads the member bucket layout from the fields buckets and gen
+// of a configuration hash: the layout string the enrollment script compares,
+// and the counts of each generation, oldest first.
+func parseLayout(buckets, generations string) (string, []uint32, error) {
+	layout := buckets
+	if generations != "" {
+		layout += "," + generations
+	}
+	var counts []uint32
+	for _, f := range strings.Split(layout, ",") {
+		b, ok := parsePowerOfTwo(f)
+		if !ok || (len(counts) > 0 && b <= counts[len(counts)-1]) {
+			return "", nil, fmt.Errorf("bad member bucket layout %q", layout)
+		}
+		counts = append(counts, b)
+	}
+	return layout, counts, nil
+}
+
+// LayoutBucketKeys returns every member bucket key of the experiment at
+// prefix whose configuration hash has the given buckets and gen fields: for
+// tools that measure Redis memory.
+func LayoutBucketKeys(prefix, buckets, generations string) ([]string, error) {
+	_, counts, err := parseLayout(buckets, generations)
+	if err != nil {
+		return nil, err
+	}
+	return layoutBucketKeys(prefix, counts), nil
 }
 
 // group returns the name of group i, or "" when out of range.
@@ -84,11 +158,11 @@ func (s *Store) definition(ctx context.Context, id string) (*definition, error) 
 	if err != nil {
 		return nil, err
 	}
-	vals, err := s.client.HMGet(ctx, ConfigKey(prefix), FieldDefinition, FieldBuckets, FieldEpoch, FieldOwnerBuckets).Result()
+	vals, err := s.client.HMGet(ctx, ConfigKey(prefix), FieldDefinition, FieldBuckets, FieldGenerations, FieldEpoch, FieldOwnerBuckets).Result()
 	if err != nil {
 		return nil, storeError(err)
 	}
-	d, err := s.parseDefinition(id, str(vals[0]), str(vals[1]), str(vals[2]), str(vals[3]))
+	d, err := s.parseDefinition(id, str(vals[0]), str(vals[1]), str(vals[2]), str(vals[3]), str(vals[4]))
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +184,7 @@ func (s *Store) prefix(ctx context.Context, id string) (string, error) {
 
 // parseDefinition builds a definition from fields of the configuration hash;
 // ownerBuckets is read only for an experiment in a layer.
-func (s *Store) parseDefinition(id, def, buckets, epoch, ownerBuckets string) (*definition, error) {
+func (s *Store) parseDefinition(id, def, buckets, generations, epoch, ownerBuckets string) (*definition, error) {
 	if def == "" {
 		return nil, notFound(id)
 	}
@@ -118,9 +192,9 @@ func (s *Store) parseDefinition(id, def, buckets, epoch, ownerBuckets string) (*
 	if err := json.Unmarshal([]byte(def), &dj); err != nil {
 		return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: bad definition: %v", id, err)
 	}
-	b, ok := parsePowerOfTwo(buckets)
-	if !ok {
-		return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: bad bucket count %q", id, buckets)
+	layout, counts, err := parseLayout(buckets, generations)
+	if err != nil {
+		return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: %v", id, err)
 	}
 	t0, err := strconv.ParseInt(epoch, 10, 64)
 	if err != nil {
@@ -128,11 +202,12 @@ func (s *Store) parseDefinition(id, def, buckets, epoch, ownerBuckets string) (*
 	}
 	var ob uint32
 	if dj.Layer != "" {
+		var ok bool
 		if ob, ok = parsePowerOfTwo(ownerBuckets); !ok {
 			return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: bad layer owner bucket count %q", id, ownerBuckets)
 		}
 	}
-	return s.newDefinition(dj, b, t0, ob), nil
+	return s.newDefinition(dj, counts, layout, t0, ob), nil
 }
 
 func parsePowerOfTwo(s string) (uint32, bool) {
@@ -144,7 +219,7 @@ func parsePowerOfTwo(s string) (uint32, bool) {
 // maximum sample size max: about 64 members per bucket when full, so each
 // bucket stays in Redis's compact listpack encoding (hash-max-listpack-entries
 // is 128 by default, 512 on many servers), between 1 and 65536 buckets.
-// It is fixed at creation; raising the maximum later makes buckets larger.
+// Raising the maximum far beyond it later adds a generation (growBuckets).
 func BucketCount(max int64) uint32 {
 	want := (max + 63) / 64
 	b := int64(1)
@@ -162,4 +237,42 @@ func notFound(id string) error {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// MaxGenerations bounds the member bucket generations of an experiment (and
+// so the lookups of a new user's enrollment): each at least doubles the
+// capacity, so eight cover a 256-fold growth of the maximum sample size.
+const MaxGenerations = 8
+
+// growBuckets returns the generations value (FieldGenerations) after the
+// maximum sample size becomes max, and whether it changed. Buckets are sized
+// for about 64 members each; once max is more than twice what all the
+// generations hold at that size (so the newest buckets would outgrow the
+// listpack encoding), a generation sized for the rest is added, and new
+// members go there. Members stay where they were written: an existing user
+// is looked up in every generation, newest first, within the same script.
+func growBuckets(buckets []uint32, max int64) (generations string, changed bool) {
+	var capacity int64
+	for _, n := range buckets {
+		capacity += 64 * int64(n)
+	}
+	last := buckets[len(buckets)-1]
+	current := func() string {
+		parts := make([]string, 0, len(buckets)-1)
+		for _, n := range buckets[1:] {
+			parts = append(parts, strconv.FormatUint(uint64(n), 10))
+		}
+		return strings.Join(parts, ",")
+	}
+	if max <= 2*capacity || len(buckets) >= MaxGenerations || last >= 1<<16 {
+		return current(), false
+	}
+	next := BucketCount(max - capacity) // > last: max - capacity > capacity >= 64*last
+	if next <= last {
+		return current(), false
+	}
+	if g := current(); g != "" {
+		return g + "," + strconv.FormatUint(uint64(next), 10), true
+	}
+	return strconv.FormatUint(uint64(next), 10), true
 }

@@ -31,22 +31,15 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 	if err != nil {
 		return nil, err
 	}
-	eligible := "0"
-	if d.rules.Eligible(req.Claims) {
-		eligible = "1"
-	}
-	draw := assign.NewDraw(d.Salt, d.ID, req.UserID)
-	var code int64
-	if d.layer == "" {
-		code, err = s.runEnroll(ctx, []string{d.config, d.bucketKey(draw.Bucket), d.events},
-			EncodeUserID(req.UserID), req.UserID,
-			formatFloat(draw.Sample), formatFloat(draw.Group), eligible)
-	} else {
-		slot, owner := layerPosition(d.Layer, req.UserID, d.ownerBuckets)
-		code, err = s.runEnroll(ctx,
-			[]string{d.config, d.bucketKey(draw.Bucket), d.events, d.layer, s.keys.LayerOwner(d.Layer, owner)},
-			EncodeUserID(req.UserID), req.UserID,
-			formatFloat(draw.Sample), formatFloat(draw.Group), eligible, strconv.Itoa(slot))
+	code, err := s.enroll(ctx, d, req)
+	if err == nil && code == codeStaleLayout {
+		// The member buckets grew (or were rebuilt) since d was cached:
+		// read the layout again, once.
+		s.defs.Delete(d.ID)
+		if d, err = s.definition(ctx, req.ExperimentID); err != nil {
+			return nil, err
+		}
+		code, err = s.enroll(ctx, d, req)
 	}
 	if err != nil {
 		return nil, storeError(err)
@@ -55,6 +48,31 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 		s.defs.Delete(d.ID) // the configuration is gone: forget it
 	}
 	return d.decode(code)
+}
+
+// enroll runs the enrollment script once for d's layout.
+func (s *Store) enroll(ctx context.Context, d *definition, req assign.EnrollRequest) (int64, error) {
+	eligible := "0"
+	if d.rules.Eligible(req.Claims) {
+		eligible = "1"
+	}
+	draw := assign.NewDraw(d.Salt, d.ID, req.UserID)
+	user := EncodeUserID(req.UserID)
+	if d.layer == "" {
+		keys := []string{d.config, d.bucketKey(draw.Bucket), d.events}
+		if len(d.buckets) > 1 {
+			keys = d.olderBucketKeys(keys, draw.Bucket)
+		}
+		return s.runEnroll(ctx, keys, user, req.UserID,
+			formatFloat(draw.Sample), formatFloat(draw.Group), eligible, d.layout)
+	}
+	slot, owner := layerPosition(d.Layer, req.UserID, d.ownerBuckets)
+	keys := []string{d.config, d.bucketKey(draw.Bucket), d.events, d.layer, s.keys.LayerOwner(d.Layer, owner)}
+	if len(d.buckets) > 1 {
+		keys = d.olderBucketKeys(keys, draw.Bucket)
+	}
+	return s.runEnroll(ctx, keys, user, req.UserID,
+		formatFloat(draw.Sample), formatFloat(draw.Group), eligible, d.layout, strconv.Itoa(slot))
 }
 
 // runEnroll calls the enrollment script by SHA, through the pipeline when
@@ -93,11 +111,27 @@ func (s *Store) MemberGroup(ctx context.Context, experimentID, userID string) (g
 		return "", false, err
 	}
 	draw := assign.NewDraw(d.Salt, d.ID, userID)
-	v, err := s.client.HGet(ctx, d.bucketKey(draw.Bucket), EncodeUserID(userID)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", false, nil
-	} else if err != nil {
+	keys := d.olderBucketKeys([]string{d.bucketKey(draw.Bucket)}, draw.Bucket)
+	cmds := make([]*redis.StringCmd, len(keys))
+	if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.HGet(ctx, k, EncodeUserID(userID))
+		}
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
 		return "", false, storeError(err)
+	}
+	v := ""
+	for _, c := range cmds {
+		if err := c.Err(); err == nil {
+			v = c.Val()
+			break
+		} else if !errors.Is(err, redis.Nil) {
+			return "", false, storeError(err)
+		}
+	}
+	if v == "" {
+		return "", false, nil
 	}
 	_, g, err := d.parseMember(v)
 	if err != nil {

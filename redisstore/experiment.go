@@ -143,18 +143,24 @@ func experimentJSON(e *assign.Experiment) (string, error) {
 
 // FindExperimentByID returns an experiment with its Stats. Returns ENOTFOUND.
 func (s *Store) FindExperimentByID(ctx context.Context, id string) (*assign.Experiment, error) {
+	e, _, err := s.findExperiment(ctx, id)
+	return e, err
+}
+
+// findExperiment is FindExperimentByID that also returns the definition read.
+func (s *Store) findExperiment(ctx context.Context, id string) (*assign.Experiment, *definition, error) {
 	if assign.ValidateID(id) != nil {
-		return nil, notFound(id)
+		return nil, nil, notFound(id)
 	}
 	prefix, err := s.prefix(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := s.client.HGetAll(ctx, ConfigKey(prefix)).Result()
 	if err != nil {
-		return nil, storeError(err)
+		return nil, nil, storeError(err)
 	}
-	return s.parseExperiment(id, m)
+	return s.parseExperimentDefinition(id, m)
 }
 
 // FindExperiments returns a page of experiments ordered by id, with their
@@ -214,12 +220,19 @@ func (s *Store) FindExperiments(ctx context.Context, filter assign.ExperimentFil
 
 // parseExperiment builds an experiment from its configuration hash.
 func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experiment, error) {
+	e, _, err := s.parseExperimentDefinition(id, m)
+	return e, err
+}
+
+// parseExperimentDefinition is parseExperiment that also returns the
+// definition read.
+func (s *Store) parseExperimentDefinition(id string, m map[string]string) (*assign.Experiment, *definition, error) {
 	if len(m) == 0 {
-		return nil, notFound(id)
+		return nil, nil, notFound(id)
 	}
-	d, err := s.parseDefinition(id, m[FieldDefinition], m[FieldBuckets], m[FieldEpoch], m[FieldOwnerBuckets])
+	d, err := s.parseDefinition(id, m[FieldDefinition], m[FieldBuckets], m[FieldGenerations], m[FieldEpoch], m[FieldOwnerBuckets])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bad := func(field string) error {
 		return assign.Errorf(assign.EINTERNAL, "experiment %q: bad field %q: %q", id, field, m[field])
@@ -234,14 +247,14 @@ func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experim
 		UpdatedBy:   m[FieldUpdatedBy],
 	}
 	if e.MaxSampleSize, err = strconv.ParseInt(m[FieldMax], 10, 64); err != nil {
-		return nil, bad(FieldMax)
+		return nil, nil, bad(FieldMax)
 	}
 	if e.SamplingProbability, err = strconv.ParseFloat(m[FieldSampling], 64); err != nil {
-		return nil, bad(FieldSampling)
+		return nil, nil, bad(FieldSampling)
 	}
 	probs, err := parseFloats(m[FieldProbs])
 	if err != nil || len(probs) != len(d.Groups) {
-		return nil, bad(FieldProbs)
+		return nil, nil, bad(FieldProbs)
 	}
 	e.Groups = make([]assign.Group, len(d.Groups))
 	for i, name := range d.Groups {
@@ -249,33 +262,36 @@ func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experim
 	}
 	winner, err := strconv.Atoi(m[FieldWinner])
 	if err != nil {
-		return nil, bad(FieldWinner)
+		return nil, nil, bad(FieldWinner)
 	}
 	e.Winner = d.group(winner)
 	if e.Version, err = strconv.ParseInt(m[FieldVersion], 10, 64); err != nil {
-		return nil, bad(FieldVersion)
+		return nil, nil, bad(FieldVersion)
 	}
 	uat, err := strconv.ParseInt(m[FieldUpdatedAt], 10, 64)
 	if err != nil {
-		return nil, bad(FieldUpdatedAt)
+		return nil, nil, bad(FieldUpdatedAt)
 	}
 	e.UpdatedAt = time.UnixMilli(uat).UTC()
 
 	st := &assign.ExperimentStats{PerGroup: make(map[string]int64, len(d.Groups))}
 	if st.Enrolled, err = strconv.ParseInt(m[FieldEnrolled], 10, 64); err != nil {
-		return nil, bad(FieldEnrolled)
+		return nil, nil, bad(FieldEnrolled)
 	}
 	st.Remaining = max(0, e.MaxSampleSize-st.Enrolled)
 	for i, name := range d.Groups {
 		f := FieldGroupCount + strconv.Itoa(i)
 		if st.PerGroup[name], err = strconv.ParseInt(m[f], 10, 64); err != nil {
-			return nil, bad(f)
+			return nil, nil, bad(f)
 		}
 	}
 	e.Stats = st
-	// Reads warm the enrollment cache for free.
-	s.defs.LoadOrStore(id, d)
-	return e, nil
+	// Reads warm the enrollment cache for free, and refresh a layout that
+	// changed since it was cached.
+	if v, loaded := s.defs.LoadOrStore(id, d); loaded && v.(*definition).layout != d.layout {
+		s.defs.Store(id, d)
+	}
+	return e, d, nil
 }
 
 // UpdateExperiment applies upd atomically, bumps Version and records who.
@@ -285,7 +301,7 @@ func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experim
 // EINVALID, or ECONFLICT when concurrent updates keep winning.
 func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.ExperimentUpdate, who string) (*assign.Experiment, error) {
 	for range 10 {
-		cur, err := s.FindExperimentByID(ctx, id)
+		cur, d, err := s.findExperiment(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -303,6 +319,12 @@ func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.Expe
 		prefix := s.keys.Prefix(next.ID, next.Layer)
 		args := []any{strconv.FormatInt(cur.Version, 10), who, event}
 		args = append(args, mutableFields(next)...)
+		// A cap raised far beyond what the member buckets were sized for
+		// opens a new generation of buckets (see growBuckets).
+		gen, grown := growBuckets(d.buckets, next.MaxSampleSize)
+		if grown {
+			args = append(args, FieldGenerations, gen)
+		}
 		keys := []string{ConfigKey(prefix), EventsKey(prefix)}
 		if next.Layer != "" {
 			keys = append(keys, s.keys.Layer(next.Layer))
@@ -313,6 +335,9 @@ func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.Expe
 		}
 		switch code {
 		case 1:
+			if grown {
+				s.defs.Delete(id) // the next enrollment reads the new layout
+			}
 			next.Stats.Remaining = max(0, next.MaxSampleSize-next.Stats.Enrolled)
 			return next, nil
 		case -1:

@@ -9,9 +9,10 @@
 //	prefix = "{exp:<id>}"               experiment outside any layer
 //	prefix = "{layer:<layer>}:<id>"     experiment in a layer (shares the layer's slot)
 //
-//	<prefix>                HASH    configuration and counters (fields below)
-//	<prefix>:m:<bucket>     HASH    members: compact user id -> (enrolled unix s - t0)*128 + group index
-//	<prefix>:events         STREAM  enrollment and configuration events for the warehouse
+//	<prefix>                  HASH    configuration and counters (fields below)
+//	<prefix>:m:<bucket>       HASH    members: compact user id -> (enrolled unix s - t0)*128 + group index
+//	<prefix>:m<count>:<bucket>  HASH  members of a later bucket generation of count buckets (same values)
+//	<prefix>:events           STREAM  enrollment and configuration events for the warehouse
 //
 // A layer of mutually exclusive experiments has two more kinds of keys, in the
 // same slot as its experiments (the enrollment, creation and update scripts
@@ -61,10 +62,16 @@
 // All of these may sit under a namespace (see Keys), which tests use to run
 // side by side on one server.
 //
-// Members are spread over a fixed number of bucket hashes (a power of two
-// chosen at creation from the maximum sample size, see BucketCount; a user's
-// bucket is assign.NewDraw(...).Bucket modulo the count) so each stays in the
-// compact listpack encoding. The user id is stored compactly: a UUID as its
+// Members are spread over bucket hashes (a power of two chosen at creation
+// from the maximum sample size, see BucketCount; a user's bucket is
+// assign.NewDraw(...).Bucket modulo the count) so each stays in the compact
+// listpack encoding. When an update raises the maximum far beyond what the
+// buckets hold, a new generation of buckets is opened (field gen, see
+// growBuckets) and new members go there; members never move. The enrollment
+// script looks a user up in every generation, newest first, and refuses (code
+// -6) a caller whose cached layout (buckets[,gen]) is out of date, so a
+// process that cached the old layout reloads it instead of enrolling a member
+// of the new generation twice. The user id is stored compactly: a UUID as its
 // 16 raw bytes, a decimal number as itself (listpack stores it as an integer),
 // anything else as is (see EncodeUserID).
 package redisstore
@@ -114,21 +121,22 @@ const ConsumerGroup = "warehouse"
 
 // Fields of the configuration hash at <prefix>.
 const (
-	FieldDefinition = "def"     // JSON of the immutable definition: experiment_id, groups (names), eligibility, layer, salt, created_at
-	FieldStatus     = "status"  // running | paused | stopped
-	FieldMax        = "max"     // maximum sample size
-	FieldSampling   = "p"       // sampling probability, exact decimal (shortest round-trip form)
-	FieldProbs      = "probs"   // group probabilities as configured, comma separated, exact decimals
-	FieldCumulative = "cum"     // cumulative group probabilities, comma separated, exact decimals, last is 1
-	FieldWinner     = "winner"  // rolled-out group index, -1 for none
-	FieldBuckets    = "buckets" // member bucket count (power of two)
-	FieldEpoch      = "t0"      // creation time in unix seconds; member times are relative to it
-	FieldEnrolled   = "n"       // members so far
-	FieldVersion    = "ver"     // configuration version
-	FieldUpdatedAt  = "uat"     // last change, unix milliseconds
-	FieldUpdatedBy  = "uby"     // who made the last change
-	FieldGroupCount = "c"       // prefix of per-group member counters: c0, c1, ...
-	FieldGroupName  = "g"       // prefix of group names: g0, g1, ... (read by the enrollment script)
+	FieldDefinition  = "def"     // JSON of the immutable definition: experiment_id, groups (names), eligibility, layer, salt, created_at
+	FieldStatus      = "status"  // running | paused | stopped
+	FieldMax         = "max"     // maximum sample size
+	FieldSampling    = "p"       // sampling probability, exact decimal (shortest round-trip form)
+	FieldProbs       = "probs"   // group probabilities as configured, comma separated, exact decimals
+	FieldCumulative  = "cum"     // cumulative group probabilities, comma separated, exact decimals, last is 1
+	FieldWinner      = "winner"  // rolled-out group index, -1 for none
+	FieldBuckets     = "buckets" // member bucket count of the first generation (power of two)
+	FieldGenerations = "gen"     // bucket counts of later generations, comma separated, ascending; absent when one
+	FieldEpoch       = "t0"      // creation time in unix seconds; member times are relative to it
+	FieldEnrolled    = "n"       // members so far
+	FieldVersion     = "ver"     // configuration version
+	FieldUpdatedAt   = "uat"     // last change, unix milliseconds
+	FieldUpdatedBy   = "uby"     // who made the last change
+	FieldGroupCount  = "c"       // prefix of per-group member counters: c0, c1, ...
+	FieldGroupName   = "g"       // prefix of group names: g0, g1, ... (read by the enrollment script)
 
 	// Only for an experiment in a layer.
 	FieldLayerIndex   = "li" // the experiment's index in its layer, its owner value
@@ -169,6 +177,13 @@ func ConfigKey(prefix string) string { return prefix }
 // MembersKey returns the key of one member bucket.
 func MembersKey(prefix string, bucket uint32) string {
 	return prefix + ":m:" + strconv.FormatUint(uint64(bucket), 10)
+}
+
+// GenerationMembersKey returns the key of one member bucket of a generation
+// after the first, which has count buckets (generations have distinct,
+// growing counts).
+func GenerationMembersKey(prefix string, count, bucket uint32) string {
+	return prefix + ":m" + strconv.FormatUint(uint64(count), 10) + ":" + strconv.FormatUint(uint64(bucket), 10)
 }
 
 // EventsKey returns the event stream key of an experiment.

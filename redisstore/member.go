@@ -13,7 +13,7 @@ import (
 const membersBatch = 64
 
 // Members calls fn for every recorded member of an experiment, bucket by
-// bucket (HSCAN, pipelined over batches of buckets), until fn returns an
+// bucket of every generation (HSCAN, pipelined over batches of buckets), until fn returns an
 // error, which Members returns. Members enrolled while it runs may or may
 // not be seen. For load-test invariant checks and reconciliation with the
 // warehouse. Returns ENOTFOUND.
@@ -39,12 +39,13 @@ func (s *Store) Members(ctx context.Context, experimentID string, fn func(assign
 		}
 		return nil
 	}
-	for first := uint32(0); first < d.buckets; first += membersBatch {
-		last := min(first+membersBatch, d.buckets)
-		cmds := make([]*redis.ScanCmd, 0, last-first)
+	keys := d.allBucketKeys()
+	for first := 0; first < len(keys); first += membersBatch {
+		batch := keys[first:min(first+membersBatch, len(keys))]
+		cmds := make([]*redis.ScanCmd, 0, len(batch))
 		if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for b := first; b < last; b++ {
-				cmds = append(cmds, p.HScan(ctx, MembersKey(d.prefix, b), 0, "", 1024))
+			for _, key := range batch {
+				cmds = append(cmds, p.HScan(ctx, key, 0, "", 1024))
 			}
 			return nil
 		}); err != nil {
@@ -56,9 +57,8 @@ func (s *Store) Members(ctx context.Context, experimentID string, fn func(assign
 				return err
 			}
 			// A bucket past the listpack size answers in several pages.
-			key := MembersKey(d.prefix, first+uint32(i))
 			for cursor != 0 {
-				if kv, cursor, err = s.client.HScan(ctx, key, cursor, "", 1024).Result(); err != nil {
+				if kv, cursor, err = s.client.HScan(ctx, batch[i], cursor, "", 1024).Result(); err != nil {
 					return storeError(err)
 				}
 				if err := emit(kv); err != nil {
@@ -68,4 +68,15 @@ func (s *Store) Members(ctx context.Context, experimentID string, fn func(assign
 		}
 	}
 	return nil
+}
+
+// BucketKeys returns the keys of every member bucket of an experiment, every
+// generation: for memory measurements. Returns ENOTFOUND.
+func (s *Store) BucketKeys(ctx context.Context, experimentID string) ([]string, error) {
+	s.defs.Delete(experimentID) // the layout as Redis has it now
+	d, err := s.definition(ctx, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	return d.allBucketKeys(), nil
 }

@@ -160,3 +160,46 @@ func TestMemoryPerLayerOwner(t *testing.T) {
 		t.Fatalf("%.1f bytes per owner, want at most 40", perOwner)
 	}
 }
+
+// TestMemoryPerMember_CapRaised measures the same after the cap was raised
+// 60-fold: created for 500 members (8 buckets), filled, raised to 30,000 and
+// filled again. Without a new bucket generation the 8 buckets would hold
+// 3,750 members each, far past the listpack encoding.
+func TestMemoryPerMember_CapRaised(t *testing.T) {
+	if testing.Short() {
+		t.Skip("enrolls 30k users")
+	}
+	s, c := MustOpenRedisStore(t, 64)
+	ctx := testenv.Context(t)
+	created := time.Now().Add(-30 * 24 * time.Hour)
+	s.Now = func() time.Time { return created }
+	mustCreate(t, s, newExperiment("grown", 500, 1))
+	enrollNewUUIDs(t, s, c, "grown", 500)
+	max := int64(30_000)
+	if _, err := s.UpdateExperiment(ctx, "grown", assign.ExperimentUpdate{MaxSampleSize: &max}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	enrollNewUUIDs(t, s, c, "grown", max-500)
+	if n := checkCounts(t, s, "grown"); n != max {
+		t.Fatalf("n=%d, want %d", n, max)
+	}
+	prefix := s.Keys().Prefix("grown", "")
+	keys, err := s.BucketKeys(ctx, "grown")
+	if err != nil {
+		t.Fatal(err)
+	}
+	encodings := map[string]int{}
+	for _, k := range keys {
+		if enc, err := c.ObjectEncoding(ctx, k).Result(); err == nil {
+			encodings[enc]++
+		}
+	}
+	if len(encodings) != 1 || encodings["listpack"] == 0 {
+		t.Fatalf("bucket encodings %v, want listpack only", encodings)
+	}
+	perMember := float64(usage(t, c, append(keys, redisstore.ConfigKey(prefix))...)) / float64(max)
+	t.Logf("%d members in %d buckets over two generations: %.1f bytes/member", max, len(keys), perMember)
+	if perMember > 50 {
+		t.Fatalf("%.1f bytes per member, want at most 50", perMember)
+	}
+}

@@ -33,9 +33,9 @@ func (s *Store) Restore(ctx context.Context, e *assign.Experiment, members []ass
 // has none, with no member and zero counters; an existing configuration is
 // left alone and created is false. The epoch t0 is CreatedAt's second, as
 // creation sets it, so member times read back unchanged. The bucket count is
-// BucketCount(MaxSampleSize): a process that cached the old definition (an
-// assignd that ran through the loss) must be restarted if the cap changed
-// since creation.
+// BucketCount(MaxSampleSize), one generation: a process that cached the
+// layout from before the loss reads the new one at its next enrollment (the
+// script checks the layout).
 //
 // Experiments in a layer are refused (EINVALID): their layer index and the
 // layer's traffic split are not in the warehouse, so they cannot be rebuilt
@@ -123,6 +123,11 @@ func (s *Store) RestoreMembers(ctx context.Context, experimentID string, members
 	d, err := s.definition(ctx, experimentID)
 	if err != nil {
 		return 0, err
+	}
+	if len(d.buckets) > 1 {
+		// Members of earlier generations would not be seen by the batch's
+		// HSETNX and could be written and counted twice.
+		return 0, assign.Invalidf("experiment_id", "experiment %q has grown member bucket generations (%s): it was not lost; restore only rebuilds an experiment Redis lost", d.ID, d.layout)
 	}
 	groups := make(map[string]int, len(d.Groups))
 	for i, g := range d.Groups {

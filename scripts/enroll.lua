@@ -3,25 +3,32 @@
 -- math.random is not deterministic in Redis 7.
 --
 -- KEYS[1]  configuration hash   <prefix>
--- KEYS[2]  the user's member bucket   <prefix>:m:<bucket>
+-- KEYS[2]  the user's member bucket in the newest generation
+--          <prefix>:m:<bucket>, or <prefix>:m<count>:<bucket> after the first
 -- KEYS[3]  event stream   <prefix>:events
 -- ARGV[1]  compact user id (member field, see redisstore.EncodeUserID)
 -- ARGV[2]  user id as given (for the event)
 -- ARGV[3]  sample draw in [0, 1), exact decimal form
 -- ARGV[4]  group draw in [0, 1), exact decimal form
 -- ARGV[5]  "1" when the user passed the eligibility rules (checked in Go), else "0"
+-- ARGV[6]  the member bucket layout the keys were computed from: the fields
+--          buckets[,gen] of the configuration hash (see redisstore/keys.go)
 --
 -- Only for an experiment in a layer (absent otherwise, so the plain path pays
 -- nothing for layers):
 -- KEYS[4]  layer hash   {layer:<name>}
 -- KEYS[5]  the user's layer owner bucket   {layer:<name>}:owner:<bucket>
--- ARGV[6]  the user's layer slot, 0..999 (from assign.NewLayerDraw)
+-- ARGV[7]  the user's layer slot, 0..999 (from assign.NewLayerDraw)
+--
+-- After those, only when the experiment's buckets have grown generations:
+-- KEYS[n..] the user's member buckets of the earlier generations, newest first
 --
 -- Returns one integer; redisstore/code.go is the only place that reads it:
 --     0..99   new member, group index
 --   100..199  existing member, group index + 100
 --   200..299  rolled-out winner, group index + 200
---   -1 not found, -2 not running, -3 not sampled, -4 sample full, -5 not eligible
+--   -1 not found, -2 not running, -3 not sampled, -4 sample full, -5 not eligible,
+--   -6 the layout in ARGV[6] is stale (the caller reloads it and calls again)
 --
 -- The first step returns an existing member unchanged, so a replayed call
 -- (a retried pipeline) never records or counts a user twice.
@@ -32,12 +39,23 @@
 -- or whose slot the layer offers to another experiment, is refused as not
 -- eligible (-5). All these keys share the layer's hash tag (one slot).
 local config, bucket, events = KEYS[1], KEYS[2], KEYS[3]
-local layer, owners = KEYS[4], KEYS[5]
+local layer, owners, older = nil, nil, 4
+if ARGV[7] then
+  layer, owners, older = KEYS[4], KEYS[5], 6
+end
 local user = ARGV[1]
 
 -- 1. A member keeps their group whatever the status, the eligibility of
---    today's token or the caps; only a rollout overrides it.
+--    today's token or the caps; only a rollout overrides it. A member found
+--    is the answer whatever layout the caller assumed; a miss is trusted only
+--    once the layout is checked (step 2).
 local rec = redis.call('HGET', bucket, user)
+for i = older, #KEYS do
+  if rec then
+    break
+  end
+  rec = redis.call('HGET', KEYS[i], user)
+end
 if rec then
   local winner = tonumber(redis.call('HGET', config, 'winner') or '-1')
   if winner >= 0 then
@@ -49,13 +67,20 @@ end
 -- 2. The live configuration.
 local c
 if layer then
-  c = redis.call('HMGET', config, 'status', 'max', 'p', 'cum', 'n', 'winner', 't0', 'li')
+  c = redis.call('HMGET', config, 'status', 'max', 'p', 'cum', 'n', 'winner', 't0', 'buckets', 'gen', 'li')
 else
-  c = redis.call('HMGET', config, 'status', 'max', 'p', 'cum', 'n', 'winner', 't0')
+  c = redis.call('HMGET', config, 'status', 'max', 'p', 'cum', 'n', 'winner', 't0', 'buckets', 'gen')
 end
-local status, max, p, cum, n, winner, t0, li = c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+local status, max, p, cum, n, winner, t0, li = c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[10]
 if not status then
   return -1
+end
+local layout = c[8]
+if c[9] then
+  layout = layout .. ',' .. c[9]
+end
+if layout ~= ARGV[6] then
+  return -6
 end
 if layer and not li then
   return redis.error_reply('ERR experiment in a layer has no layer index')
@@ -80,7 +105,7 @@ end
 if status ~= 'running' then
   return -2
 end
-if layer and redis.call('HGET', layer, 's' .. ARGV[6]) ~= li then
+if layer and redis.call('HGET', layer, 's' .. ARGV[7]) ~= li then
   return -5
 end
 

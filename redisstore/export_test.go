@@ -1,0 +1,4 @@
+package redisstore
+
+// GrowBuckets exposes growBuckets to the external tests.
+var GrowBuckets = growBuckets
