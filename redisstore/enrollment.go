@@ -44,8 +44,13 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 	if err != nil {
 		return nil, storeError(err)
 	}
-	if code == codeNotFound {
+	switch code {
+	case codeNotFound:
 		s.defs.Delete(d.ID) // the configuration is gone: forget it
+	case codeStaleLayout:
+		// Grown again between the reload and the call: very rare, transient.
+		s.defs.Delete(d.ID)
+		return nil, assign.Errorf(assign.EUNAVAILABLE, "experiment %q is being reconfigured; try again", d.ID)
 	}
 	return d.decode(code)
 }
