@@ -210,3 +210,49 @@ func flush(tb testing.TB, c redis.UniversalClient, ns string) {
 		tb.Fatal(err)
 	}
 }
+
+// A process that ran through the loss (an assignd that cached the layout of
+// before) needs no restart after a restore whose bucket layout differs: the
+// enrollment script refuses its stale layout and it reloads. Here the cap had
+// been raised (two bucket generations) and the restore rebuilds one.
+func TestRestore_RunningProcessReloadsTheLayout(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *redisstore.Store, c redis.UniversalClient) {
+		ctx := testenv.Context(t)
+		e := mustCreate(t, s, newExperiment("restore-grown", 100, 1))
+		running := redisstore.New(c, s.Keys())
+		before := map[string]string{}
+		for i := range 60 {
+			before[fmt.Sprint("early-", i)] = mustEnroll(t, running, e.ID, fmt.Sprint("early-", i)).Group
+		}
+		max := int64(10_000)
+		if _, err := s.UpdateExperiment(ctx, e.ID, assign.ExperimentUpdate{MaxSampleSize: &max}, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 60 {
+			before[fmt.Sprint("late-", i)] = mustEnroll(t, running, e.ID, fmt.Sprint("late-", i)).Group
+		}
+		saved, err := s.FindExperimentByID(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		members := readMembers(t, s, e.ID)
+		flush(t, c, s.Keys().Namespace)
+
+		cfg := *saved
+		cfg.Stats = nil
+		if n, err := s.Restore(ctx, &cfg, members); err != nil || n != 120 {
+			t.Fatalf("restored %d (%v), want 120", n, err)
+		}
+		for u, g := range before {
+			if res := mustEnroll(t, running, e.ID, u); res.Group != g || res.New {
+				t.Fatalf("%s through the running process: %+v, want %s (not new)", u, *res, g)
+			}
+		}
+		if res := mustEnroll(t, running, e.ID, "after"); !res.New {
+			t.Fatalf("a new user: %+v", *res)
+		}
+		if n := checkCounts(t, s, e.ID); n != 121 {
+			t.Fatalf("n=%d, want 121", n)
+		}
+	})
+}

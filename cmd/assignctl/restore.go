@@ -236,9 +236,10 @@ version); one already in Redis is left alone. Then every exported enrollment
 missing from Redis is written back and counted, without new events. Safe to
 rerun. Enrollments made after the exporter's last batch are lost with Redis.
 
-Run it before assignd takes traffic again, then restart assignd (it caches
-experiment definitions). Experiments in a layer are refused: the warehouse
-does not keep a layer's traffic split.
+Run it before assignd takes traffic again; a running assignd needs no
+restart (its enrollments notice a changed member bucket layout and reload
+it). Experiments in a layer are refused: the warehouse does not keep a
+layer's traffic split.
 
 Flags:
 
