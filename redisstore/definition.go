@@ -25,8 +25,9 @@ type definitionJSON struct {
 	CreatedAt   time.Time     `json:"created_at"`
 }
 
-// definition is what enrollment needs of an experiment and never changes
-// after creation, so it is cached in process.
+// definition is what enrollment needs of an experiment. It never changes
+// after creation, except the member bucket layout, which the enrollment
+// script checks on every miss; so it is cached in process.
 type definition struct {
 	definitionJSON
 	prefix string
