@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/assign-dev/assign/auth"
 	"github.com/assign-dev/assign/internal/testenv"
 )
@@ -34,15 +36,30 @@ func startRedis(t *testing.T, port int) *redisServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.stop)
+	// Ready when the server on the port is ours (not another test run's).
+	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
+	defer c.Close()
+	want := fmt.Sprintf("process_id:%d", r.cmd.Process.Pid)
 	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", r.addr()); err == nil {
-			c.Close()
+		if info, err := c.Info(context.Background(), "server").Result(); err == nil && strings.Contains(info, want) {
 			return r
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("redis-server did not start on %s", r.addr())
+	t.Fatalf("redis-server (pid %d) did not start on %s", r.cmd.Process.Pid, r.addr())
 	return nil
+}
+
+// freePort returns a TCP port of 127.0.0.1 that nothing listened on a moment
+// ago, so that test runs side by side do not share a redis-server.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 func (r *redisServer) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
@@ -60,7 +77,7 @@ func (r *redisServer) stop() {
 // meanwhile answers 503 with a fallback within the deadline, and that the
 // service recovers by itself when Redis is back.
 func TestMain_RedisOutage(t *testing.T) {
-	const port = 6391
+	port := freePort(t)
 	rs := startRedis(t, port)
 
 	secret := "outage-test-secret-0123456789abcdef"
