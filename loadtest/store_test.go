@@ -87,8 +87,12 @@ func TestMeasureRedisMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Members != 500 || m.Buckets != int64(redisstore.BucketCount(10_000)) {
-		t.Fatalf("members %d buckets %d, want 500 and %d", m.Members, m.Buckets, redisstore.BucketCount(10_000))
+	bucketKeys, err := store.BucketKeys(ctx, "mem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := redisstore.InitialBucketCount(10_000); m.Members != 500 || m.Buckets != int64(want) || len(bucketKeys) != int(want) {
+		t.Fatalf("members %d buckets %d (the store has %d), want 500 and %d", m.Members, m.Buckets, len(bucketKeys), want)
 	}
 	// A UUID member is a 16-byte field and a small integer in a listpack:
 	// tens of bytes, never hundreds, plus the bucket's own overhead.

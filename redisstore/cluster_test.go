@@ -110,22 +110,26 @@ func TestScripts_OneSlotPerCall(t *testing.T) {
 			if _, err := s.Restore(ctx, plain, []assign.Member{{ExperimentID: "plain", UserID: "late", Group: plain.Groups[0].Name}}); err != nil {
 				t.Fatal(err)
 			}
-			// Grown member buckets: an enrollment also passes the buckets of
-			// the earlier generations, in and out of a layer.
-			grown := int64(100_000)
-			for _, id := range []string{"plain", "layered-b"} {
-				if _, err := s.UpdateExperiment(ctx, id, assign.ExperimentUpdate{MaxSampleSize: &grown}, "ops"); err != nil {
-					t.Fatal(err)
-				}
-				for i := 0; i < 5; i++ {
+			// Grown member buckets (past 80 members in the one bucket a cap of
+			// 100 starts with): an enrollment also passes the buckets of the
+			// earlier generations, in and out of a layer.
+			g := mustCreate(t, s, newExperiment("growing", 100, 1))
+			gl := newExperiment("growing-layered", 100, 1)
+			gl.Layer = "growth" // alone in its layer: every slot is its own
+			mustCreate(t, s, gl)
+			for _, id := range []string{g.ID, gl.ID} {
+				for i := 0; i < 100; i++ {
 					mustEnroll(t, s, id, fmt.Sprint("grown-", i))
+				}
+				if keys, err := s.BucketKeys(ctx, id); err != nil || len(keys) < 2 {
+					t.Fatalf("%s: %d bucket keys (%v), want grown generations", id, len(keys), err)
 				}
 			}
 
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
-			if len(rec.calls) < 150+5 {
-				t.Fatalf("recorded %d script calls, want at least 155", len(rec.calls))
+			if len(rec.calls) < 150+5+200 {
+				t.Fatalf("recorded %d script calls, want at least 355", len(rec.calls))
 			}
 			for _, keys := range rec.calls {
 				if len(keys) == 0 {

@@ -34,7 +34,7 @@ type definition struct {
 	config string // configuration hash key
 	events string // event stream key
 	// buckets are the member bucket counts of each generation, oldest first,
-	// each a power of two; new members go to the last (see growBuckets).
+	// each a power of two; new members go to the last (see GrowAt).
 	buckets []uint32
 	layout  string // FieldBuckets[,FieldGenerations] as stored: the enrollment script checks it
 	epoch   int64  // t0, unix seconds
@@ -216,15 +216,15 @@ func parsePowerOfTwo(s string) (uint32, bool) {
 	return uint32(b), err == nil && b != 0 && b&(b-1) == 0
 }
 
-// BucketCount returns the number of member buckets of an experiment of
-// maximum sample size max: about 64 members per bucket when full, so each
-// bucket stays in Redis's compact listpack encoding (hash-max-listpack-entries
-// is 128 by default, 512 on many servers), between 1 and 65536 buckets.
-// Raising the maximum far beyond it later adds a generation (growBuckets).
+// BucketCount returns the number of member buckets that hold n members at
+// about 64 per bucket, so each stays in Redis's compact listpack encoding
+// (hash-max-listpack-entries is 128 by default, 512 on many servers),
+// between 1 and MaxBuckets. A restore sizes the one generation it rebuilds
+// so; a creation starts smaller (InitialBucketCount).
 func BucketCount(max int64) uint32 {
 	want := (max + 63) / 64
 	b := int64(1)
-	for b < want && b < 1<<16 {
+	for b < want && b < MaxBuckets {
 		b <<= 1
 	}
 	return uint32(b)
@@ -240,40 +240,23 @@ func str(v any) string {
 	return s
 }
 
-// MaxGenerations bounds the member bucket generations of an experiment (and
-// so the lookups of a new user's enrollment): each at least doubles the
-// capacity, so eight cover a 256-fold growth of the maximum sample size.
-const MaxGenerations = 8
+// Growth of the member buckets, done by the enrollment script (step 7 of
+// scripts/enroll.lua, whose constants these are): once the members outnumber
+// GrowAt per bucket over all the generations, a generation twice as large as
+// all before opens, up to MaxGenerations generations of at most MaxBuckets.
+const (
+	GrowAt         = 80
+	MaxGenerations = 8
+	MaxBuckets     = 1 << 16
+)
 
-// growBuckets returns the generations value (FieldGenerations) after the
-// maximum sample size becomes max, and whether it changed. Buckets are sized
-// for about 64 members each; once max is more than twice what all the
-// generations hold at that size (so the newest buckets would outgrow the
-// listpack encoding), a generation sized for the rest is added, and new
-// members go there. Members stay where they were written: an existing user
-// is looked up in every generation, newest first, within the same script.
-func growBuckets(buckets []uint32, max int64) (generations string, changed bool) {
-	var capacity int64
-	for _, n := range buckets {
-		capacity += 64 * int64(n)
-	}
-	last := buckets[len(buckets)-1]
-	current := func() string {
-		parts := make([]string, 0, len(buckets)-1)
-		for _, n := range buckets[1:] {
-			parts = append(parts, strconv.FormatUint(uint64(n), 10))
-		}
-		return strings.Join(parts, ",")
-	}
-	if max <= 2*capacity || len(buckets) >= MaxGenerations || last >= 1<<16 {
-		return current(), false
-	}
-	next := BucketCount(max - capacity) // > last: max - capacity > capacity >= 64*last
-	if next <= last {
-		return current(), false
-	}
-	if g := current(); g != "" {
-		return g + "," + strconv.FormatUint(uint64(next), 10), true
-	}
-	return strconv.FormatUint(uint64(next), 10), true
+// InitialBucketCount returns the member buckets an experiment of maximum
+// sample size max starts with: room for an eighth of the cap at 64 per
+// bucket. The buckets grow by generations as members come, so an experiment
+// far below its cap is not spread over mostly empty buckets (each a key of
+// its own), and a full one has three generations. Not fewer, larger ones:
+// a new user is looked up in every generation, and each lookup scans a
+// listpack, so every generation costs the script about a microsecond.
+func InitialBucketCount(max int64) uint32 {
+	return BucketCount((max + 7) / 8)
 }

@@ -32,9 +32,10 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 		return nil, err
 	}
 	code, err := s.enroll(ctx, d, req)
-	if err == nil && code == codeStaleLayout {
-		// The member buckets grew (or were rebuilt) since d was cached:
-		// read the layout again, once.
+	// The member buckets grew (or were rebuilt) since d was cached: read the
+	// layout again. Each refusal means at least one new generation, and an
+	// experiment has at most MaxGenerations, so this ends.
+	for retry := 0; err == nil && code == codeStaleLayout && retry <= MaxGenerations; retry++ {
 		s.defs.Delete(d.ID)
 		if d, err = s.definition(ctx, req.ExperimentID); err != nil {
 			return nil, err
@@ -48,7 +49,7 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 	case codeNotFound:
 		s.defs.Delete(d.ID) // the configuration is gone: forget it
 	case codeStaleLayout:
-		// Grown again between the reload and the call: very rare, transient.
+		// Rebuilt again and again (restores racing with enrollments).
 		s.defs.Delete(d.ID)
 		return nil, assign.Errorf(assign.EUNAVAILABLE, "experiment %q is being reconfigured; try again", d.ID)
 	}

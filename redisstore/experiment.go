@@ -77,7 +77,7 @@ func (s *Store) CreateExperiment(ctx context.Context, e *assign.Experiment) erro
 		keys = append(keys, s.keys.Layer(e.Layer))
 	}
 	args := []any{ConsumerGroup, e.UpdatedBy, event, e.ID, strconv.FormatUint(uint64(LayerOwnerBuckets(e.MaxSampleSize)), 10)}
-	args = append(args, configFields(e, BucketCount(e.MaxSampleSize), now.Unix())...)
+	args = append(args, configFields(e, InitialBucketCount(e.MaxSampleSize), now.Unix())...)
 	created, err := scripts.Create.Run(ctx, s.client, keys, args...).Int()
 	if err != nil {
 		return storeError(err)
@@ -301,7 +301,7 @@ func (s *Store) parseExperimentDefinition(id string, m map[string]string) (*assi
 // EINVALID, or ECONFLICT when concurrent updates keep winning.
 func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.ExperimentUpdate, who string) (*assign.Experiment, error) {
 	for range 10 {
-		cur, d, err := s.findExperiment(ctx, id)
+		cur, err := s.FindExperimentByID(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -319,12 +319,6 @@ func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.Expe
 		prefix := s.keys.Prefix(next.ID, next.Layer)
 		args := []any{strconv.FormatInt(cur.Version, 10), who, event}
 		args = append(args, mutableFields(next)...)
-		// A cap raised far beyond what the member buckets were sized for
-		// opens a new generation of buckets (see growBuckets).
-		gen, grown := growBuckets(d.buckets, next.MaxSampleSize)
-		if grown {
-			args = append(args, FieldGenerations, gen)
-		}
 		keys := []string{ConfigKey(prefix), EventsKey(prefix)}
 		if next.Layer != "" {
 			keys = append(keys, s.keys.Layer(next.Layer))
@@ -335,9 +329,6 @@ func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.Expe
 		}
 		switch code {
 		case 1:
-			if grown {
-				s.defs.Delete(id) // the next enrollment reads the new layout
-			}
 			next.Stats.Remaining = max(0, next.MaxSampleSize-next.Stats.Enrolled)
 			return next, nil
 		case -1:

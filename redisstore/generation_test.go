@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -11,65 +12,50 @@ import (
 	"github.com/assign-dev/assign/redisstore"
 )
 
-// Raising the cap far beyond what the member buckets were sized for opens a
-// new generation of buckets; every member keeps their answer, new members go
-// to the new generation, and a process that cached the old layout (another
-// assignd) finds out at its next miss instead of enrolling anyone twice.
+// The member buckets grow by generations as members come: every member
+// keeps their answer, new members go to the newest generation, and a process
+// that cached an older layout (another assignd) finds out at its next miss
+// instead of enrolling anyone twice.
 func TestEnroll_BucketGenerations(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s *redisstore.Store, c redis.UniversalClient) {
 		ctx := testenv.Context(t)
-		// Cap 100: BucketCount(100) = 2 buckets, sized for 128 members.
-		mustCreate(t, s, newExperiment("gen", 100, 1))
-		stale := redisstore.New(c, s.Keys()) // another process, caching the layout of now
-		before := map[string]string{}
-		for i := range 100 {
-			u := fmt.Sprintf("old-%d", i)
-			e := mustEnroll(t, stale, "gen", u)
-			before[u] = e.Group
-		}
-		if e := mustEnroll(t, s, "gen", "late"); e.Enrolled || e.Reason != assign.ReasonSampleFull {
-			t.Fatalf("over the cap: %+v", e)
-		}
-
-		// 10,000 > 2 × 128: a generation of BucketCount(10,000 - 128) = 256.
-		max := int64(10_000)
-		if _, err := s.UpdateExperiment(ctx, "gen", assign.ExperimentUpdate{MaxSampleSize: &max}, "alice"); err != nil {
-			t.Fatal(err)
-		}
+		// Cap 2,000: 4 buckets to start (InitialBucketCount). The 321st
+		// member (> 80 × 4) opens a generation of 8, the 961st (> 80 × 12)
+		// one of 32 (the first power of two >= 2 × 12).
+		mustCreate(t, s, newExperiment("gen", 2_000, 1))
 		prefix := s.Keys().Prefix("gen", "")
-		if gen, err := c.HGet(ctx, redisstore.ConfigKey(prefix), redisstore.FieldGenerations).Result(); err != nil || gen != "256" {
-			t.Fatalf("generations %q (%v), want \"256\"", gen, err)
-		}
-
-		// New members, through the process that knows, land in generation 2.
-		fresh := map[string]string{}
+		stale := redisstore.New(c, s.Keys()) // another process, caching the layout of now
+		groups := map[string]string{}
 		for i := range 300 {
-			u := fmt.Sprintf("new-%d", i)
+			u := fmt.Sprintf("u-%d", i)
+			groups[u] = mustEnroll(t, stale, "gen", u).Group
+		}
+		for i := 300; i < 1000; i++ {
+			u := fmt.Sprintf("u-%d", i)
 			e := mustEnroll(t, s, "gen", u)
 			if !e.New {
 				t.Fatalf("%s: %+v, want a new member", u, e)
 			}
-			fresh[u] = e.Group
+			groups[u] = e.Group
 		}
-		first := func(b uint32) string { return redisstore.MembersKey(prefix, b) }
-		second := func(b uint32) string { return redisstore.GenerationMembersKey(prefix, 256, b) }
-		if g1, g2 := hlenSum(t, c, first, 2), hlenSum(t, c, second, 256); g1 != 100 || g2 != 300 {
-			t.Fatalf("members by generation: %d and %d, want 100 and 300", g1, g2)
+		if gen, err := c.HGet(ctx, redisstore.ConfigKey(prefix), redisstore.FieldGenerations).Result(); err != nil || gen != "8,32" {
+			t.Fatalf("generations %q (%v), want \"8,32\"", gen, err)
+		}
+		key := func(count uint32) func(uint32) string {
+			if count == 4 {
+				return func(b uint32) string { return redisstore.MembersKey(prefix, b) }
+			}
+			return func(b uint32) string { return redisstore.GenerationMembersKey(prefix, count, b) }
+		}
+		if g0, g1, g2 := hlenSum(t, c, key(4), 4), hlenSum(t, c, key(8), 8), hlenSum(t, c, key(32), 32); g0 != 321 || g1 != 640 || g2 != 39 {
+			t.Fatalf("members by generation: %d, %d, %d; want 321, 640, 39", g0, g1, g2)
 		}
 
-		// The process with the old layout: members of both generations get
-		// their group, counted once; a new user goes to generation 2.
-		for u, g := range fresh {
+		// The process with the first layout: members of every generation get
+		// their group, counted once; a new user goes to the newest generation.
+		for u, g := range groups {
 			if e := mustEnroll(t, stale, "gen", u); e.New || e.Group != g {
-				t.Fatalf("%s (generation 2) asked the stale process: %+v, want %s as before", u, e, g)
-			}
-		}
-		for u, g := range before {
-			if e := mustEnroll(t, stale, "gen", u); e.New || e.Group != g {
-				t.Fatalf("%s (generation 1) asked the stale process: %+v, want %s as before", u, e, g)
-			}
-			if e := mustEnroll(t, s, "gen", u); e.New || e.Group != g {
-				t.Fatalf("%s (generation 1): %+v, want %s as before", u, e, g)
+				t.Fatalf("%s asked the stale process: %+v, want %s as before", u, e, g)
 			}
 			if g2, ok, err := s.MemberGroup(ctx, "gen", u); err != nil || !ok || g2 != g {
 				t.Fatalf("MemberGroup(%s)=%q,%v,%v", u, g2, ok, err)
@@ -78,12 +64,18 @@ func TestEnroll_BucketGenerations(t *testing.T) {
 		if e := mustEnroll(t, redisstore.New(c, s.Keys()), "gen", "newest"); !e.New {
 			t.Fatalf("newest: %+v", e)
 		}
-		if n := checkCounts(t, s, "gen"); n != 401 {
-			t.Fatalf("n=%d, want 401 (100 + 300 + 1)", n)
+		if e := mustEnroll(t, stale, "gen", "newest-2"); !e.New {
+			t.Fatalf("newest-2: %+v", e)
+		}
+		if g2 := hlenSum(t, c, key(32), 32); g2 != 41 {
+			t.Fatalf("newest generation holds %d, want 41", g2)
+		}
+		if n := checkCounts(t, s, "gen"); n != 1002 {
+			t.Fatalf("n=%d, want 1002", n)
 		}
 		keys, err := s.BucketKeys(ctx, "gen")
-		if err != nil || len(keys) != 2+256 {
-			t.Fatalf("%d bucket keys (%v), want 258", len(keys), err)
+		if err != nil || len(keys) != 4+8+32 {
+			t.Fatalf("%d bucket keys (%v), want 44", len(keys), err)
 		}
 
 		// Restore is for an experiment Redis lost, not one that grew.
@@ -92,6 +84,50 @@ func TestEnroll_BucketGenerations(t *testing.T) {
 			t.Fatalf("RestoreMembers on a grown experiment: %v, want EINVALID", err)
 		}
 	})
+}
+
+// The number of generations is bounded: at MaxGenerations nothing opens, and
+// the newest buckets grow past the listpack encoding instead (correct, only
+// costlier). Set up by writing the layout and the counter directly.
+func TestEnroll_BucketGenerationsBounded(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *redisstore.Store, c redis.UniversalClient) {
+		ctx := testenv.Context(t)
+		for _, tc := range []struct {
+			id, buckets, gen, want string
+		}{
+			{"seven", "1", "2,4,8,16,32,64", "2,4,8,16,32,64,256"}, // 7 generations: an 8th opens (>= 2 × 127)
+			{"eight", "1", "2,4,8,16,32,64,128", "2,4,8,16,32,64,128"},
+			{"largest", "65536", "", ""}, // a generation of MaxBuckets is the last
+		} {
+			mustCreate(t, s, newExperiment(tc.id, 1_000_000_000, 1))
+			prefix := s.Keys().Prefix(tc.id, "")
+			fields := []any{redisstore.FieldBuckets, tc.buckets, redisstore.FieldEnrolled, 10_000_000}
+			if tc.gen != "" {
+				fields = append(fields, redisstore.FieldGenerations, tc.gen)
+			}
+			if err := c.HSet(ctx, redisstore.ConfigKey(prefix), fields...).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if e := mustEnroll(t, s, tc.id, "someone"); !e.New {
+				t.Fatalf("%s: %+v", tc.id, e)
+			}
+			gen, err := c.HGet(ctx, redisstore.ConfigKey(prefix), redisstore.FieldGenerations).Result()
+			if errors.Is(err, redis.Nil) {
+				err = nil
+			}
+			if err != nil || gen != tc.want {
+				t.Fatalf("%s: generations %q (%v), want %q", tc.id, gen, err, tc.want)
+			}
+		}
+	})
+}
+
+func TestInitialBucketCount(t *testing.T) {
+	for max, want := range map[int64]uint32{1: 1, 250: 1, 512: 1, 513: 2, 10_000: 32, 1_000_000: 2048, 1_000_000_000: 65536} {
+		if got := redisstore.InitialBucketCount(max); got != want {
+			t.Errorf("InitialBucketCount(%d)=%d, want %d", max, got, want)
+		}
+	}
 }
 
 // hlenSum returns the members in buckets 0..count-1 of one generation, whose
@@ -107,28 +143,4 @@ func hlenSum(t *testing.T, c redis.UniversalClient, key func(bucket uint32) stri
 		sum += n
 	}
 	return sum
-}
-
-// TestGrowBuckets checks when a generation is added and its size.
-func TestGrowBuckets(t *testing.T) {
-	for _, tc := range []struct {
-		buckets []uint32
-		max     int64
-		want    string
-		changed bool
-	}{
-		{[]uint32{2}, 256, "", false},                                                 // 2 × 128: still fits
-		{[]uint32{2}, 257, "4", true},                                                 // BucketCount(257 - 128) = 4
-		{[]uint32{2}, 10_000, "256", true},                                            // BucketCount(9,872) = 256
-		{[]uint32{16, 256}, 30_000, "256", false},                                     // capacity 17,408: fits twice
-		{[]uint32{16, 256}, 40_000, "256,512", true},                                  // BucketCount(22,592) = 512
-		{[]uint32{65536}, 100_000_000, "", false},                                     // the largest generation already
-		{[]uint32{1, 2, 4, 8, 16, 32, 64, 128}, 1 << 30, "2,4,8,16,32,64,128", false}, // MaxGenerations
-		{[]uint32{16}, 500, "", false},                                                // lowering or keeping never adds
-	} {
-		got, changed := redisstore.GrowBuckets(tc.buckets, tc.max)
-		if got != tc.want || changed != tc.changed {
-			t.Errorf("growBuckets(%v, %d) = %q, %v; want %q, %v", tc.buckets, tc.max, got, changed, tc.want, tc.changed)
-		}
-	}
 }

@@ -62,16 +62,18 @@
 // All of these may sit under a namespace (see Keys), which tests use to run
 // side by side on one server.
 //
-// Members are spread over bucket hashes (a power of two chosen at creation
-// from the maximum sample size, see BucketCount; a user's bucket is
-// assign.NewDraw(...).Bucket modulo the count) so each stays in the compact
-// listpack encoding. When an update raises the maximum far beyond what the
-// buckets hold, a new generation of buckets is opened (field gen, see
-// growBuckets) and new members go there; members never move. The enrollment
-// script looks a user up in every generation, newest first, and refuses (code
-// -6) a caller whose cached layout (buckets[,gen]) is out of date, so a
-// process that cached the old layout reloads it instead of enrolling a member
-// of the new generation twice. The user id is stored compactly: a UUID as its
+// Members are spread over bucket hashes (a user's bucket is
+// assign.NewDraw(...).Bucket modulo a power-of-two count) so each stays in
+// the compact listpack encoding, and grouped in generations. An experiment
+// starts with a few buckets (InitialBucketCount); once the members outnumber
+// GrowAt per bucket over all generations, the enrollment script opens a
+// generation twice as large as all before (field gen) and new members go
+// there; members never move. So an experiment far below its cap is not
+// spread over mostly empty buckets, and one whose cap was raised does not
+// pack its buckets past the listpack limit. The script looks a user up in
+// every generation, newest first, and refuses (code -6) a caller whose cached
+// layout (buckets[,gen]) is out of date, so a process that cached an older
+// layout reloads it instead of enrolling a member of a newer generation twice. The user id is stored compactly: a UUID as its
 // 16 raw bytes, a decimal number as itself (listpack stores it as an integer),
 // anything else as is (see EncodeUserID).
 package redisstore

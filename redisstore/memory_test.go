@@ -37,15 +37,13 @@ func TestMemoryPerMember(t *testing.T) {
 	}
 
 	prefix := s.Keys().Prefix("mem", "")
-	buckets := redisstore.BucketCount(members)
-	keys := []string{redisstore.ConfigKey(prefix)}
-	for b := range buckets {
-		keys = append(keys, redisstore.MembersKey(prefix, b))
+	bucketKeys, err := s.BucketKeys(ctx, "mem")
+	if err != nil {
+		t.Fatal(err)
 	}
-	enc, err := c.ObjectEncoding(ctx, keys[1]).Result()
-	if err != nil || enc != "listpack" {
-		t.Fatalf("bucket encoding=%q (%v), want listpack", enc, err)
-	}
+	buckets := len(bucketKeys)
+	mustBeListpacks(t, c, bucketKeys)
+	keys := append([]string{redisstore.ConfigKey(prefix)}, bucketKeys...)
 	stream := usage(t, c, redisstore.EventsKey(prefix))
 	if err := c.Unlink(ctx, redisstore.EventsKey(prefix)).Err(); err != nil {
 		t.Fatal(err)
@@ -161,45 +159,71 @@ func TestMemoryPerLayerOwner(t *testing.T) {
 	}
 }
 
-// TestMemoryPerMember_CapRaised measures the same after the cap was raised
-// 60-fold: created for 500 members (8 buckets), filled, raised to 30,000 and
-// filled again. Without a new bucket generation the 8 buckets would hold
-// 3,750 members each, far past the listpack encoding.
-func TestMemoryPerMember_CapRaised(t *testing.T) {
+// TestMemoryPerMember_FarBelowCap measures experiments that stay far below
+// their cap, and one whose cap was raised 60-fold once full: the buckets
+// grow by generations as members come, so none is spread over mostly empty
+// buckets (each a key of its own) nor packed past the listpack encoding.
+func TestMemoryPerMember_FarBelowCap(t *testing.T) {
 	if testing.Short() {
-		t.Skip("enrolls 30k users")
+		t.Skip("enrolls 50k users")
 	}
 	s, c := MustOpenRedisStore(t, 64)
 	ctx := testenv.Context(t)
 	created := time.Now().Add(-30 * 24 * time.Hour)
 	s.Now = func() time.Time { return created }
-	mustCreate(t, s, newExperiment("grown", 500, 1))
-	enrollNewUUIDs(t, s, c, "grown", 500)
-	max := int64(30_000)
-	if _, err := s.UpdateExperiment(ctx, "grown", assign.ExperimentUpdate{MaxSampleSize: &max}, "alice"); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		id            string
+		cap, raise, n int64
+	}{
+		{"two-percent", 1_000_000, 0, 20_000},
+		{"raised", 500, 30_000, 30_000},
+	} {
+		mustCreate(t, s, newExperiment(tc.id, tc.cap, 1))
+		if tc.raise > 0 {
+			enrollNewUUIDs(t, s, c, tc.id, tc.cap)
+			if _, err := s.UpdateExperiment(ctx, tc.id, assign.ExperimentUpdate{MaxSampleSize: &tc.raise}, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			enrollNewUUIDs(t, s, c, tc.id, tc.n-tc.cap)
+		} else {
+			enrollNewUUIDs(t, s, c, tc.id, tc.n)
+		}
+		if n := checkCounts(t, s, tc.id); n != tc.n {
+			t.Fatalf("%s: n=%d, want %d", tc.id, n, tc.n)
+		}
+		keys, err := s.BucketKeys(ctx, tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustBeListpacks(t, c, keys)
+		perMember := float64(usage(t, c, keys...)) / float64(tc.n)
+		t.Logf("%s: cap %d (raised to %d), %d members in %d buckets: %.1f bytes/member", tc.id, tc.cap, tc.raise, tc.n, len(keys), perMember)
+		if perMember > 50 {
+			t.Fatalf("%s: %.1f bytes per member, want at most 50", tc.id, perMember)
+		}
 	}
-	enrollNewUUIDs(t, s, c, "grown", max-500)
-	if n := checkCounts(t, s, "grown"); n != max {
-		t.Fatalf("n=%d, want %d", n, max)
-	}
-	prefix := s.Keys().Prefix("grown", "")
-	keys, err := s.BucketKeys(ctx, "grown")
-	if err != nil {
+}
+
+// mustBeListpacks fails unless every existing key is a listpack hash.
+func mustBeListpacks(t *testing.T, c *redis.Client, keys []string) {
+	t.Helper()
+	ctx := testenv.Context(t)
+	cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.ObjectEncoding(ctx, k)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		t.Fatal(err)
 	}
 	encodings := map[string]int{}
-	for _, k := range keys {
-		if enc, err := c.ObjectEncoding(ctx, k).Result(); err == nil {
+	for _, cmd := range cmds {
+		if enc, err := cmd.(*redis.StringCmd).Result(); err == nil {
 			encodings[enc]++
 		}
 	}
 	if len(encodings) != 1 || encodings["listpack"] == 0 {
 		t.Fatalf("bucket encodings %v, want listpack only", encodings)
-	}
-	perMember := float64(usage(t, c, append(keys, redisstore.ConfigKey(prefix))...)) / float64(max)
-	t.Logf("%d members in %d buckets over two generations: %.1f bytes/member", max, len(keys), perMember)
-	if perMember > 50 {
-		t.Fatalf("%.1f bytes per member, want at most 50", perMember)
 	}
 }

@@ -33,7 +33,8 @@ func (s *Store) Restore(ctx context.Context, e *assign.Experiment, members []ass
 // has none, with no member and zero counters; an existing configuration is
 // left alone and created is false. The epoch t0 is CreatedAt's second, as
 // creation sets it, so member times read back unchanged. The bucket count is
-// BucketCount(MaxSampleSize), one generation: a process that cached the
+// BucketCount(MaxSampleSize), one generation sized for the cap (members may
+// have to be written back up to it): a process that cached the
 // layout from before the loss reads the new one at its next enrollment (the
 // script checks the layout).
 //

@@ -213,8 +213,8 @@ func flush(tb testing.TB, c redis.UniversalClient, ns string) {
 
 // A process that ran through the loss (an assignd that cached the layout of
 // before) needs no restart after a restore whose bucket layout differs: the
-// enrollment script refuses its stale layout and it reloads. Here the cap had
-// been raised (two bucket generations) and the restore rebuilds one.
+// enrollment script refuses its stale layout and it reloads. Here the buckets
+// had grown a generation and the restore rebuilds one, sized for the cap.
 func TestRestore_RunningProcessReloadsTheLayout(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s *redisstore.Store, c redis.UniversalClient) {
 		ctx := testenv.Context(t)

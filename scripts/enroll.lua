@@ -148,4 +148,30 @@ redis.call('HINCRBY', config, 'c' .. group, 1)
 local name = redis.call('HGET', config, 'g' .. group)
 local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
 redis.call('XADD', events, '*', 'type', 'enroll', 'user', ARGV[2], 'group', name, 'ts', ms)
+
+-- 7. Grow: once the members outnumber GROW_AT per bucket over all the
+--    generations, open a generation twice as large as all before, for the
+--    members to come (those written stay where they are). The newest
+--    generation thus fills to about GROW_AT per bucket, well inside the
+--    listpack limit of 128, and an experiment far below its cap keeps few
+--    sparse buckets. Every caller's next miss sees the new layout (-6).
+local GROW_AT, MAX_GENERATIONS, MAX_BUCKETS = 80, 8, 65536 -- Go twins in redisstore/definition.go
+local total, last, gens = tonumber(c[8]), tonumber(c[8]), 1
+if c[9] then
+  for s in string.gmatch(c[9], '[^,]+') do
+    last = tonumber(s)
+    total, gens = total + last, gens + 1
+  end
+end
+if tonumber(n) + 1 > GROW_AT * total and gens < MAX_GENERATIONS and last < MAX_BUCKETS then
+  local size = last * 2
+  while size < 2 * total and size < MAX_BUCKETS do
+    size = size * 2
+  end
+  local grown = string.format('%d', size)
+  if c[9] then
+    grown = c[9] .. ',' .. grown
+  end
+  redis.call('HSET', config, 'gen', grown)
+end
 return group

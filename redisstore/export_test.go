@@ -1,4 +1,0 @@
-package redisstore
-
-// GrowBuckets exposes growBuckets to the external tests.
-var GrowBuckets = growBuckets
