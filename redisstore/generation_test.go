@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -10,6 +11,7 @@ import (
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/internal/testenv"
 	"github.com/assign-dev/assign/redisstore"
+	"github.com/assign-dev/assign/scripts"
 )
 
 // The member buckets grow by generations as members come: every member
@@ -143,4 +145,14 @@ func hlenSum(t *testing.T, c redis.UniversalClient, key func(bucket uint32) stri
 		sum += n
 	}
 	return sum
+}
+
+// The enrollment script grows the buckets with its own copies of GrowAt,
+// MaxGenerations and MaxBuckets: they must be the Go ones.
+func TestGrowthConstantsMatchTheScript(t *testing.T) {
+	want := fmt.Sprintf("local GROW_AT, MAX_GENERATIONS, MAX_BUCKETS = %d, %d, %d",
+		redisstore.GrowAt, redisstore.MaxGenerations, redisstore.MaxBuckets)
+	if !strings.Contains(scripts.EnrollSource(), want) {
+		t.Fatalf("scripts/enroll.lua lacks %q", want)
+	}
 }
