@@ -143,24 +143,18 @@ func experimentJSON(e *assign.Experiment) (string, error) {
 
 // FindExperimentByID returns an experiment with its Stats. Returns ENOTFOUND.
 func (s *Store) FindExperimentByID(ctx context.Context, id string) (*assign.Experiment, error) {
-	e, _, err := s.findExperiment(ctx, id)
-	return e, err
-}
-
-// findExperiment is FindExperimentByID that also returns the definition read.
-func (s *Store) findExperiment(ctx context.Context, id string) (*assign.Experiment, *definition, error) {
 	if assign.ValidateID(id) != nil {
-		return nil, nil, notFound(id)
+		return nil, notFound(id)
 	}
 	prefix, err := s.prefix(ctx, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	m, err := s.client.HGetAll(ctx, ConfigKey(prefix)).Result()
 	if err != nil {
-		return nil, nil, storeError(err)
+		return nil, storeError(err)
 	}
-	return s.parseExperimentDefinition(id, m)
+	return s.parseExperiment(id, m)
 }
 
 // FindExperiments returns a page of experiments ordered by id, with their
@@ -220,19 +214,12 @@ func (s *Store) FindExperiments(ctx context.Context, filter assign.ExperimentFil
 
 // parseExperiment builds an experiment from its configuration hash.
 func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experiment, error) {
-	e, _, err := s.parseExperimentDefinition(id, m)
-	return e, err
-}
-
-// parseExperimentDefinition is parseExperiment that also returns the
-// definition read.
-func (s *Store) parseExperimentDefinition(id string, m map[string]string) (*assign.Experiment, *definition, error) {
 	if len(m) == 0 {
-		return nil, nil, notFound(id)
+		return nil, notFound(id)
 	}
 	d, err := s.parseDefinition(id, m[FieldDefinition], m[FieldBuckets], m[FieldGenerations], m[FieldEpoch], m[FieldOwnerBuckets])
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	bad := func(field string) error {
 		return assign.Errorf(assign.EINTERNAL, "experiment %q: bad field %q: %q", id, field, m[field])
@@ -247,14 +234,14 @@ func (s *Store) parseExperimentDefinition(id string, m map[string]string) (*assi
 		UpdatedBy:   m[FieldUpdatedBy],
 	}
 	if e.MaxSampleSize, err = strconv.ParseInt(m[FieldMax], 10, 64); err != nil {
-		return nil, nil, bad(FieldMax)
+		return nil, bad(FieldMax)
 	}
 	if e.SamplingProbability, err = strconv.ParseFloat(m[FieldSampling], 64); err != nil {
-		return nil, nil, bad(FieldSampling)
+		return nil, bad(FieldSampling)
 	}
 	probs, err := parseFloats(m[FieldProbs])
 	if err != nil || len(probs) != len(d.Groups) {
-		return nil, nil, bad(FieldProbs)
+		return nil, bad(FieldProbs)
 	}
 	e.Groups = make([]assign.Group, len(d.Groups))
 	for i, name := range d.Groups {
@@ -262,27 +249,27 @@ func (s *Store) parseExperimentDefinition(id string, m map[string]string) (*assi
 	}
 	winner, err := strconv.Atoi(m[FieldWinner])
 	if err != nil {
-		return nil, nil, bad(FieldWinner)
+		return nil, bad(FieldWinner)
 	}
 	e.Winner = d.group(winner)
 	if e.Version, err = strconv.ParseInt(m[FieldVersion], 10, 64); err != nil {
-		return nil, nil, bad(FieldVersion)
+		return nil, bad(FieldVersion)
 	}
 	uat, err := strconv.ParseInt(m[FieldUpdatedAt], 10, 64)
 	if err != nil {
-		return nil, nil, bad(FieldUpdatedAt)
+		return nil, bad(FieldUpdatedAt)
 	}
 	e.UpdatedAt = time.UnixMilli(uat).UTC()
 
 	st := &assign.ExperimentStats{PerGroup: make(map[string]int64, len(d.Groups))}
 	if st.Enrolled, err = strconv.ParseInt(m[FieldEnrolled], 10, 64); err != nil {
-		return nil, nil, bad(FieldEnrolled)
+		return nil, bad(FieldEnrolled)
 	}
 	st.Remaining = max(0, e.MaxSampleSize-st.Enrolled)
 	for i, name := range d.Groups {
 		f := FieldGroupCount + strconv.Itoa(i)
 		if st.PerGroup[name], err = strconv.ParseInt(m[f], 10, 64); err != nil {
-			return nil, nil, bad(f)
+			return nil, bad(f)
 		}
 	}
 	e.Stats = st
@@ -291,7 +278,7 @@ func (s *Store) parseExperimentDefinition(id string, m map[string]string) (*assi
 	if v, loaded := s.defs.LoadOrStore(id, d); loaded && v.(*definition).layout != d.layout {
 		s.defs.Store(id, d)
 	}
-	return e, d, nil
+	return e, nil
 }
 
 // UpdateExperiment applies upd atomically, bumps Version and records who.
