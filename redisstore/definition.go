@@ -152,6 +152,14 @@ func (s *Store) definition(ctx context.Context, id string) (*definition, error) 
 	if v, ok := s.defs.Load(id); ok {
 		return v.(*definition), nil
 	}
+	return s.freshDefinition(ctx, id)
+}
+
+// freshDefinition reads the definition of experiment id from Redis and caches
+// it: for the paths that must not trust a cached member bucket layout
+// without the enrollment script's check (member listings and lookups,
+// restores). Returns ENOTFOUND, never cached.
+func (s *Store) freshDefinition(ctx context.Context, id string) (*definition, error) {
 	if assign.ValidateID(id) != nil {
 		return nil, notFound(id)
 	}

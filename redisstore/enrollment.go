@@ -36,8 +36,7 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 	// layout again. Each refusal means at least one new generation, and an
 	// experiment has at most MaxGenerations, so this ends.
 	for retry := 0; err == nil && code == codeStaleLayout && retry <= MaxGenerations; retry++ {
-		s.defs.Delete(d.ID)
-		if d, err = s.definition(ctx, req.ExperimentID); err != nil {
+		if d, err = s.freshDefinition(ctx, req.ExperimentID); err != nil {
 			return nil, err
 		}
 		code, err = s.enroll(ctx, d, req)
@@ -110,9 +109,10 @@ func (s *Store) runEnroll(ctx context.Context, keys []string, args ...any) (int6
 
 // MemberGroup returns the group recorded for a user, read-only: not the
 // rolled-out winner, and nothing is decided. ok is false for a non-member.
-// For tests and verification tools. Returns ENOTFOUND.
+// For tests and verification tools: it reads the bucket layout afresh (a
+// cached one could miss members of a newer generation). Returns ENOTFOUND.
 func (s *Store) MemberGroup(ctx context.Context, experimentID, userID string) (group string, ok bool, err error) {
-	d, err := s.definition(ctx, experimentID)
+	d, err := s.freshDefinition(ctx, experimentID)
 	if err != nil {
 		return "", false, err
 	}

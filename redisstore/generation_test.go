@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -26,11 +27,18 @@ func TestEnroll_BucketGenerations(t *testing.T) {
 		// one of 32 (the first power of two >= 2 × 12).
 		mustCreate(t, s, newExperiment("gen", 2_000, 1))
 		prefix := s.Keys().Prefix("gen", "")
-		stale := redisstore.New(c, s.Keys()) // another process, caching the layout of now
+		stale := redisstore.New(c, s.Keys())  // another process, caching the layout of now
+		reader := redisstore.New(c, s.Keys()) // and two that only read
+		lister := redisstore.New(c, s.Keys())
 		groups := map[string]string{}
 		for i := range 300 {
 			u := fmt.Sprintf("u-%d", i)
 			groups[u] = mustEnroll(t, stale, "gen", u).Group
+		}
+		for _, r := range []*redisstore.Store{reader, lister} {
+			if g, ok, err := r.MemberGroup(ctx, "gen", "u-0"); err != nil || !ok || g != groups["u-0"] {
+				t.Fatalf("MemberGroup(u-0)=%q,%v,%v", g, ok, err)
+			}
 		}
 		for i := 300; i < 1000; i++ {
 			u := fmt.Sprintf("u-%d", i)
@@ -59,9 +67,17 @@ func TestEnroll_BucketGenerations(t *testing.T) {
 			if e := mustEnroll(t, stale, "gen", u); e.New || e.Group != g {
 				t.Fatalf("%s asked the stale process: %+v, want %s as before", u, e, g)
 			}
-			if g2, ok, err := s.MemberGroup(ctx, "gen", u); err != nil || !ok || g2 != g {
+		}
+		// The read-only paths of a process that read the first layout
+		// (they read it afresh).
+		for u, g := range groups {
+			if g2, ok, err := reader.MemberGroup(ctx, "gen", u); err != nil || !ok || g2 != g {
 				t.Fatalf("MemberGroup(%s)=%q,%v,%v", u, g2, ok, err)
 			}
+		}
+		var listed int
+		if err := lister.Members(ctx, "gen", func(assign.Member) error { listed++; return nil }); err != nil || listed != 1000 {
+			t.Fatalf("Members lists %d (%v), want 1000", listed, err)
 		}
 		if e := mustEnroll(t, redisstore.New(c, s.Keys()), "gen", "newest"); !e.New {
 			t.Fatalf("newest: %+v", e)
@@ -80,10 +96,27 @@ func TestEnroll_BucketGenerations(t *testing.T) {
 			t.Fatalf("%d bucket keys (%v), want 44", len(keys), err)
 		}
 
-		// Restore is for an experiment Redis lost, not one that grew.
-		_, err = s.RestoreMembers(ctx, "gen", []assign.Member{{UserID: "x", Group: "control"}})
-		if assign.ErrorCode(err) != assign.EINVALID {
-			t.Fatalf("RestoreMembers on a grown experiment: %v, want EINVALID", err)
+		// A restore over the grown experiment (a partial loss, or a rerun):
+		// members of every generation are found and not counted again; a
+		// missing one is written to the newest generation and counted.
+		var back []assign.Member
+		for u, g := range groups {
+			back = append(back, assign.Member{ExperimentID: "gen", UserID: u, Group: g, EnrolledAt: time.Now()})
+		}
+		back = append(back, assign.Member{UserID: "lost", Group: "control", EnrolledAt: time.Now()})
+		if n, err := s.RestoreMembers(ctx, "gen", back); err != nil || n != 1 {
+			t.Fatalf("RestoreMembers over the grown experiment: %d written (%v), want only the lost one", n, err)
+		}
+		if n := checkCounts(t, s, "gen"); n != 1003 {
+			t.Fatalf("n=%d after the restore, want 1003", n)
+		}
+		if g2 := hlenSum(t, c, key(32), 32); g2 != 42 {
+			t.Fatalf("newest generation holds %d after the restore, want 42", g2)
+		}
+		// The restore script refuses a stale layout without writing.
+		if n, err := scripts.Restore.Run(ctx, c, []string{redisstore.ConfigKey(prefix), redisstore.MembersKey(prefix, 0)},
+			"4", 1, 2, "someone", 128, 0).Int(); err != nil || n != -6 {
+			t.Fatalf("restore with the first layout: %d (%v), want -6", n, err)
 		}
 	})
 }

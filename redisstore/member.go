@@ -15,10 +15,11 @@ const membersBatch = 64
 // Members calls fn for every recorded member of an experiment, bucket by
 // bucket of every generation (HSCAN, pipelined over batches of buckets), until fn returns an
 // error, which Members returns. Members enrolled while it runs may or may
-// not be seen. For load-test invariant checks and reconciliation with the
-// warehouse. Returns ENOTFOUND.
+// not be seen, and so may members of a generation opened while it runs.
+// For load-test invariant checks and reconciliation with the warehouse.
+// Returns ENOTFOUND.
 func (s *Store) Members(ctx context.Context, experimentID string, fn func(assign.Member) error) error {
-	d, err := s.definition(ctx, experimentID)
+	d, err := s.freshDefinition(ctx, experimentID) // every generation there is now
 	if err != nil {
 		return err
 	}
@@ -73,8 +74,7 @@ func (s *Store) Members(ctx context.Context, experimentID string, fn func(assign
 // BucketKeys returns the keys of every member bucket of an experiment, every
 // generation: for memory measurements. Returns ENOTFOUND.
 func (s *Store) BucketKeys(ctx context.Context, experimentID string) ([]string, error) {
-	s.defs.Delete(experimentID) // the layout as Redis has it now
-	d, err := s.definition(ctx, experimentID)
+	d, err := s.freshDefinition(ctx, experimentID) // the layout as Redis has it now
 	if err != nil {
 		return nil, err
 	}

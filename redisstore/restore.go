@@ -114,59 +114,86 @@ func validateRestore(e *assign.Experiment) error {
 
 // RestoreMembers writes members of an existing experiment that Redis does not
 // have, RestoreBatch per call of the restore script (scripts/restore.lua),
-// each batch atomic: a member already present keeps its group and is not
-// counted again; n and the group counters grow by the members written. No
+// each batch atomic: a member already present (in any bucket generation)
+// keeps its group and is not counted again; a missing one goes to the newest
+// generation; n and the group counters grow by the members written. No
 // enrollment event is written (the warehouse has them). Members of another
 // experiment are refused. Returns how many were written; ENOTFOUND, EINVALID
 // for an unknown group.
 func (s *Store) RestoreMembers(ctx context.Context, experimentID string, members []assign.Member) (restored int, err error) {
-	s.defs.Delete(experimentID) // read t0 and buckets as Redis has them now
-	d, err := s.definition(ctx, experimentID)
+	d, err := s.freshDefinition(ctx, experimentID) // t0 and the layout as Redis has them now
 	if err != nil {
 		return 0, err
 	}
-	if len(d.buckets) > 1 {
-		// Members of earlier generations would not be seen by the batch's
-		// HSETNX and could be written and counted twice.
-		return 0, assign.Invalidf("experiment_id", "experiment %q has grown member bucket generations (%s): it was not lost; restore only rebuilds an experiment Redis lost", d.ID, d.layout)
+	for len(members) > 0 {
+		batch := members[:min(RestoreBatch, len(members))]
+		n, err := s.restoreBatch(ctx, d, batch)
+		// The buckets grew since the layout was read (enrollments go on):
+		// read it again and resend the batch, which wrote nothing. Each
+		// refusal means a new generation, and there are at most MaxGenerations.
+		for retry := 0; err == nil && n == codeStaleLayout && retry <= MaxGenerations; retry++ {
+			if d, err = s.freshDefinition(ctx, experimentID); err != nil {
+				return restored, err
+			}
+			n, err = s.restoreBatch(ctx, d, batch)
+		}
+		switch {
+		case err != nil:
+			return restored, err
+		case n == codeNotFound:
+			return restored, notFound(d.ID)
+		case n < 0:
+			return restored, assign.Errorf(assign.EUNAVAILABLE, "experiment %q is being reconfigured; try again", d.ID)
+		}
+		restored += n
+		members = members[len(batch):]
 	}
+	return restored, nil
+}
+
+// restoreBatch runs the restore script once for d's layout and returns its
+// reply: members written, or a negative code.
+func (s *Store) restoreBatch(ctx context.Context, d *definition, batch []assign.Member) (int, error) {
 	groups := make(map[string]int, len(d.Groups))
 	for i, g := range d.Groups {
 		groups[g] = i
 	}
-	for len(members) > 0 {
-		batch := members[:min(RestoreBatch, len(members))]
-		members = members[len(batch):]
-		keys := []string{d.config}
-		slot := map[string]int{} // bucket key -> index in KEYS (1-based in Lua)
-		args := make([]any, 0, 4*len(batch))
-		for _, m := range batch {
-			if m.ExperimentID != "" && m.ExperimentID != d.ID {
-				return restored, assign.Invalidf("experiment_id", "member %q is of experiment %q, not %q", m.UserID, m.ExperimentID, d.ID)
-			} else if m.UserID == "" || len(m.UserID) > MaxUserIDLen {
-				return restored, assign.Invalidf("user_id", "experiment %q: bad user id %q", d.ID, m.UserID)
-			}
-			g, ok := groups[m.Group]
-			if !ok {
-				return restored, assign.Invalidf("group_name", "experiment %q has no group %q (member %q)", d.ID, m.Group, m.UserID)
-			}
-			key := d.bucketKey(assign.NewDraw(d.Salt, d.ID, m.UserID).Bucket)
-			k, ok := slot[key]
-			if !ok {
-				keys = append(keys, key)
-				k = len(keys)
-				slot[key] = k
-			}
-			rel := max(0, m.EnrolledAt.Unix()-d.epoch)
-			args = append(args, k, EncodeUserID(m.UserID), strconv.FormatInt(rel*128+int64(g), 10), g)
+	gens := len(d.buckets)
+	keys := []string{d.config}
+	slot := map[string]int{} // bucket key -> index in KEYS (1-based in Lua)
+	index := func(key string) int {
+		k, ok := slot[key]
+		if !ok {
+			keys = append(keys, key)
+			k = len(keys)
+			slot[key] = k
 		}
-		n, err := scripts.Restore.Run(ctx, s.client, keys, args...).Int()
-		if err != nil {
-			return restored, storeError(err)
-		} else if n < 0 {
-			return restored, notFound(d.ID)
-		}
-		restored += n
+		return k
 	}
-	return restored, nil
+	args := make([]any, 0, 2+(gens+3)*len(batch))
+	args = append(args, d.layout, gens)
+	var bucketKeys []string
+	for _, m := range batch {
+		if m.ExperimentID != "" && m.ExperimentID != d.ID {
+			return 0, assign.Invalidf("experiment_id", "member %q is of experiment %q, not %q", m.UserID, m.ExperimentID, d.ID)
+		} else if m.UserID == "" || len(m.UserID) > MaxUserIDLen {
+			return 0, assign.Invalidf("user_id", "experiment %q: bad user id %q", d.ID, m.UserID)
+		}
+		g, ok := groups[m.Group]
+		if !ok {
+			return 0, assign.Invalidf("group_name", "experiment %q has no group %q (member %q)", d.ID, m.Group, m.UserID)
+		}
+		draw := assign.NewDraw(d.Salt, d.ID, m.UserID).Bucket
+		bucketKeys = d.olderBucketKeys(append(bucketKeys[:0], d.bucketKey(draw)), draw)
+		for _, key := range bucketKeys {
+			args = append(args, index(key))
+		}
+		rel := max(0, m.EnrolledAt.Unix()-d.epoch)
+		args = append(args, EncodeUserID(m.UserID), strconv.FormatInt(rel*128+int64(g), 10), g)
+	}
+	n, err := scripts.Restore.Run(ctx, s.client, keys, args...).Int()
+	if err != nil {
+		return 0, storeError(err)
+	}
+	return n, nil
 }

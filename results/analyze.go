@@ -144,8 +144,11 @@ type Period struct {
 // assignment predicts for it when its probabilities changed over time: the
 // users analysed (q's window) who enrolled during each allocation, times
 // that allocation's probabilities, summed; and the periods that have users.
-// A user belongs to the allocation in force at their enrolled_at (both times
-// come from Redis, so they share a clock). Returns nil shares when e has
+// A user belongs to the allocation in force at their enrolled_at. enrolled_at
+// is Redis's clock and changed_at the admin's assignd clock when it computed
+// the change, a moment before the script applied it: users enrolled in that
+// gap (milliseconds, plus any skew between the two clocks) count in the
+// neighbouring period, which no realistic traffic makes visible in the check. Returns nil shares when e has
 // fewer than two allocations or nobody is analysed.
 func (w *Warehouse) ExpectedShares(ctx context.Context, e *Experiment, q Query) ([]float64, []Period, error) {
 	if len(e.Allocations) < 2 {

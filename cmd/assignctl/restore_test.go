@@ -135,15 +135,25 @@ func testRestoreAfterFlush(t *testing.T, addr string) {
 	}
 	sink.Close()
 
+	env := map[string]string{"ASSIGN_REDIS_URL": "redis://" + addr, "ASSIGN_NAMESPACE": ns, "ASSIGN_WAREHOUSE_URL": file}
+	// Before any loss: the experiment is present, its member buckets grown
+	// past the first generation; nothing to write, exit 0.
+	if keys, err := s.BucketKeys(ctx, e.ID); err != nil || len(keys) < 2 {
+		t.Fatalf("bucket keys %v (%v): want grown generations for this check", keys, err)
+	}
+	r := run(t, env, "", "restore", "--experiment", e.ID, "--output", "table").mustOK(t)
+	if want := "experiments: 0 restored, 1 already present (left alone), 0 refused; members: 0 restored, 200 already present"; !contains(r.Stdout, want) {
+		t.Fatalf("restore before any loss: %q, want %q", r.Stdout, want)
+	}
+
 	// Redis loses everything.
 	deleteKeys(t, c, ns)
 	if _, err := redisstore.New(c, keys).FindExperimentByID(ctx, e.ID); assign.ErrorCode(err) != assign.ENOTFOUND {
 		t.Fatalf("after the flush: %v, want ENOTFOUND", err)
 	}
 
-	env := map[string]string{"ASSIGN_REDIS_URL": "redis://" + addr, "ASSIGN_NAMESPACE": ns, "ASSIGN_WAREHOUSE_URL": file}
 	var sum restoreSummary
-	r := run(t, env, "", "restore", "--output", "json").mustCode(t, ExitError, "1 experiment(s) could not be restored")
+	r = run(t, env, "", "restore", "--output", "json").mustCode(t, ExitError, "1 experiment(s) could not be restored")
 	r.json(t, &sum)
 	if sum.Restored != 1 || sum.Refused != 1 || sum.MembersRestored != 200 || sum.MembersPresent != 0 {
 		t.Fatalf("summary %+v, want 1 restored, 1 refused, 200 members", sum)
