@@ -273,11 +273,10 @@ func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experim
 		}
 	}
 	e.Stats = st
-	// Reads warm the enrollment cache for free, and refresh a layout that
-	// changed since it was cached.
-	if v, loaded := s.defs.LoadOrStore(id, d); loaded && v.(*definition).layout != d.layout {
-		s.defs.Store(id, d)
-	}
+	// Reads warm the enrollment cache for free. A cached layout is left as
+	// it is: this read may be older than it, and the enrollment script
+	// corrects a stale one anyway.
+	s.defs.LoadOrStore(id, d)
 	return e, nil
 }
 
