@@ -155,6 +155,31 @@ func (s *Store) definition(ctx context.Context, id string) (*definition, error) 
 	return s.freshDefinition(ctx, id)
 }
 
+// withLayout calls run (one call of a script given d's member bucket layout)
+// and, while the script answers that the layout is stale (codeStaleLayout),
+// calls it again with the layout read afresh. Each refusal means at least one
+// new generation since the read (or a rebuild by a restore), and an
+// experiment has at most MaxGenerations, so a few tries suffice; a refusal
+// after them is EUNAVAILABLE. It returns the definition last used and the
+// script's reply; errors are store errors.
+func (s *Store) withLayout(ctx context.Context, d *definition, run func(*definition) (int64, error)) (*definition, int64, error) {
+	code, err := run(d)
+	for retry := 0; err == nil && code == codeStaleLayout; retry++ {
+		if retry > MaxGenerations {
+			s.defs.Delete(d.ID)
+			return nil, 0, assign.Errorf(assign.EUNAVAILABLE, "experiment %q is being reconfigured; try again", d.ID)
+		}
+		if d, err = s.freshDefinition(ctx, d.ID); err != nil {
+			return nil, 0, err
+		}
+		code, err = run(d)
+	}
+	if err != nil {
+		return nil, 0, storeError(err)
+	}
+	return d, code, nil
+}
+
 // freshDefinition reads the definition of experiment id from Redis and caches
 // it: for the paths that must not trust a cached member bucket layout
 // without the enrollment script's check (member listings and lookups,

@@ -31,26 +31,12 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 	if err != nil {
 		return nil, err
 	}
-	code, err := s.enroll(ctx, d, req)
-	// The member buckets grew (or were rebuilt) since d was cached: read the
-	// layout again. Each refusal means at least one new generation, and an
-	// experiment has at most MaxGenerations, so this ends.
-	for retry := 0; err == nil && code == codeStaleLayout && retry <= MaxGenerations; retry++ {
-		if d, err = s.freshDefinition(ctx, req.ExperimentID); err != nil {
-			return nil, err
-		}
-		code, err = s.enroll(ctx, d, req)
-	}
+	d, code, err := s.withLayout(ctx, d, func(d *definition) (int64, error) { return s.enroll(ctx, d, req) })
 	if err != nil {
-		return nil, storeError(err)
+		return nil, err
 	}
-	switch code {
-	case codeNotFound:
+	if code == codeNotFound {
 		s.defs.Delete(d.ID) // the configuration is gone: forget it
-	case codeStaleLayout:
-		// Rebuilt again and again (restores racing with enrollments).
-		s.defs.Delete(d.ID)
-		return nil, assign.Errorf(assign.EUNAVAILABLE, "experiment %q is being reconfigured; try again", d.ID)
 	}
 	return d.decode(code)
 }

@@ -127,25 +127,15 @@ func (s *Store) RestoreMembers(ctx context.Context, experimentID string, members
 	}
 	for len(members) > 0 {
 		batch := members[:min(RestoreBatch, len(members))]
-		n, err := s.restoreBatch(ctx, d, batch)
-		// The buckets grew since the layout was read (enrollments go on):
-		// read it again and resend the batch, which wrote nothing. Each
-		// refusal means a new generation, and there are at most MaxGenerations.
-		for retry := 0; err == nil && n == codeStaleLayout && retry <= MaxGenerations; retry++ {
-			if d, err = s.freshDefinition(ctx, experimentID); err != nil {
-				return restored, err
-			}
-			n, err = s.restoreBatch(ctx, d, batch)
-		}
-		switch {
-		case err != nil:
+		// A refused batch wrote nothing: withLayout resends it.
+		var n int64
+		d, n, err = s.withLayout(ctx, d, func(d *definition) (int64, error) { return s.restoreBatch(ctx, d, batch) })
+		if err != nil {
 			return restored, err
-		case n == codeNotFound:
-			return restored, notFound(d.ID)
-		case n < 0:
-			return restored, assign.Errorf(assign.EUNAVAILABLE, "experiment %q is being reconfigured; try again", d.ID)
+		} else if n < 0 {
+			return restored, notFound(experimentID)
 		}
-		restored += n
+		restored += int(n)
 		members = members[len(batch):]
 	}
 	return restored, nil
@@ -153,7 +143,7 @@ func (s *Store) RestoreMembers(ctx context.Context, experimentID string, members
 
 // restoreBatch runs the restore script once for d's layout and returns its
 // reply: members written, or a negative code.
-func (s *Store) restoreBatch(ctx context.Context, d *definition, batch []assign.Member) (int, error) {
+func (s *Store) restoreBatch(ctx context.Context, d *definition, batch []assign.Member) (int64, error) {
 	groups := make(map[string]int, len(d.Groups))
 	for i, g := range d.Groups {
 		groups[g] = i
@@ -191,7 +181,7 @@ func (s *Store) restoreBatch(ctx context.Context, d *definition, batch []assign.
 		rel := max(0, m.EnrolledAt.Unix()-d.epoch)
 		args = append(args, EncodeUserID(m.UserID), strconv.FormatInt(rel*128+int64(g), 10), g)
 	}
-	n, err := scripts.Restore.Run(ctx, s.client, keys, args...).Int()
+	n, err := scripts.Restore.Run(ctx, s.client, keys, args...).Int64()
 	if err != nil {
 		return 0, storeError(err)
 	}
