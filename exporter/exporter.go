@@ -121,7 +121,9 @@ type Exporter struct {
 	mu    sync.Mutex
 	stats Stats
 
-	streams     []string            // streams read, with their group
+	cluster     bool                // Client is a Redis Cluster client: read per slot
+	streams     []string            // streams read, with their group, sorted
+	groups      []*streamGroup      // streams by what one read may name together
 	known       map[string]struct{} // streams whose group is ensured
 	lastRefresh time.Time
 	lastClaim   time.Time
@@ -169,6 +171,7 @@ func (e *Exporter) setDefaults() error {
 		e.Now = time.Now
 	}
 	e.known = make(map[string]struct{})
+	_, e.cluster = e.Client.(*redis.ClusterClient)
 	return nil
 }
 

@@ -27,7 +27,7 @@ import (
 // backend is a Redis to run a test against, under its own namespace.
 type backend struct {
 	Name   string
-	Client *redis.Client
+	Client redis.UniversalClient
 	Keys   redisstore.Keys
 	Mini   *miniredis.Miniredis // nil for the real server
 }
@@ -43,6 +43,28 @@ func forEachRedis(t *testing.T, fn func(t *testing.T, b backend)) {
 	t.Run("redis", func(t *testing.T) {
 		fn(t, realRedis(t))
 	})
+	t.Run("cluster", func(t *testing.T) {
+		fn(t, clusterRedis(t))
+	})
+}
+
+// clusterRedis returns a backend on the package's shared local Redis
+// Cluster (3 masters, 3 replicas), under a fresh namespace deleted at the end.
+func clusterRedis(t testing.TB) backend {
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: devClusterAddrs(t)})
+	ns := testenv.Namespace()
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_ = c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+			iter := n.Scan(ctx, 0, ns+"*", 1000).Iterator()
+			for iter.Next(ctx) {
+				n.Del(ctx, iter.Val())
+			}
+			return nil
+		})
+		c.Close()
+	})
+	return backend{Name: "cluster", Client: c, Keys: redisstore.Keys{Namespace: ns}}
 }
 
 func realRedis(t testing.TB) backend {
@@ -324,4 +346,13 @@ func (p *proxy) stop() {
 		c.Close()
 	}
 	clear(p.conns)
+}
+
+// TEMP until testenv.SharedCluster lands.
+func devClusterAddrs(t testing.TB) []string {
+	a := os.Getenv("ASSIGN_DEV_CLUSTER")
+	if a == "" {
+		t.Skip("no dev cluster")
+	}
+	return []string{a}
 }

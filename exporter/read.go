@@ -61,8 +61,70 @@ func (e *Exporter) refresh(ctx context.Context, force bool) error {
 			e.streams = append(e.streams, s)
 		}
 	}
+	e.regroup()
 	e.lastRefresh = e.Now()
 	return nil
+}
+
+// streamGroup is streams one XREADGROUP may read together: every stream on
+// a single node; on a cluster, those of one hash slot (a command naming keys
+// of several slots is refused as CROSSSLOT, even on one node).
+type streamGroup struct {
+	slot    uint16
+	streams []string
+	// On a cluster the groups are polled without blocking (one blocking
+	// read cannot wait on several slots), each group backing off while it
+	// stays empty: wait is its current poll interval, next when it is due.
+	wait time.Duration
+	next time.Time
+}
+
+// Poll intervals of a stream group on a cluster: right away again while it
+// has entries; after an empty read pollMin, doubling up to pollMax.
+const (
+	pollMin = 10 * time.Millisecond
+	pollMax = maxBlock
+)
+
+// regroup sorts e.streams into stream groups, keeping the poll state of the
+// slots already known.
+func (e *Exporter) regroup() {
+	if !e.cluster {
+		if len(e.groups) != 1 {
+			e.groups = []*streamGroup{{}}
+		}
+		e.groups[0].streams = e.streams
+		return
+	}
+	old := make(map[uint16]*streamGroup, len(e.groups))
+	for _, g := range e.groups {
+		old[g.slot] = g
+		g.streams = g.streams[:0]
+	}
+	e.groups = e.groups[:0]
+	for _, s := range e.streams { // sorted: each group's streams are too
+		slot := redisstore.Slot(s)
+		g := old[slot]
+		if g == nil {
+			g = &streamGroup{slot: slot}
+			old[slot] = g
+		}
+		if len(g.streams) == 0 {
+			e.groups = append(e.groups, g)
+		}
+		g.streams = append(g.streams, s)
+	}
+}
+
+// readArgs returns the Streams argument of an XREADGROUP over streams, every
+// one from the same id.
+func readArgs(streams []string, id string) []string {
+	args := make([]string, 0, 2*len(streams))
+	args = append(args, streams...)
+	for range streams {
+		args = append(args, id)
+	}
+	return args
 }
 
 func isNoKey(err error) bool {
@@ -74,17 +136,17 @@ func isNoGroup(err error) bool {
 }
 
 // read adds up to the batch's free room of new entries from all streams,
-// waiting at most block for the first.
+// waiting at most block for the first. On a single node that is one
+// blocking XREADGROUP over every stream; on a cluster, one non-blocking
+// XREADGROUP per hash slot whose turn has come (see readSlots).
 func (e *Exporter) read(ctx context.Context, b *batch, block time.Duration) error {
-	args := make([]string, 0, 2*len(e.streams))
-	args = append(args, e.streams...)
-	for range e.streams {
-		args = append(args, ">")
+	if e.cluster {
+		return e.readSlots(ctx, b, block, block < 0)
 	}
 	res, err := e.Client.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group:    redisstore.ConsumerGroup,
 		Consumer: e.Consumer,
-		Streams:  args,
+		Streams:  readArgs(e.streams, ">"),
 		Count:    int64(e.BatchSize - b.n),
 		Block:    block,
 	}).Result()
@@ -104,8 +166,82 @@ func (e *Exporter) read(ctx context.Context, b *batch, block time.Duration) erro
 	return nil
 }
 
+// readSlots reads new entries on a cluster: one XREADGROUP per due stream
+// group, all sent in one pipeline (go-redis splits it per node, so each node
+// gets one round trip). A group that had entries is read again at once; an
+// empty one waits pollMin, doubling up to pollMax, so an idle experiment
+// costs at most one command per pollMax. With all, every group is read
+// (drain). When nothing is due it sleeps until the first group is, at most
+// block.
+func (e *Exporter) readSlots(ctx context.Context, b *batch, block time.Duration, all bool) error {
+	now := e.Now()
+	wake := now.Add(max(block, 0))
+	var due []*streamGroup
+	for _, g := range e.groups {
+		if all || !g.next.After(now) {
+			due = append(due, g)
+		} else if g.next.Before(wake) {
+			wake = g.next
+		}
+	}
+	if len(due) == 0 {
+		sleep(ctx, wake.Sub(now))
+		return nil
+	}
+	room := max(e.BatchSize-b.n, 1)
+	count := int64(max(room/len(due), min(room, 100)))
+	cmds := make([]*redis.XStreamSliceCmd, len(due))
+	_, _ = e.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, g := range due {
+			cmds[i] = p.XReadGroup(ctx, &redis.XReadGroupArgs{
+				Group:    redisstore.ConsumerGroup,
+				Consumer: e.Consumer,
+				Streams:  readArgs(g.streams, ">"),
+				Count:    count,
+				Block:    -1,
+			})
+		}
+		return nil
+	})
+	var firstErr error
+	var got, regroup bool
+	for i, cmd := range cmds {
+		g := due[i]
+		res, err := cmd.Result()
+		switch {
+		case err == nil && len(res) > 0:
+			for _, s := range res {
+				e.add(b, s.Stream, s.Messages)
+			}
+			got = true
+			g.wait, g.next = 0, now
+			continue
+		case err == nil, errors.Is(err, redis.Nil):
+			g.wait = min(max(2*g.wait, pollMin), pollMax)
+		case isNoGroup(err):
+			regroup = true
+			g.wait = pollMin
+		default:
+			// This slot's node is down or moving: the others go on.
+			if firstErr == nil {
+				firstErr = err
+			}
+			g.wait = e.RetryMin
+		}
+		g.next = now.Add(g.wait)
+	}
+	if regroup {
+		_ = e.refresh(ctx, true)
+	}
+	if !got && !all && firstErr == nil {
+		sleep(ctx, min(pollMin, max(block, 0)))
+	}
+	return firstErr
+}
+
 // readOwnPending reads the entries this consumer read before a restart and
-// never acknowledged, and flushes them in batches.
+// never acknowledged, and flushes them in batches: one stream group at a
+// time (a cluster's slots cannot be read together).
 func (e *Exporter) readOwnPending(ctx, stop context.Context, b *batch) error {
 	for {
 		if err := e.refresh(ctx, true); err != nil {
@@ -117,8 +253,22 @@ func (e *Exporter) readOwnPending(ctx, stop context.Context, b *batch) error {
 		}
 		break
 	}
-	after := make(map[string]string, len(e.streams))
-	for _, s := range e.streams {
+	for _, g := range e.groups {
+		if err := e.readHistory(ctx, stop, b, g.streams); err != nil {
+			return err
+		}
+	}
+	if b.n > 0 {
+		return e.flush(stop, b)
+	}
+	return nil
+}
+
+// readHistory reads this consumer's pending entries of streams, which one
+// XREADGROUP may name together, flushing full batches.
+func (e *Exporter) readHistory(ctx, stop context.Context, b *batch, streams []string) error {
+	after := make(map[string]string, len(streams))
+	for _, s := range streams {
 		after[s] = "0"
 	}
 	for len(after) > 0 {
@@ -137,13 +287,23 @@ func (e *Exporter) readOwnPending(ctx, stop context.Context, b *batch) error {
 			Group:    redisstore.ConsumerGroup,
 			Consumer: e.Consumer,
 			Streams:  args,
-			Count:    int64(e.BatchSize - b.n),
+			Count:    int64(max(e.BatchSize-b.n, 1)),
 			Block:    -1, // history: never blocks
 		}).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			e.logRedis(ctx, "read pending", err)
 			if isNoGroup(err) {
-				return e.readOwnPending(ctx, stop, b)
+				// A stream of the group was deleted or re-created: drop
+				// the ones without a group and go on with the rest.
+				if err := e.refresh(ctx, true); err != nil {
+					return err
+				}
+				for s := range after {
+					if _, ok := e.known[s]; !ok {
+						delete(after, s)
+					}
+				}
+				continue
 			}
 			if !sleep(ctx, e.RetryMin) {
 				return ctx.Err()
@@ -163,7 +323,7 @@ func (e *Exporter) readOwnPending(ctx, stop context.Context, b *batch) error {
 				delete(after, s) // no more pending entries there
 			}
 		}
-		if b.full(e.BatchSize) || (len(after) == 0 && b.n > 0) {
+		if b.full(e.BatchSize) {
 			if err := e.flush(stop, b); err != nil {
 				return err
 			}

@@ -51,24 +51,3 @@ func TestStore_Errors(t *testing.T) {
 	})
 }
 
-func TestNewClient(t *testing.T) {
-	c, err := redisstore.NewClient("redis://127.0.0.1:6379/0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if o := c.Options(); !o.ContextTimeoutEnabled || o.PoolSize < 64 || o.ReadTimeout != time.Second || o.DialTimeout != 2*time.Second {
-		t.Fatalf("options: ContextTimeoutEnabled=%v PoolSize=%d ReadTimeout=%v DialTimeout=%v", o.ContextTimeoutEnabled, o.PoolSize, o.ReadTimeout, o.DialTimeout)
-	}
-	c2, err := redisstore.NewClient("redis://127.0.0.1:6379/0?pool_size=7&read_timeout=50ms")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	if o := c2.Options(); o.PoolSize != 7 || o.ReadTimeout != 50*time.Millisecond || !o.ContextTimeoutEnabled {
-		t.Fatalf("URL options not kept: PoolSize=%d ReadTimeout=%v", o.PoolSize, o.ReadTimeout)
-	}
-	if _, err := redisstore.NewClient("http://nope"); assign.ErrorCode(err) != assign.EINVALID {
-		t.Fatalf("bad URL: %v, want invalid", err)
-	}
-}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -200,15 +201,42 @@ func readMembers(tb testing.TB, s *redisstore.Store, id string) []assign.Member 
 func flush(tb testing.TB, c redis.UniversalClient, ns string) {
 	tb.Helper()
 	ctx := context.Background()
-	keys, err := c.Keys(ctx, ns+"*").Result()
-	if err != nil {
-		tb.Fatal(err)
-	} else if len(keys) == 0 {
+	keys := allKeys(tb, c, ns+"*")
+	if len(keys) == 0 {
 		tb.Fatal("nothing to flush")
 	}
-	if err := c.Del(ctx, keys...).Err(); err != nil {
+	for _, k := range keys { // one by one: on a cluster they span slots
+		if err := c.Del(ctx, k).Err(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// allKeys returns the keys matching pattern, on every master of a cluster.
+func allKeys(tb testing.TB, c redis.UniversalClient, pattern string) []string {
+	tb.Helper()
+	ctx := context.Background()
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok {
+		keys, err := c.Keys(ctx, pattern).Result()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return keys
+	}
+	var mu sync.Mutex
+	var keys []string
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		k, err := n.Keys(ctx, pattern).Result()
+		mu.Lock()
+		keys = append(keys, k...)
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
 		tb.Fatal(err)
 	}
+	return keys
 }
 
 // A process that ran through the loss (an assignd that cached the layout of

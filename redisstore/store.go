@@ -2,7 +2,7 @@ package redisstore
 
 import (
 	"context"
-	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,50 +60,59 @@ func New(client redis.UniversalClient, keys Keys) *Store {
 	}
 }
 
-// Load loads every script into Redis (SCRIPT LOAD), as a readiness check.
-// Calls still fall back to EVAL when Redis has lost its script cache.
+// Load loads every script into Redis (SCRIPT LOAD), on every master of a
+// cluster, and checks that a cluster serves all its slots: the readiness
+// check. Calls still fall back to EVAL when Redis has lost its script cache
+// (a restarted node, a promoted replica).
 func (s *Store) Load(ctx context.Context) error {
-	for _, sc := range scripts.All {
-		if err := sc.Load(ctx, s.client).Err(); err != nil {
+	return s.eachMaster(ctx, func(ctx context.Context, c redis.Scripter) error {
+		for _, sc := range scripts.All {
+			if err := sc.Load(ctx, c).Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Ping checks that Redis answers: on a cluster, that every master answers
+// and the cluster serves all its slots (cluster_state:ok).
+func (s *Store) Ping(ctx context.Context) error {
+	return s.eachMaster(ctx, func(ctx context.Context, c redis.Scripter) error { return nil })
+}
+
+// eachMaster calls fn with the single node, or with every master of a
+// cluster after checking that it says cluster_state:ok (a cluster missing
+// a master, or with slots unserved, is not ready: some experiments could
+// not enroll anyone). Errors are store errors.
+func (s *Store) eachMaster(ctx context.Context, fn func(ctx context.Context, c redis.Scripter) error) error {
+	cc, ok := s.client.(*redis.ClusterClient)
+	if !ok {
+		if err := s.client.Ping(ctx).Err(); err != nil {
 			return storeError(err)
 		}
+		return storeError(fn(ctx, s.client))
 	}
-	return nil
-}
-
-// Ping checks that Redis answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return storeError(s.client.Ping(ctx).Err())
-}
-
-// NewClient returns a Redis client for a redis:// or rediss:// URL with the
-// options this store needs: ContextTimeoutEnabled (so per-request deadlines
-// work), and, unless the URL sets them, a pool of max(64, 10 per CPU)
-// connections, a 2 s dial timeout, 1 s read and write timeouts (for calls
-// without a deadline) and a 1 s pool wait.
-func NewClient(url string) (*redis.Client, error) {
-	opt, err := redis.ParseURL(url)
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		info, err := c.ClusterInfo(ctx).Result()
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(info, "cluster_state:ok") {
+			return assign.Errorf(assign.EUNAVAILABLE, "redis cluster node %s: cluster_state is not ok", c.Options().Addr)
+		}
+		return fn(ctx, c)
+	})
 	if err != nil {
-		return nil, assign.Errorf(assign.EINVALID, "redis url: %v", err)
+		// The slot map may be stale (a master died, a replica took over):
+		// read it again for the next call.
+		cc.ReloadState(ctx)
 	}
-	opt.ContextTimeoutEnabled = true
-	if opt.PoolSize == 0 {
-		opt.PoolSize = max(64, 10*runtime.GOMAXPROCS(0))
-	}
-	if opt.DialTimeout == 0 {
-		opt.DialTimeout = 2 * time.Second
-	}
-	if opt.ReadTimeout == 0 {
-		opt.ReadTimeout = time.Second
-	}
-	if opt.WriteTimeout == 0 {
-		opt.WriteTimeout = time.Second
-	}
-	if opt.PoolTimeout == 0 {
-		opt.PoolTimeout = time.Second
-	}
-	return redis.NewClient(opt), nil
+	return storeError(err)
 }
+
+// Client returns the Redis client the store uses.
+func (s *Store) Client() redis.UniversalClient { return s.client }
 
 // Keys returns the key names the store uses.
 func (s *Store) Keys() Keys { return s.keys }

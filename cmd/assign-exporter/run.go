@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 
 	"github.com/assign-dev/assign/exporter"
 	"github.com/assign-dev/assign/internal/envflag"
@@ -87,12 +86,11 @@ func (c *RunCommand) Run(ctx context.Context) error {
 	_ = lvl.UnmarshalText([]byte(c.Config.LogLevel))
 	logger := slog.New(slog.NewJSONHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
 
-	opt, err := redis.ParseURL(c.Config.RedisURL)
+	// The exporter's own client: its blocking reads hold a connection.
+	client, err := redisstore.NewClient(ctx, c.Config.RedisURL)
 	if err != nil {
 		return fmt.Errorf("redis-url: %w", err)
 	}
-	// The exporter's own client: its blocking reads hold a connection.
-	client := redis.NewClient(opt)
 	defer client.Close()
 	sink, err := sinks.Open(ctx, c.Config.WarehouseURL)
 	if err != nil {

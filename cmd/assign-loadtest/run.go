@@ -115,7 +115,7 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 			return t, t.Close, nil
 		}
 		if c.RedisURL != "" {
-			rdb, err := newRedis(c.RedisURL)
+			rdb, err := newRedis(ctx, c.RedisURL)
 			if err != nil {
 				return nil, err
 			}
@@ -133,7 +133,7 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 
 	case "store":
 		name = "redisstore in process at " + c.RedisURL
-		rdb, err := newRedis(c.RedisURL)
+		rdb, err := newRedis(ctx, c.RedisURL)
 		if err != nil {
 			return nil, err
 		}
@@ -306,11 +306,11 @@ func (m *Main) progress() bool {
 }
 
 // newRedis connects to a loopback Redis, for verification or the store target.
-func newRedis(url string) (*redis.Client, error) {
+func newRedis(ctx context.Context, url string) (redis.UniversalClient, error) {
 	if _, err := loadtest.CheckLoopbackURL(url, "redis"); err != nil {
 		return nil, err
 	}
-	rdb, err := redisstore.NewClient(url)
+	rdb, err := redisstore.NewClient(ctx, url)
 	if err != nil {
 		return nil, err
 	}

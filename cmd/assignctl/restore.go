@@ -96,7 +96,7 @@ func (c *RestoreCommand) Run(ctx context.Context) error {
 		return assign.Errorf(assign.ENOTFOUND, "not in the warehouse: %s", strings.Join(missing, ", "))
 	}
 
-	client, err := redisstore.NewClient(c.redisURL)
+	client, err := redisstore.NewClient(ctx, c.redisURL)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func (m *Main) startExporter(redisURL string, mx *metrics.Metrics) (*exporterRun
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: %w", err)
 	}
-	client, err := redisstore.NewClient(redisURL)
+	client, err := redisstore.NewClient(context.Background(), redisURL)
 	if err != nil {
 		sink.Close()
 		return nil, err

@@ -103,7 +103,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Logger.Warn("NO REDIS CONFIGURED: using an embedded in-process Redis (miniredis). " +
 			"Everything is lost when assignd stops. Set -redis-url for real use.")
 	}
-	client, err := redisstore.NewClient(redisURL)
+	client, err := redisstore.NewClient(ctx, redisURL)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.Server = s
-	m.Logger.Info("assignd listening", "addr", s.URL(), "redis", redactURL(redisURL))
+	m.Logger.Info("assignd listening", "addr", s.URL(), "redis", redactURL(redisURL), "redis_kind", redisstore.Kind(client))
 
 	if generatedSecret || generatedAdmin {
 		m.printDemo(secret, admins, generatedSecret)

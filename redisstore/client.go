@@ -1,0 +1,145 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/tls"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/assign"
+)
+
+// Client defaults the store needs, for options a URL leaves unset.
+const (
+	defaultDialTimeout  = 2 * time.Second
+	defaultReadTimeout  = time.Second
+	defaultWriteTimeout = time.Second
+	defaultPoolTimeout  = time.Second
+)
+
+// defaultPoolSize is max(64, 10 per CPU) connections (per node on a cluster).
+func defaultPoolSize() int { return max(64, 10*runtime.GOMAXPROCS(0)) }
+
+// NewClient returns a Redis client for a redis:// or rediss:// URL, of the
+// kind the URL and the server say:
+//
+//   - master_name=<name> in the query: Redis Sentinel. The host (and every
+//     addr=host:port) is a sentinel; the client follows the primary they
+//     name through failovers (go-redis's FailoverClient, ParseFailoverURL).
+//   - addr=host:port in the query (go-redis's ParseClusterURL form
+//     redis://h1:p1?addr=h2:p2&addr=h3:p3): a Redis Cluster seeded with
+//     every address.
+//   - otherwise one node, which is asked (INFO cluster) whether it belongs
+//     to a cluster: with cluster_enabled:1 the cluster client is used with
+//     that node as its seed, else the plain client.
+//
+// Every client has ContextTimeoutEnabled (so per-request deadlines work) and,
+// unless the URL sets them, a pool of max(64, 10 per CPU) connections (per
+// node), a 2 s dial timeout, 1 s read and write timeouts (for calls without a
+// deadline) and a 1 s pool wait. Returns EINVALID for a bad URL and
+// EUNAVAILABLE when a single seed cannot be asked.
+func NewClient(ctx context.Context, rawURL string) (redis.UniversalClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, assign.Errorf(assign.EINVALID, "redis url: %v", err)
+	}
+	q := u.Query()
+	switch {
+	case q.Get("master_name") != "":
+		opt, err := redis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, assign.Errorf(assign.EINVALID, "redis url (sentinel): %v", err)
+		}
+		opt.ContextTimeoutEnabled = true
+		setDefaults(&opt.PoolSize, &opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout)
+		return redis.NewFailoverClient(opt), nil
+	case q.Has("addr"):
+		return newClusterClient(rawURL)
+	}
+	opt, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, assign.Errorf(assign.EINVALID, "redis url: %v", err)
+	}
+	opt.ContextTimeoutEnabled = true
+	setDefaults(&opt.PoolSize, &opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout)
+	c := redis.NewClient(opt)
+	cluster, err := isCluster(ctx, c)
+	if err != nil {
+		c.Close()
+		return nil, assign.Errorf(assign.EUNAVAILABLE, "redis at %s: %v", opt.Addr, err)
+	}
+	if !cluster {
+		return c, nil
+	}
+	c.Close()
+	if opt.DB != 0 {
+		return nil, assign.Errorf(assign.EINVALID, "redis url: %s is a Redis Cluster node, which has only database 0", opt.Addr)
+	}
+	// The seed's own path (/0) is not a cluster option.
+	u.Path = ""
+	return newClusterClient(u.String())
+}
+
+func newClusterClient(rawURL string) (*redis.ClusterClient, error) {
+	opt, err := redis.ParseClusterURL(rawURL)
+	if err != nil {
+		return nil, assign.Errorf(assign.EINVALID, "redis url (cluster): %v", err)
+	}
+	if opt.TLSConfig != nil {
+		opt.TLSConfig.MinVersion = tls.VersionTLS12
+	}
+	opt.ContextTimeoutEnabled = true
+	setDefaults(&opt.PoolSize, &opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout)
+	return redis.NewClusterClient(opt), nil
+}
+
+func setDefaults(pool *int, dial, read, write, wait *time.Duration) {
+	if *pool == 0 {
+		*pool = defaultPoolSize()
+	}
+	if *dial == 0 {
+		*dial = defaultDialTimeout
+	}
+	if *read == 0 {
+		*read = defaultReadTimeout
+	}
+	if *write == 0 {
+		*write = defaultWriteTimeout
+	}
+	if *wait == 0 {
+		*wait = defaultPoolTimeout
+	}
+}
+
+// isCluster asks a node whether it runs in cluster mode. A server without
+// the cluster section (miniredis, some proxies) is a single node.
+func isCluster(ctx context.Context, c *redis.Client) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	info, err := c.Info(ctx, "cluster").Result()
+	if err != nil {
+		if strings.Contains(err.Error(), "ERR") {
+			return false, nil // INFO cluster unsupported: not a cluster
+		}
+		return false, err
+	}
+	return strings.Contains(info, "cluster_enabled:1"), nil
+}
+
+// Kind names the kind of client: "cluster", "sentinel" or "single", for logs
+// and /readyz details.
+func Kind(c redis.UniversalClient) string {
+	switch c := c.(type) {
+	case *redis.ClusterClient:
+		return "cluster"
+	case *redis.Client:
+		if c.Options().Addr == "FailoverClient" {
+			return "sentinel"
+		}
+	}
+	return "single"
+}
