@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin
 
-.PHONY: run build test test-race bench tools clean
+.PHONY: run build test test-race bench tools clean cluster
 
 ## run: build and start assignd with the embedded defaults (no Redis or PostgreSQL needed)
 run: build
@@ -28,6 +28,9 @@ bench:
 ## tools: install the Debian packages the tests and benchmarks use
 tools:
 	bash .ci/install-tools
+
+cluster: ## start a local 3-master, 3-replica Redis Cluster (Ctrl-C stops it)
+	$(GO) run ./cmd/assign-devcluster
 
 clean:
 	rm -rf $(BIN)
