@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -329,4 +330,30 @@ func TestStartKeepsGivenDir(t *testing.T) {
 	if _, err := os.Stat(fmt.Sprintf("%s/%s.log", dir, strings.TrimPrefix(c.Addrs()[0], "127.0.0.1:"))); err != nil {
 		t.Errorf("log of a given Dir removed by Stop: %v", err)
 	}
+}
+
+// A server that dies at start makes Start fail with the tail of its log, and
+// leaves nothing behind.
+func TestStartReportsServerLog(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs a shell script standing in for redis-server")
+	}
+	bin := t.TempDir()
+	script := "#!/bin/sh\necho 'FATAL CONFIG FILE ERROR (fake redis-server for a test)' >&2\nexit 1\n"
+	if err := os.WriteFile(bin+"/redis-server", []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := Start(ctx, Options{Dir: dir})
+	if err == nil {
+		c.Stop()
+		t.Fatal("Start succeeded with a redis-server that exits at once")
+	}
+	if !strings.Contains(err.Error(), "FATAL CONFIG FILE ERROR (fake") {
+		t.Fatalf("error does not show the server's log: %v", err)
+	}
+	t.Log(err)
 }
