@@ -16,6 +16,19 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) fuzz
+
+## fuzz: run each fuzz target for FUZZTIME (default 3s; e.g. make fuzz FUZZTIME=10m for a long run)
+FUZZTIME ?= 3s
+.PHONY: fuzz
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzValidateText$$' -fuzztime $(FUZZTIME) ./assign
+	$(GO) test -run '^$$' -fuzz '^FuzzEncodeUserID$$' -fuzztime $(FUZZTIME) ./redisstore
+	$(GO) test -run '^$$' -fuzz '^FuzzEnrollBody$$' -fuzztime $(FUZZTIME) ./http
+	$(GO) test -run '^$$' -fuzz '^FuzzCreateBody$$' -fuzztime $(FUZZTIME) ./http
+	$(GO) test -run '^$$' -fuzz '^FuzzUpdateBody$$' -fuzztime $(FUZZTIME) ./http
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./auth
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifySigned$$' -fuzztime $(FUZZTIME) ./auth
 
 ## test-race: every test under the race detector (slower)
 test-race:

@@ -2,7 +2,7 @@ package assign
 
 import (
 	"encoding/json"
-
+	"fmt"
 	"reflect"
 )
 
@@ -16,10 +16,19 @@ type Rule struct {
 }
 
 // Validate checks that the rule names a claim and exactly one operator whose
-// operand is a JSON scalar.
-func (r *Rule) Validate() error {
+// operand is a JSON scalar, and that the claim and every string operand are
+// text (ValidateText).
+func (r *Rule) Validate() error { return r.validate("eligibility") }
+
+// validate is Validate with the rule's position for the field of text errors
+// (field.claim, field.equals, field.not_equals, field.in[i]); the others name
+// "eligibility", as they always have.
+func (r *Rule) validate(field string) error {
 	if r.Claim == "" {
 		return Invalidf("eligibility", "claim must not be empty")
+	}
+	if err := ValidateText(field+".claim", r.Claim); err != nil {
+		return err // before any message quotes the claim
 	}
 	n := 0
 	for _, v := range []bool{r.Equals != nil, r.NotEquals != nil, r.In != nil} {
@@ -30,11 +39,40 @@ func (r *Rule) Validate() error {
 	if n != 1 {
 		return Invalidf("eligibility", "rule on claim %q needs exactly one of equals, not_equals, in", r.Claim)
 	}
-	for _, v := range append([]any{r.Equals, r.NotEquals}, r.In...) {
-		switch v.(type) {
-		case nil, bool, string, float64, json.Number:
-		default:
-			return Invalidf("eligibility", "rule on claim %q compares with a non-scalar value", r.Claim)
+	check := func(f string, v any) error {
+		switch x := v.(type) {
+		case nil, bool, float64, json.Number:
+			return nil
+		case string:
+			return ValidateText(f, x)
+		}
+		return Invalidf("eligibility", "rule on claim %q compares with a non-scalar value", r.Claim)
+	}
+	if err := check(field+".equals", r.Equals); err != nil {
+		return err
+	}
+	if err := check(field+".not_equals", r.NotEquals); err != nil {
+		return err
+	}
+	for i, v := range r.In {
+		if err := check(fmt.Sprintf("%s.in[%d]", field, i), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateClaims checks the claims of a user's token that e's eligibility
+// rules read: a string value must be text (ValidateText). The field of an
+// error is the claim's name, as "sub" is for the user id. Claims no rule
+// reads are not looked at.
+func (e *Experiment) ValidateClaims(claims map[string]any) error {
+	for i := range e.Eligibility {
+		name := e.Eligibility[i].Claim
+		if s, ok := claims[name].(string); ok {
+			if err := ValidateText(name, s); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package assign
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"regexp"
 	"strings"
@@ -105,7 +106,11 @@ func ValidateLayer(layer string) error {
 }
 
 // Validate checks the definition of an experiment. Creation fills a
-// generated ID before validating, so an empty ID is an error here.
+// generated ID before validating, so an empty ID is an error here. Every
+// string of it is text as ValidateText accepts it: the id and the layer by
+// their ASCII alphabet, group names, eligibility claims and values and
+// updated_by by ValidateText itself, whose errors name the exact field
+// (groups[1].group_name, eligibility[0].in[2], ...).
 func (e *Experiment) Validate() error {
 	if err := ValidateID(e.ID); err != nil {
 		return err
@@ -123,7 +128,7 @@ func (e *Experiment) Validate() error {
 		return Invalidf("eligibility", "at most %d eligibility rules", MaxEligibility)
 	}
 	for i := range e.Eligibility {
-		if err := e.Eligibility[i].Validate(); err != nil {
+		if err := e.Eligibility[i].validate(fmt.Sprintf("eligibility[%d]", i)); err != nil {
 			return err
 		}
 	}
@@ -135,6 +140,10 @@ func (e *Experiment) Validate() error {
 	}
 	if e.Winner != "" && e.GroupIndex(e.Winner) < 0 {
 		return Invalidf("winner", "winner %q is not a group of the experiment", e.Winner)
+	}
+	// The admin's name is stored with the configuration and exported.
+	if err := ValidateText("updated_by", e.UpdatedBy); err != nil {
+		return err
 	}
 	return nil
 }
@@ -157,8 +166,9 @@ func ValidateSamplingProbability(p float64) error {
 	return nil
 }
 
-// ValidateGroups checks a list of groups: 1 to 100 distinct non-empty names,
-// probabilities in [0, 1] summing to 1 within ProbabilityEpsilon.
+// ValidateGroups checks a list of groups: 1 to 100 distinct non-empty names
+// of text (ValidateText: no control characters; the field is
+// groups[i].group_name), probabilities in [0, 1] summing to 1 within ProbabilityEpsilon.
 func ValidateGroups(groups []Group) error {
 	if len(groups) == 0 {
 		return Invalidf("groups", "at least one group is required")
@@ -167,13 +177,13 @@ func ValidateGroups(groups []Group) error {
 	}
 	seen := make(map[string]struct{}, len(groups))
 	sum := 0.0
-	for _, g := range groups {
+	for i, g := range groups {
 		if strings.TrimSpace(g.Name) == "" {
 			return Invalidf("groups", "group_name must not be empty")
+		} else if err := ValidateText(fmt.Sprintf("groups[%d].group_name", i), g.Name); err != nil {
+			return err // before any message quotes the name
 		} else if len(g.Name) > MaxGroupNameLen {
 			return Invalidf("groups", "group_name %q is longer than %d bytes", g.Name, MaxGroupNameLen)
-		} else if strings.ContainsAny(g.Name, "\x00\n\r\t") {
-			return Invalidf("groups", "group_name %q holds control characters", g.Name)
 		}
 		if _, ok := seen[g.Name]; ok {
 			return Invalidf("groups", "duplicate group_name %q", g.Name)

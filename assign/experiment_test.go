@@ -59,7 +59,25 @@ func TestExperiment_Validate(t *testing.T) {
 		}, "groups"},
 		{"DuplicateNames", func(e *assign.Experiment) { e.Groups[1].Name = "old_journey" }, "groups"},
 		{"EmptyName", func(e *assign.Experiment) { e.Groups[0].Name = " " }, "groups"},
-		{"NameWithNewline", func(e *assign.Experiment) { e.Groups[0].Name = "a\nb" }, "groups"},
+		{"NameWithNewline", func(e *assign.Experiment) { e.Groups[0].Name = "a\nb" }, "groups[0].group_name"},
+		{"NameWithESC", func(e *assign.Experiment) { e.Groups[1].Name = "new\x1b[31m" }, "groups[1].group_name"},
+		{"NameWithDEL", func(e *assign.Experiment) { e.Groups[0].Name = "a\x7f" }, "groups[0].group_name"},
+		{"NameWithLineSeparator", func(e *assign.Experiment) { e.Groups[0].Name = "a\u2028b" }, "groups[0].group_name"},
+		{"NameWithBidiOverride", func(e *assign.Experiment) { e.Groups[0].Name = "a\u202eb" }, "groups[0].group_name"},
+		{"NameNotUTF8", func(e *assign.Experiment) { e.Groups[0].Name = "a\xffb" }, "groups[0].group_name"},
+		{"NameUnicode", func(e *assign.Experiment) { e.Groups[0].Name = "新しい-journey-🙂" }, ""},
+		{"ClaimWithNUL", func(e *assign.Experiment) { e.Eligibility[0].Claim = "first\x00order" }, "eligibility[0].claim"},
+		{"EqualsWithNUL", func(e *assign.Experiment) { e.Eligibility[0].Equals = "nul\u0000" }, "eligibility[0].equals"},
+		{"NotEqualsWithC1", func(e *assign.Experiment) {
+			e.Eligibility[0] = assign.Rule{Claim: "country", NotEquals: "D\u009bE"}
+		}, "eligibility[0].not_equals"},
+		{"InWithNUL", func(e *assign.Experiment) {
+			e.Eligibility = append(e.Eligibility, assign.Rule{Claim: "country", In: []any{"DE", "F\x00R"}})
+		}, "eligibility[1].in[1]"},
+		{"InOK", func(e *assign.Experiment) {
+			e.Eligibility = append(e.Eligibility, assign.Rule{Claim: "country", In: []any{"DE", "FR", 3.0, true}})
+		}, ""},
+		{"UpdatedByWithESC", func(e *assign.Experiment) { e.UpdatedBy = "alice\x1b]0;x\x07" }, "updated_by"},
 		{"RuleWithoutClaim", func(e *assign.Experiment) { e.Eligibility[0].Claim = "" }, "eligibility"},
 		{"RuleWithTwoOperators", func(e *assign.Experiment) { e.Eligibility[0].NotEquals = false }, "eligibility"},
 		{"RuleWithoutOperator", func(e *assign.Experiment) { e.Eligibility[0].Equals = nil }, "eligibility"},

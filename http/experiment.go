@@ -27,30 +27,8 @@ func (s *Server) handleCreateExperiment(ctx *fasthttp.RequestCtx) {
 	if !ok || !s.checkBody(ctx, route) {
 		return
 	}
-	var req createExperimentRequest
-	if err := decodeJSON(ctx.PostBody(), &req); err != nil {
-		s.writeErr(ctx, route, err)
-		return
-	}
-	e := &assign.Experiment{
-		ID:                  req.ExperimentID,
-		MaxSampleSize:       req.MaxSampleSize,
-		SamplingProbability: 1,
-		Groups:              req.Groups,
-		Eligibility:         req.Eligibility,
-		Layer:               req.Layer,
-		UpdatedBy:           who,
-	}
-	if req.SamplingProbability != nil {
-		e.SamplingProbability = *req.SamplingProbability
-	}
-	// Validate here too, so clients get the same field-naming 400 whatever
-	// the store; an absent id is the store's to generate.
-	check := *e
-	if check.ID == "" {
-		check.ID = "generated"
-	}
-	if err := check.Validate(); err != nil {
+	e, err := parseCreateBody(ctx.PostBody(), who)
+	if err != nil {
 		s.writeErr(ctx, route, err)
 		return
 	}
@@ -65,6 +43,37 @@ func (s *Server) handleCreateExperiment(ctx *fasthttp.RequestCtx) {
 	s.writeJSON(ctx, route, fasthttp.StatusCreated, struct {
 		ID string `json:"experiment_id"`
 	}{e.ID})
+}
+
+// parseCreateBody reads and validates the body of a creation by the admin
+// who. Every error is EINVALID; an absent id is the store's to generate.
+func parseCreateBody(body []byte, who string) (*assign.Experiment, error) {
+	var req createExperimentRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	e := &assign.Experiment{
+		ID:                  req.ExperimentID,
+		MaxSampleSize:       req.MaxSampleSize,
+		SamplingProbability: 1,
+		Groups:              req.Groups,
+		Eligibility:         req.Eligibility,
+		Layer:               req.Layer,
+		UpdatedBy:           who,
+	}
+	if req.SamplingProbability != nil {
+		e.SamplingProbability = *req.SamplingProbability
+	}
+	// Validate here too, so clients get the same field-naming 400 whatever
+	// the store.
+	check := *e
+	if check.ID == "" {
+		check.ID = "generated"
+	}
+	if err := check.Validate(); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // handleGetExperiment serves GET /api/experiments/{id}.
@@ -137,12 +146,12 @@ func (s *Server) handleUpdateExperiment(ctx *fasthttp.RequestCtx, id string) {
 		s.writeError(ctx, route, assign.ENOTFOUND, "Experiment not found.", "", "", err)
 		return
 	}
-	var upd assign.ExperimentUpdate
-	if err := decodeJSON(ctx.PostBody(), &upd); err != nil {
-		s.writeErr(ctx, route, err)
-		return
+	upd, err := parseUpdateBody(ctx.PostBody())
+	if err == nil {
+		// The admin's name is recorded with the change and exported.
+		err = assign.ValidateText("updated_by", who)
 	}
-	if err := validateUpdate(&upd); err != nil {
+	if err != nil {
 		s.writeErr(ctx, route, err)
 		return
 	}
@@ -154,6 +163,16 @@ func (s *Server) handleUpdateExperiment(ctx *fasthttp.RequestCtx, id string) {
 		return
 	}
 	s.writeJSON(ctx, route, fasthttp.StatusOK, public(e))
+}
+
+// parseUpdateBody reads and validates the body of an update. Every error is
+// EINVALID.
+func parseUpdateBody(body []byte) (assign.ExperimentUpdate, error) {
+	var upd assign.ExperimentUpdate
+	if err := decodeJSON(body, &upd); err != nil {
+		return upd, err
+	}
+	return upd, validateUpdate(&upd)
 }
 
 // validateUpdate checks what can be checked without the experiment; the store
@@ -177,6 +196,11 @@ func validateUpdate(u *assign.ExperimentUpdate) error {
 	}
 	if u.Groups != nil {
 		if err := assign.ValidateGroups(u.Groups); err != nil {
+			return err
+		}
+	}
+	if u.Winner != nil {
+		if err := assign.ValidateText("winner", *u.Winner); err != nil {
 			return err
 		}
 	}

@@ -11,24 +11,28 @@ import (
 	"github.com/assign-dev/assign/scripts"
 )
 
-// MaxUserIDLen is the longest user id accepted, in bytes.
-const MaxUserIDLen = 256
+// MaxUserIDLen is the longest user id accepted, in bytes: the domain's
+// (assign.ValidateUserID holds the rule).
+const MaxUserIDLen = assign.MaxUserIDLen
 
 // Enroll returns the user's existing group, or decides and records a new
 // enrollment, in one call of the enrollment script (scripts/enroll.lua).
 // The immutable definition comes from the in-process cache; eligibility is
 // checked here and passed to the script, which still answers an existing
 // member with their group when today's claims no longer qualify (stickiness).
-// Returns EINVALID for an empty or too long user id, ENOTFOUND,
-// EUNAVAILABLE when Redis does not answer in time.
+// Returns EINVALID for a user id assign.ValidateUserID refuses (field
+// "sub") or a claim the rules read that is not text (field: the claim's
+// name), before anything is written; ENOTFOUND, EUNAVAILABLE when Redis does
+// not answer in time.
 func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.Enrollment, error) {
-	if req.UserID == "" {
-		return nil, assign.Invalidf("sub", "the token has no subject (user id)")
-	} else if len(req.UserID) > MaxUserIDLen {
-		return nil, assign.Invalidf("sub", "the user id is longer than %d bytes", MaxUserIDLen)
+	if err := assign.ValidateUserID(req.UserID); err != nil {
+		return nil, err
 	}
 	d, err := s.definition(ctx, req.ExperimentID)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.rules.ValidateClaims(req.Claims); err != nil {
 		return nil, err
 	}
 	d, code, err := s.withLayout(ctx, d, func(d *definition) (int64, error) { return s.enroll(ctx, d, req) })
