@@ -167,10 +167,13 @@ func (c *Cluster) start(ctx context.Context) error {
 			return c.nodeErr(nodes[i], "CLUSTER ADDSLOTSRANGE", err)
 		}
 	}
-	first := c.client(nodes[0])
-	for _, n := range nodes[1:] {
-		if err := first.ClusterMeet(ctx, "127.0.0.1", strconv.Itoa(n.port)).Err(); err != nil {
-			return c.nodeErr(nodes[0], "CLUSTER MEET", err)
+	// Every node meets every other one: waiting for gossip to spread a
+	// single node's MEETs takes seconds longer.
+	for i, n := range nodes {
+		for _, m := range nodes[i+1:] {
+			if err := c.client(n).ClusterMeet(ctx, "127.0.0.1", strconv.Itoa(m.port)).Err(); err != nil {
+				return c.nodeErr(n, "CLUSTER MEET", err)
+			}
 		}
 	}
 	// Every node must know every other one before a replica can be told
@@ -224,7 +227,8 @@ func (c *Cluster) start(ctx context.Context) error {
 				}
 			}
 			// Cluster clients route by CLUSTER SLOTS, which lists a replica
-			// only once its replication offset is known to be non-zero.
+			// only once the node has heard (by cluster-bus ping, at least
+			// every NodeTimeout/2) that the replica's offset is non-zero.
 			slots, err := c.client(n).ClusterSlots(ctx).Result()
 			if err != nil {
 				return n, fmt.Errorf("%s: CLUSTER SLOTS: %w", n.addr, err)
