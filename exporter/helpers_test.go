@@ -51,7 +51,7 @@ func forEachRedis(t *testing.T, fn func(t *testing.T, b backend)) {
 // clusterRedis returns a backend on the package's shared local Redis
 // Cluster (3 masters, 3 replicas), under a fresh namespace deleted at the end.
 func clusterRedis(t testing.TB) backend {
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: devClusterAddrs(t)})
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: testenv.SharedCluster(t).Addrs()})
 	ns := testenv.Namespace()
 	t.Cleanup(func() {
 		ctx := context.Background()
@@ -348,11 +348,3 @@ func (p *proxy) stop() {
 	clear(p.conns)
 }
 
-// TEMP until testenv.SharedCluster lands.
-func devClusterAddrs(t testing.TB) []string {
-	a := os.Getenv("ASSIGN_DEV_CLUSTER")
-	if a == "" {
-		t.Skip("no dev cluster")
-	}
-	return []string{a}
-}

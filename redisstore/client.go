@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"crypto/tls"
 	"net/url"
 	"runtime"
@@ -20,6 +21,10 @@ const (
 	defaultWriteTimeout = time.Second
 	defaultPoolTimeout  = time.Second
 )
+
+// ClusterReloadInterval is how often a cluster client reads the slot map
+// again: how long after a replica's promotion its shard is found.
+const ClusterReloadInterval = time.Second
 
 // defaultPoolSize is max(64, 10 per CPU) connections (per node on a cluster).
 func defaultPoolSize() int { return max(64, 10*runtime.GOMAXPROCS(0)) }
@@ -66,16 +71,18 @@ func NewClient(ctx context.Context, rawURL string) (redis.UniversalClient, error
 	}
 	opt.ContextTimeoutEnabled = true
 	setDefaults(&opt.PoolSize, &opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout)
-	c := redis.NewClient(opt)
-	cluster, err := isCluster(ctx, c)
+	// Asked on database 0: a cluster node refuses SELECT of any other.
+	probeOpt := *opt
+	probeOpt.DB = 0
+	probe := redis.NewClient(&probeOpt)
+	cluster, err := isCluster(ctx, probe)
+	probe.Close()
 	if err != nil {
-		c.Close()
 		return nil, assign.Errorf(assign.EUNAVAILABLE, "redis at %s: %v", opt.Addr, err)
 	}
 	if !cluster {
-		return c, nil
+		return redis.NewClient(opt), nil
 	}
-	c.Close()
 	if opt.DB != 0 {
 		return nil, assign.Errorf(assign.EINVALID, "redis url: %s is a Redis Cluster node, which has only database 0", opt.Addr)
 	}
@@ -94,6 +101,10 @@ func newClusterClient(rawURL string) (*redis.ClusterClient, error) {
 	}
 	opt.ContextTimeoutEnabled = true
 	setDefaults(&opt.PoolSize, &opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout)
+	// go-redis reloads the slot map on MOVED and every reload interval, but
+	// not when a master stops answering: with its 60 s default, a shard whose
+	// replica took over kept failing for about a minute.
+	opt.ClusterStateReloadInterval = ClusterReloadInterval
 	return redis.NewClusterClient(opt), nil
 }
 
@@ -121,10 +132,10 @@ func isCluster(ctx context.Context, c *redis.Client) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	info, err := c.Info(ctx, "cluster").Result()
-	if err != nil {
-		if strings.Contains(err.Error(), "ERR") {
-			return false, nil // INFO cluster unsupported: not a cluster
-		}
+	var reply redis.Error
+	if errors.As(err, &reply) {
+		return false, nil // the server refuses INFO cluster: not a cluster
+	} else if err != nil {
 		return false, err
 	}
 	return strings.Contains(info, "cluster_enabled:1"), nil

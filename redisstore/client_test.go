@@ -1,9 +1,12 @@
 package redisstore_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/assign-dev/assign/assign"
@@ -46,5 +49,66 @@ func TestNewClient_Errors(t *testing.T) {
 	}
 	if _, err := redisstore.NewClient(ctx, "redis://127.0.0.1:1"); assign.ErrorCode(err) != assign.EUNAVAILABLE {
 		t.Fatalf("nothing listening: %v, want unavailable", err)
+	}
+}
+
+// TestNewClient_Miniredis: a server that refuses INFO cluster (miniredis,
+// some proxies) is a single node.
+func TestNewClient_Miniredis(t *testing.T) {
+	m := miniredis.RunT(t)
+	c, err := redisstore.NewClient(testenv.Context(t), "redis://"+m.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := redisstore.Kind(c); got != "single" {
+		t.Fatalf("Kind=%q, want single", got)
+	}
+}
+
+// TestNewClient_Cluster: one seed node of a cluster, or the multi-seed form,
+// gives the cluster client, which creates, enrolls and lists experiments
+// whose keys sit on every master.
+func TestNewClient_Cluster(t *testing.T) {
+	cl := testenv.SharedCluster(t)
+	ctx := testenv.Context(t)
+	for name, url := range map[string]string{"seed": cl.SeedURL(), "seeds": cl.URL(), "seed-db0": cl.SeedURL() + "/0"} {
+		t.Run(name, func(t *testing.T) {
+			c, err := redisstore.NewClient(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if got := redisstore.Kind(c); got != "cluster" {
+				t.Fatalf("Kind=%q, want cluster", got)
+			}
+			o := c.(*redis.ClusterClient).Options()
+			if !o.ContextTimeoutEnabled || o.PoolSize < 64 || o.ReadTimeout != time.Second {
+				t.Fatalf("options: ContextTimeoutEnabled=%v PoolSize=%d ReadTimeout=%v", o.ContextTimeoutEnabled, o.PoolSize, o.ReadTimeout)
+			}
+			s := newStore(t, c)
+			for i := range 12 {
+				id := fmt.Sprint("seeded-", i)
+				mustCreate(t, s, newExperiment(id, 10, 1))
+				mustEnroll(t, s, id, "u")
+			}
+			list, _, err := s.FindExperiments(ctx, assign.ExperimentFilter{})
+			if err != nil || len(list) != 12 {
+				t.Fatalf("listing: %d, %v", len(list), err)
+			}
+			if err := s.Ping(ctx); err != nil {
+				t.Fatalf("Ping: %v", err)
+			}
+			cleanNamespace(t, c, s.Keys().Namespace)
+		})
+	}
+	if _, err := redisstore.NewClient(ctx, cl.SeedURL()+"/1"); assign.ErrorCode(err) != assign.EINVALID {
+		t.Fatalf("database 1 of a cluster node: %v, want invalid", err)
+	}
+}
+
+func cleanNamespace(tb testing.TB, c redis.UniversalClient, ns string) {
+	for _, k := range allKeys(tb, c, ns+"*") {
+		c.Del(context.Background(), k)
 	}
 }

@@ -200,20 +200,64 @@ func (s *Store) freshDefinition(ctx context.Context, id string) (*definition, er
 	if err != nil {
 		return nil, err
 	}
+	if err := s.healOnce(ctx, id, d.Layer); err != nil {
+		return nil, err
+	}
 	s.defs.Store(id, d)
 	return d, nil
 }
 
 // prefix returns the key prefix of experiment id from the id reservation in
-// the layers hash. Returns ENOTFOUND.
+// the layers hash. An experiment outside any layer whose reservation is
+// missing (its index entries lost while its own keys survived, as a failover
+// of the index's shard can do on a cluster) is found at its plain prefix and
+// its index entries are written again. Returns ENOTFOUND.
 func (s *Store) prefix(ctx context.Context, id string) (string, error) {
 	layer, err := s.client.HGet(ctx, s.keys.Layers(), id).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", notFound(id)
-	} else if err != nil {
+	if err == nil {
+		return s.keys.Prefix(id, layer), nil
+	} else if !errors.Is(err, redis.Nil) {
 		return "", storeError(err)
 	}
-	return s.keys.Prefix(id, layer), nil
+	prefix := s.keys.Prefix(id, "")
+	ok, err := s.client.HExists(ctx, ConfigKey(prefix), FieldDefinition).Result()
+	if err != nil {
+		return "", storeError(err)
+	} else if !ok {
+		return "", notFound(id)
+	}
+	if err := s.heal(ctx, id, ""); err != nil {
+		return "", err
+	}
+	return prefix, nil
+}
+
+// healOnce heals the index entries of an experiment once per process: the
+// listing and the exporter's stream set then hold every experiment this
+// process has served, whatever an index shard may have lost.
+func (s *Store) healOnce(ctx context.Context, id, layer string) error {
+	if _, done := s.healed.Load(id); done {
+		return nil
+	}
+	if err := s.heal(ctx, id, layer); err != nil {
+		return err
+	}
+	s.healed.Store(id, struct{}{})
+	return nil
+}
+
+// heal writes the index entries of an existing experiment (its reservation,
+// its listing and its stream for the exporter), each idempotent. Creation
+// writes them before the experiment itself, so only a loss of the index keys
+// can leave an experiment without them.
+func (s *Store) heal(ctx context.Context, id, layer string) error {
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSetNX(ctx, s.keys.Layers(), id, layer)
+		p.ZAddNX(ctx, s.keys.Experiments(), redis.Z{Member: id})
+		p.SAdd(ctx, s.keys.Streams(), EventsKey(s.keys.Prefix(id, layer)))
+		return nil
+	})
+	return storeError(err)
 }
 
 // parseDefinition builds a definition from fields of the configuration hash;

@@ -73,6 +73,9 @@ func (s *Store) enroll(ctx context.Context, d *definition, req assign.EnrollRequ
 // runEnroll calls the enrollment script by SHA, through the pipeline when
 // there is one, falling back to EVAL (which loads the script) on NOSCRIPT.
 func (s *Store) runEnroll(ctx context.Context, keys []string, args ...any) (int64, error) {
+	if s.MinReplicas > 0 {
+		return s.runEnrollReplicated(ctx, keys, args...)
+	}
 	if s.Pipeline == nil {
 		return scripts.Enroll.Run(ctx, s.Scripter, keys, args...).Int64()
 	}

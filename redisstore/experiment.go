@@ -154,7 +154,14 @@ func (s *Store) FindExperimentByID(ctx context.Context, id string) (*assign.Expe
 	if err != nil {
 		return nil, storeError(err)
 	}
-	return s.parseExperiment(id, m)
+	e, err := s.parseExperiment(id, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.healOnce(ctx, id, e.Layer); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // FindExperiments returns a page of experiments ordered by id, with their

@@ -13,7 +13,7 @@ import (
 // single Redis answers too, cluster mode or not) and the examples of the
 // Redis Cluster specification.
 func TestSlot(t *testing.T) {
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:7101"})
+	c := redis.NewClient(&redis.Options{Addr: testenv.SharedCluster(t).Addrs()[0]})
 	defer c.Close()
 	ctx := testenv.Context(t)
 	keys := []string{"", "123456789", "foo", "{user1000}.following", "{user1000}.followers",

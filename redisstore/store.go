@@ -44,10 +44,22 @@ type Store struct {
 	// the script is idempotent per user, and so are retried batches).
 	Pipeline *redis.AutoPipeliner
 
+	// MinReplicas, when above 0, makes each enrollment wait (WAIT) until that
+	// many replicas acknowledged it before answering, within the caller's
+	// deadline; fewer is EUNAVAILABLE. It bypasses Pipeline (WAIT must
+	// follow the write on its connection). Default 0: replication stays
+	// asynchronous, and a member lost with a dead master re-enrolls into the
+	// same group (the draws are deterministic).
+	MinReplicas int
+
 	// defs caches the immutable part of experiments by id (*definition).
 	// Entries never go stale: what they hold never changes after creation.
 	// Misses are not cached, so an experiment is found as soon as it exists.
 	defs sync.Map
+
+	// healed holds the ids whose index entries this process has checked
+	// (see healOnce).
+	healed sync.Map
 }
 
 // New returns a Store using client, with keys under the namespace of keys.

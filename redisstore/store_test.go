@@ -2,7 +2,6 @@ package redisstore_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -74,7 +73,7 @@ func openRedisPipelined(tb testing.TB) (*redisstore.Store, redis.UniversalClient
 // namespace whose keys are deleted on every master when the test ends.
 func openCluster(tb testing.TB) (*redisstore.Store, redis.UniversalClient) {
 	tb.Helper()
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: clusterAddrs(tb), ContextTimeoutEnabled: true})
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: testenv.SharedCluster(tb).Addrs(), ContextTimeoutEnabled: true})
 	s := newStore(tb, c)
 	ns := s.Keys().Namespace
 	tb.Cleanup(func() {
@@ -205,11 +204,3 @@ func checkCounts(tb testing.TB, s *redisstore.Store, id string) int64 {
 	return e.Stats.Enrolled
 }
 
-// TEMP until testenv.SharedCluster lands.
-func clusterAddrs(t testing.TB) []string {
-	a := os.Getenv("ASSIGN_DEV_CLUSTER")
-	if a == "" {
-		t.Skip("no dev cluster")
-	}
-	return []string{a}
-}

@@ -1,0 +1,202 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/internal/testenv"
+	"github.com/assign-dev/assign/redisstore"
+)
+
+// TestCluster_CapIsExactOnEveryShard sends 1,000 users at once into each of
+// 20 experiments of cap 250 spread over the masters of the local cluster,
+// through the automatic pipeliner as assignd does: exactly 250 members each,
+// and counters equal members.
+func TestCluster_CapIsExactOnEveryShard(t *testing.T) {
+	s, c := openClusterPipelined(t)
+	ctx := testenv.Context(t)
+	const experiments, users, cap = 20, 1000, 250
+	masters := map[string]bool{}
+	cc := c.(*redis.ClusterClient)
+	for i := range experiments {
+		id := fmt.Sprintf("shard-rush-%02d", i)
+		mustCreate(t, s, newExperiment(id, cap, 1))
+		node, err := cc.MasterForKey(ctx, redisstore.ConfigKey(s.Keys().Prefix(id, "")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		masters[node.Options().Addr] = true
+	}
+	if len(masters) < 2 {
+		t.Fatalf("the %d experiments sit on %d master(s): want them spread over the shards", experiments, len(masters))
+	}
+
+	type result struct {
+		res *assign.Enrollment
+		err error
+	}
+	results := make([][]result, experiments)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	sem := make(chan struct{}, 500) // goroutines in flight; the pipeliner batches them
+	for e := range experiments {
+		results[e] = make([]result, users)
+		for u := range users {
+			done.Add(1)
+			go func() {
+				defer done.Done()
+				start.Wait()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+				r, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: fmt.Sprintf("shard-rush-%02d", e), UserID: fmt.Sprintf("user-%04d", u)})
+				results[e][u] = result{r, err}
+			}()
+		}
+	}
+	start.Done()
+	done.Wait()
+	for e := range experiments {
+		id := fmt.Sprintf("shard-rush-%02d", e)
+		enrolled, full := 0, 0
+		for u, r := range results[e] {
+			switch {
+			case r.err != nil:
+				t.Fatalf("%s user %d: %v", id, u, r.err)
+			case r.res.Enrolled:
+				enrolled++
+			case r.res.Reason == assign.ReasonSampleFull:
+				full++
+			default:
+				t.Fatalf("%s user %d: %+v", id, u, r.res)
+			}
+		}
+		if enrolled != cap || full != users-cap {
+			t.Fatalf("%s: enrolled=%d sample_full=%d, want %d and %d", id, enrolled, full, cap, users-cap)
+		}
+		if n := checkCounts(t, s, id); n != cap {
+			t.Fatalf("%s: n=%d, want %d", id, n, cap)
+		}
+	}
+}
+
+// TestStore_IndexHealing covers the two halves creation can leave apart:
+// index entries without their experiment (a creator that died before the
+// creation script: ignored, and the id can be created again) and an
+// experiment without its index entries (the index keys lost, as a failover
+// of the shard holding them can do: found, and the entries written again,
+// so it is listed and its stream exported).
+func TestStore_IndexHealing(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *redisstore.Store, c redis.UniversalClient) {
+		ctx := testenv.Context(t)
+		k := s.Keys()
+
+		t.Run("IndexWithoutExperiment", func(t *testing.T) {
+			// What a creation that died after its first steps leaves.
+			events := redisstore.EventsKey(k.Prefix("half", ""))
+			if err := c.HSetNX(ctx, k.Layers(), "half", "").Err(); err != nil {
+				t.Fatal(err)
+			}
+			c.ZAddNX(ctx, k.Experiments(), redis.Z{Member: "half"})
+			c.SAdd(ctx, k.Streams(), events)
+			mustCreate(t, s, newExperiment("whole", 10, 1))
+			list, _, err := s.FindExperiments(ctx, assign.ExperimentFilter{})
+			if err != nil {
+				t.Fatal(err)
+			} else if len(list) != 1 || list[0].ID != "whole" {
+				t.Fatalf("listing %v, want only the whole experiment", ids(list))
+			}
+			if _, err := s.FindExperimentByID(ctx, "half"); assign.ErrorCode(err) != assign.ENOTFOUND {
+				t.Fatalf("find half: %v, want ENOTFOUND", err)
+			}
+			if _, err := s.Enroll(ctx, assign.EnrollRequest{ExperimentID: "half", UserID: "u"}); assign.ErrorCode(err) != assign.ENOTFOUND {
+				t.Fatalf("enroll half: %v, want ENOTFOUND", err)
+			}
+			mustCreate(t, s, newExperiment("half", 10, 1)) // the creation is repeated and finishes
+			mustEnroll(t, s, "half", "u")
+		})
+
+		t.Run("ExperimentWithoutIndex", func(t *testing.T) {
+			mustCreate(t, s, newExperiment("orphan", 10, 1))
+			events := redisstore.EventsKey(k.Prefix("orphan", ""))
+			c.HDel(ctx, k.Layers(), "orphan")
+			c.ZRem(ctx, k.Experiments(), "orphan")
+			c.SRem(ctx, k.Streams(), events)
+			other := redisstore.New(c, k) // a process that never saw it
+			if res, err := other.Enroll(ctx, assign.EnrollRequest{ExperimentID: "orphan", UserID: "u"}); err != nil || !res.Enrolled {
+				t.Fatalf("enroll orphan: %+v, %v", res, err)
+			}
+			if ok, _ := c.SIsMember(ctx, k.Streams(), events).Result(); !ok {
+				t.Fatal("the stream is not back in the exporter's stream set")
+			}
+			if _, err := c.ZScore(ctx, k.Experiments(), "orphan").Result(); err != nil {
+				t.Fatalf("not listed again: %v", err)
+			}
+			if layer, err := c.HGet(ctx, k.Layers(), "orphan").Result(); err != nil || layer != "" {
+				t.Fatalf("reservation %q, %v: want it back, outside any layer", layer, err)
+			}
+			if err := s.CreateExperiment(ctx, newExperiment("orphan", 10, 1)); assign.ErrorCode(err) != assign.ECONFLICT {
+				t.Fatalf("create again: %v, want ECONFLICT", err)
+			}
+		})
+	})
+}
+
+func ids(list []*assign.Experiment) []string {
+	var out []string
+	for _, e := range list {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+// TestEnroll_MinReplicas: with MinReplicas, an enrollment is answered once
+// that many replicas hold it, and is EUNAVAILABLE (the member recorded all
+// the same, and found by the next call) when fewer acknowledge in time.
+func TestEnroll_MinReplicas(t *testing.T) {
+	t.Run("cluster", func(t *testing.T) {
+		s, _ := openCluster(t)
+		ctx := testenv.Context(t)
+		mustCreate(t, s, newExperiment("durable", 100, 1))
+		s.MinReplicas = 1
+		for i := range 20 {
+			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			res, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: "durable", UserID: fmt.Sprint("u", i)})
+			cancel()
+			if err != nil || !res.Enrolled {
+				t.Fatalf("user %d: %+v, %v", i, res, err)
+			}
+		}
+		s.MinReplicas = 2 // each master has one replica
+		cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		if _, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: "durable", UserID: "late"}); assign.ErrorCode(err) != assign.EUNAVAILABLE {
+			t.Fatalf("two replicas of one: %v, want EUNAVAILABLE", err)
+		}
+		s.MinReplicas = 0
+		if res := mustEnroll(t, s, "durable", "late"); res.New || !res.Enrolled {
+			t.Fatalf("after the refused wait: %+v, want the member recorded then", res)
+		}
+		if n := checkCounts(t, s, "durable"); n != 21 {
+			t.Fatalf("n=%d, want 21", n)
+		}
+	})
+	t.Run("redis", func(t *testing.T) {
+		s, _ := MustOpenRedisStore(t, 0)
+		ctx := testenv.Context(t)
+		mustCreate(t, s, newExperiment("durable", 100, 1))
+		s.MinReplicas = 1 // the test server has no replica
+		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		if _, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: "durable", UserID: "u"}); assign.ErrorCode(err) != assign.EUNAVAILABLE {
+			t.Fatalf("no replica: %v, want EUNAVAILABLE", err)
+		}
+	})
+}
