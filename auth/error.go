@@ -9,16 +9,17 @@ import (
 // Reasons a token is rejected, as returned by Reason. They are stable strings
 // meant for metric labels and logs, never containing token data.
 const (
-	ReasonMissing        = "missing"         // no token at all
-	ReasonMalformed      = "malformed"       // not three base64url parts of JSON, or a claim of the wrong type
-	ReasonBadSignature   = "bad_signature"   // signature does not match the configured key
-	ReasonExpired        = "expired"         // exp is in the past (beyond the leeway)
-	ReasonMissingExpiry  = "missing_expiry"  // no exp claim: every token must expire
-	ReasonNotYetValid    = "not_yet_valid"   // nbf is in the future (beyond the leeway)
-	ReasonWrongIssuer    = "wrong_issuer"    // iss missing or not the configured issuer
-	ReasonWrongAudience  = "wrong_audience"  // aud missing or without the configured audience
-	ReasonMissingSubject = "missing_subject" // no sub, or an empty one
-	ReasonAlgNotAllowed  = "alg_not_allowed" // alg is none, unknown, or not enabled by a configured key
+	ReasonMissing        = "missing"          // no token at all
+	ReasonMalformed      = "malformed"        // not three base64url parts of JSON, or a claim of the wrong type
+	ReasonBadSignature   = "bad_signature"    // signature does not match the configured key
+	ReasonExpired        = "expired"          // exp is in the past (beyond the leeway)
+	ReasonMissingExpiry  = "missing_expiry"   // no exp claim: every token must expire
+	ReasonNotYetValid    = "not_yet_valid"    // nbf is in the future (beyond the leeway)
+	ReasonWrongIssuer    = "wrong_issuer"     // iss missing or not the configured issuer
+	ReasonWrongAudience  = "wrong_audience"   // aud missing or without the configured audience
+	ReasonMissingSubject = "missing_subject"  // no sub, or an empty one
+	ReasonAlgNotAllowed  = "alg_not_allowed"  // alg is none, unknown, or not enabled by a configured key
+	ReasonCritical       = "unsupported_crit" // a crit header names extensions the verifier does not understand (RFC 7515)
 )
 
 // Error is a rejected token. It unwraps to an *assign.Error with code
@@ -69,6 +70,7 @@ var reasonMessages = map[string]string{
 	ReasonWrongAudience:  "The token audience is not accepted.",
 	ReasonMissingSubject: "The token has no subject (sub).",
 	ReasonAlgNotAllowed:  "The token signing algorithm is not accepted.",
+	ReasonCritical:       "The token requires header extensions (crit) that are not supported.",
 }
 
 // Pre-built rejections of the checks done before jwt parsing, so the
@@ -76,4 +78,5 @@ var reasonMessages = map[string]string{
 var (
 	errMissing   = &Error{Reason: ReasonMissing}
 	errMalformed = &Error{Reason: ReasonMalformed}
+	errCritical  = &Error{Reason: ReasonCritical}
 )

@@ -25,6 +25,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
+// MinHS256SecretLen is the shortest HS256 secret NewVerifier accepts: RFC 7518
+// section 3.2 requires a key at least as long as the hash output (256 bits).
+const MinHS256SecretLen = 32
+
 // DefaultCacheSize is the number of verified tokens a Verifier remembers when
 // Config.CacheSize is 0.
 const DefaultCacheSize = 8192
@@ -82,11 +86,15 @@ type Verifier struct {
 	fast     *fastHS256 // nil without an HS256 secret
 }
 
-// NewVerifier returns a Verifier for cfg. It fails when no key is given, or
-// when PublicKeyPEM holds no usable RSA or ECDSA public key.
+// NewVerifier returns a Verifier for cfg. It fails when no key is given, when
+// the HS256 secret is shorter than MinHS256SecretLen bytes, or when
+// PublicKeyPEM holds no usable RSA or ECDSA public key.
 func NewVerifier(cfg Config) (*Verifier, error) {
 	if len(cfg.HS256Secret) == 0 && len(cfg.PublicKeyPEM) == 0 {
 		return nil, errors.New("auth: no verification key: set an HS256 secret or a public key")
+	}
+	if n := len(cfg.HS256Secret); n > 0 && n < MinHS256SecretLen {
+		return nil, fmt.Errorf("auth: the HS256 secret is %d bytes long; RFC 7518 requires at least %d (256 bits)", n, MinHS256SecretLen)
 	}
 	v := &Verifier{issuer: cfg.Issuer, audience: cfg.Audience, leeway: cfg.Leeway, now: cfg.Now}
 	if v.now == nil {
@@ -178,6 +186,12 @@ func (v *Verifier) Verify(token []byte) (Claims, error) {
 	tok, err := v.parser.ParseWithClaims(string(token), jwt.MapClaims{}, v.keyFunc)
 	if err != nil {
 		return Claims{}, v.classify(tok, err)
+	}
+	if _, ok := tok.Header["crit"]; ok {
+		// RFC 7515 section 4.1.11: a recipient must reject a token whose crit
+		// names extensions it does not understand, and this verifier
+		// understands none (an empty or malformed crit is invalid too).
+		return Claims{}, errCritical
 	}
 	mc := tok.Claims.(jwt.MapClaims)
 	sub, _ := mc["sub"].(string)

@@ -82,6 +82,17 @@ func wantReason(t *testing.T, v *auth.Verifier, token []byte, want string) {
 }
 
 func TestNewVerifier(t *testing.T) {
+	t.Run("ErrShortSecret", func(t *testing.T) {
+		// RFC 7518 section 3.2: an HS256 key of at least 256 bits.
+		for _, n := range []int{1, 16, 31} {
+			if _, err := auth.NewVerifier(auth.Config{HS256Secret: []byte(strings.Repeat("k", n))}); err == nil || !strings.Contains(err.Error(), "at least 32") {
+				t.Fatalf("a %d-byte secret: err=%v, want a refusal naming the minimum", n, err)
+			}
+		}
+		if _, err := auth.NewVerifier(auth.Config{HS256Secret: []byte(strings.Repeat("k", 32))}); err != nil {
+			t.Fatalf("a 32-byte secret: %v", err)
+		}
+	})
 	t.Run("ErrNoKey", func(t *testing.T) {
 		if _, err := auth.NewVerifier(auth.Config{}); err == nil {
 			t.Fatal("expected error")
@@ -146,7 +157,7 @@ func TestVerifier_Verify(t *testing.T) {
 		wantReason(t, v, sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"exp": "tomorrow"})), auth.ReasonMalformed)
 	})
 	t.Run("BadSignature", func(t *testing.T) {
-		wantReason(t, v, sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret!!"), valid(nil)), auth.ReasonBadSignature)
+		wantReason(t, v, sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-another"), valid(nil)), auth.ReasonBadSignature)
 	})
 	t.Run("TamperedPayload", func(t *testing.T) {
 		tok := string(sign(t, jwt.SigningMethodHS256, secret, valid(nil)))
@@ -178,7 +189,7 @@ func TestVerifier_Verify(t *testing.T) {
 		wantReason(t, v, sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"exp": t0.Add(-time.Second).Unix()})), auth.ReasonExpired)
 	})
 	t.Run("ExpiredButForgedReportsSignature", func(t *testing.T) {
-		tok := sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret!!"), valid(jwt.MapClaims{"exp": t0.Add(-time.Hour).Unix()}))
+		tok := sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-another"), valid(jwt.MapClaims{"exp": t0.Add(-time.Hour).Unix()}))
 		wantReason(t, v, tok, auth.ReasonBadSignature)
 	})
 	t.Run("MissingExpiry", func(t *testing.T) {
@@ -228,7 +239,7 @@ func TestVerifier_FastPath(t *testing.T) {
 		t.Fatalf("fractional exp at the edge: %v, want expired", err)
 	}
 	hits := auth.FastHits(fast)
-	wantReason(t, fast, sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret!!"), valid(nil)), auth.ReasonBadSignature)
+	wantReason(t, fast, sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-another"), valid(nil)), auth.ReasonBadSignature)
 	wantReason(t, fast, sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"sub": ""})), auth.ReasonMissingSubject)
 	wantReason(t, fast, sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"exp": "soon"})), auth.ReasonMalformed)
 	if got := auth.FastHits(fast); got != hits {
@@ -399,5 +410,34 @@ func TestSignHS256(t *testing.T) {
 	}
 	if _, err := auth.SignHS256(nil, "u", time.Hour, nil); err == nil {
 		t.Fatal("expected error for empty secret")
+	}
+}
+
+// TestVerify_Crit checks RFC 7515 section 4.1.11: a token whose crit header
+// names extensions is refused, since this verifier understands none, however
+// well signed, and even after the same key's plain tokens warmed the fast path.
+func TestVerify_Crit(t *testing.T) {
+	v := mustVerifier(t, auth.Config{HS256Secret: secret, CacheSize: -1})
+	if _, err := v.Verify(sign(t, jwt.SigningMethodHS256, secret, valid(nil))); err != nil {
+		t.Fatal(err)
+	}
+	for name, crit := range map[string]any{
+		"Unknown":   []string{"exp-ext"},
+		"Empty":     []string{},
+		"NotAList":  "b64",
+		"KnownName": []string{"b64"}, // RFC 7797: not implemented here either
+	} {
+		t.Run(name, func(t *testing.T) {
+			tok := jwt.NewWithClaims(jwt.SigningMethodHS256, valid(nil))
+			tok.Header["crit"] = crit
+			tok.Header["exp-ext"] = true
+			s, err := tok.SignedString(secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second time too: a refused header is never remembered
+				wantReason(t, v, []byte(s), auth.ReasonCritical)
+			}
+		})
 	}
 }

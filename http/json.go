@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -147,7 +148,97 @@ func decodeJSON(body []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return assign.Invalidf("", "The request body holds data after the JSON object.")
 	}
+	// encoding/json matches field names case-insensitively, so a
+	// "MAXIMUM_SAMPLE_SIZE" passed DisallowUnknownFields: names must match
+	// exactly.
+	if name, ok := inexactKey(json.NewDecoder(bytes.NewReader(body)), reflect.TypeOf(v)); ok {
+		return assign.Invalidf(name, "Unknown field %q.", name)
+	}
 	return nil
+}
+
+// inexactKey walks the next JSON value of dec, already known to decode into
+// a value of type t, and returns the first object key that encoding/json
+// matched to a field of t only case-insensitively. Values of types with no
+// fixed field names (maps, interfaces) are not looked into.
+func inexactKey(dec *json.Decoder, t reflect.Type) (string, bool) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return "", false
+	}
+	delim, isDelim := tok.(json.Delim)
+	if !isDelim {
+		return "", false // a scalar
+	}
+	var elem reflect.Type
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		elem = t.Elem()
+	}
+	var fields map[string]reflect.Type
+	if t != nil && t.Kind() == reflect.Struct {
+		fields = jsonFields(t, nil)
+	}
+	for dec.More() {
+		var next reflect.Type
+		if delim == '{' {
+			tok, err := dec.Token()
+			if err != nil {
+				return "", false
+			}
+			key, _ := tok.(string)
+			if fields != nil {
+				ft, exact := fields[key]
+				if !exact {
+					return key, true // decoded, so matched some field, but not exactly
+				}
+				next = ft
+			}
+		} else {
+			next = elem
+		}
+		if name, ok := inexactKey(dec, next); ok {
+			return name, true
+		}
+	}
+	_, _ = dec.Token() // the closing delimiter
+	return "", false
+}
+
+// jsonFields adds the JSON names of t's fields (embedded structs' promoted
+// ones included) to m, with their types.
+func jsonFields(t reflect.Type, m map[string]reflect.Type) map[string]reflect.Type {
+	if m == nil {
+		m = map[string]reflect.Type{}
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				jsonFields(ft, m)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		m[name] = f.Type
+	}
+	return m
 }
 
 func jsonError(err error) error {

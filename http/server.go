@@ -85,8 +85,10 @@ type Server struct {
 	// Default 64 KiB.
 	MaxRequestBodySize int
 
-	// Concurrency bounds the connections served at once; further ones get
-	// 503. Default 0: fasthttp's default (256 Ki).
+	// Concurrency bounds the connections served at once. At the limit a new
+	// connection closes the longest idle keep-alive one; when none is idle
+	// it gets the JSON 503 with a fallback (conns.go). Default 0: fasthttp's
+	// default (256 Ki), counting idle connections as busy.
 	Concurrency int
 
 	// EnrollTimeout is the deadline of the store call of one enrollment;
@@ -116,14 +118,20 @@ type Server struct {
 	// Metrics, if set, serves GET /metrics (the Prometheus exposition).
 	Metrics fasthttp.RequestHandler
 
+	// Degraded, if set, describes what fails while the server is ready but
+	// cannot do everything (Redis out of memory: new enrollments fail);
+	// /readyz then answers 200 with status "degraded". "" when all is well.
+	Degraded func(ctx context.Context) string
+
 	// ReadyDetails, if set, adds facts to the /readyz body that do not decide
 	// readiness, such as the warehouse backlog. It must marshal to JSON.
 	ReadyDetails func(ctx context.Context) any
 
-	once   sync.Once
-	srv    *fasthttp.Server
-	admins []adminCredential
-	ln     net.Listener
+	once    sync.Once
+	srv     *fasthttp.Server
+	limiter *connLimiter // nil without a Concurrency (conns.go)
+	admins  []adminCredential
+	ln      net.Listener
 }
 
 // NewServer returns a Server with the defaults set.
@@ -172,6 +180,12 @@ func (s *Server) init() {
 			Concurrency:           s.Concurrency,
 			CloseOnShutdown:       true,
 			Logger:                fasthttpLogger{s.Logger},
+			SecureErrorLogMessage: true, // no request contents in fasthttp's errors (logsafe.go)
+		}
+		if s.Concurrency > 0 { // the limit is kept in front of fasthttp (conns.go)
+			s.limiter = &connLimiter{max: s.Concurrency}
+			s.srv.Concurrency = s.Concurrency + overflowReserve(s.Concurrency)
+			s.srv.ConnState = s.limiter.state
 		}
 	})
 }
@@ -188,6 +202,9 @@ func (s *Server) Open() error {
 		return fmt.Errorf("http: listen on %q: %w", s.Addr, err)
 	}
 	s.ln = ln
+	if s.limiter != nil {
+		ln = limitListener{ln, s.limiter}
+	}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil {
 			s.Logger.Error("http server stopped", "err", err)
@@ -200,6 +217,9 @@ func (s *Server) Open() error {
 func (s *Server) Serve(ln net.Listener) error {
 	s.init()
 	s.ln = ln
+	if s.limiter != nil {
+		ln = limitListener{ln, s.limiter}
+	}
 	return s.srv.Serve(ln)
 }
 
@@ -261,7 +281,12 @@ func (s *Server) Handler() fasthttp.RequestHandler {
 // all known.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
-	route := s.route(ctx)
+	var route string
+	if s.limiter != nil && s.overCapacity(ctx) {
+		route = RouteOverCapacity
+	} else {
+		route = s.route(ctx)
+	}
 	if s.Observer != nil {
 		s.Observer.ObserveRequest(route, ctx.Response.StatusCode(), time.Since(start))
 	}
@@ -281,7 +306,7 @@ func (s *Server) handleTransportError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &netErr) && netErr.Timeout():
 		code = ETIMEOUT
 	}
-	s.writeError(ctx, RouteTransport, code, transportMessages[code], "", "", err)
+	s.writeError(ctx, RouteTransport, code, transportMessages[code], "", "", transportCause(err))
 	if s.Observer != nil {
 		s.Observer.ObserveRequest(RouteTransport, ctx.Response.StatusCode(), 0)
 	}
@@ -313,12 +338,4 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, route, code, message, fiel
 func (s *Server) writeErr(ctx *fasthttp.RequestCtx, route string, err error) {
 	code := errorCode(err)
 	s.writeError(ctx, route, code, errorMessage(code, err), assign.ErrorField(err), "", err)
-}
-
-// fasthttpLogger sends fasthttp's own messages to slog.
-type fasthttpLogger struct{ l *slog.Logger }
-
-// Printf implements fasthttp.Logger.
-func (f fasthttpLogger) Printf(format string, args ...any) {
-	f.l.Warn("fasthttp: " + fmt.Sprintf(format, args...))
 }

@@ -8,6 +8,7 @@
 package metrics
 
 import (
+	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -94,7 +95,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}),
 		redisErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Subsystem: "redis", Name: "errors_total",
-			Help: "Failed Redis calls by kind: timeout (deadline missed) or error.",
+			Help: "Failed Redis calls by kind: timeout (deadline missed or no connection), oom (Redis out of memory refused a write) or error.",
 		}, []string{"kind"}),
 		tokenRejections: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Subsystem: "auth", Name: "token_rejections_total",
@@ -116,6 +117,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	// Both kinds exist from the start, so a dashboard's rate() sees zero, not nothing.
 	m.redisErrors.WithLabelValues("timeout")
 	m.redisErrors.WithLabelValues("error")
+	m.redisErrors.WithLabelValues("oom")
 	return m
 }
 
@@ -174,14 +176,23 @@ func (m *Metrics) ObserveScript(d time.Duration, err error) {
 	}
 }
 
-// ObserveRedisError counts a failed Redis call: timeouts apart.
+// ObserveRedisError counts a failed Redis call: timeouts apart, and errors
+// that name their own kind (RedisErrorKind, such as "oom" for Redis out of
+// memory) under it.
 func (m *Metrics) ObserveRedisError(err error) {
-	if assign.ErrorCode(err) == assign.EUNAVAILABLE {
+	var k interface{ RedisErrorKind() string }
+	switch {
+	case errors.As(err, &k) && redisErrorKinds[k.RedisErrorKind()]:
+		m.redisErrors.WithLabelValues(k.RedisErrorKind()).Inc()
+	case assign.ErrorCode(err) == assign.EUNAVAILABLE:
 		m.redisErrors.WithLabelValues("timeout").Inc()
-	} else {
+	default:
 		m.redisErrors.WithLabelValues("error").Inc()
 	}
 }
+
+// redisErrorKinds bounds the kind label: timeout, error, and these.
+var redisErrorKinds = map[string]bool{"oom": true}
 
 // ObserveExportBatch records the duration of one committed warehouse write.
 func (m *Metrics) ObserveExportBatch(rows int, d time.Duration) {

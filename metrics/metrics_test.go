@@ -59,9 +59,10 @@ func TestMetrics_RequestsScriptTokens(t *testing.T) {
 # TYPE assign_http_requests_total counter
 assign_http_requests_total{code="200",route="enroll"} 2
 assign_http_requests_total{code="503",route="enroll"} 1
-# HELP assign_redis_errors_total Failed Redis calls by kind: timeout (deadline missed) or error.
+# HELP assign_redis_errors_total Failed Redis calls by kind: timeout (deadline missed or no connection), oom (Redis out of memory refused a write) or error.
 # TYPE assign_redis_errors_total counter
 assign_redis_errors_total{kind="error"} 1
+assign_redis_errors_total{kind="oom"} 0
 assign_redis_errors_total{kind="timeout"} 1
 # HELP assign_auth_token_rejections_total User tokens refused, by reason.
 # TYPE assign_auth_token_rejections_total counter
@@ -245,9 +246,10 @@ func TestInstrumentEnrollments(t *testing.T) {
 		_, _ = svc.Enroll(context.Background(), assign.EnrollRequest{ExperimentID: "e"})
 	}
 	want := `
-# HELP assign_redis_errors_total Failed Redis calls by kind: timeout (deadline missed) or error.
+# HELP assign_redis_errors_total Failed Redis calls by kind: timeout (deadline missed or no connection), oom (Redis out of memory refused a write) or error.
 # TYPE assign_redis_errors_total counter
 assign_redis_errors_total{kind="error"} 1
+assign_redis_errors_total{kind="oom"} 0
 assign_redis_errors_total{kind="timeout"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "assign_redis_errors_total"); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assign-dev/assign/auth"
 	"github.com/assign-dev/assign/exporter"
 	"github.com/assign-dev/assign/internal/envflag"
 )
@@ -17,6 +18,7 @@ import (
 type Config struct {
 	Addr                string        // listen address
 	RedisURL            string        // empty: an embedded in-process miniredis (demo only)
+	RedisMinReplicas    int           // replicas that must hold an enrollment before it is answered (WAIT); 0: none
 	Namespace           string        // key namespace, to share a Redis between deployments
 	AdminTokens         string        // "token" or "name:token,name:token"
 	JWTSecret           string        // HS256 secret
@@ -27,6 +29,7 @@ type Config struct {
 	Pipeline            bool          // batch concurrent enrollment script calls into pipelines
 	PipelineBatches     int           // pipeline batches in flight at once
 	MaxConns            int           // connections served at once; 0 for fasthttp's default
+	AllowEvictingRedis  bool          // run on a Redis whose maxmemory-policy may evict keys (data loss), with a warning
 	WarehouseURL        string        // postgres://... or a DuckDB file path
 	Exporter            bool          // run the warehouse exporter in this process
 	ExportBatchSize     int           // most enrollments per warehouse transaction
@@ -56,6 +59,7 @@ func DefaultConfig() Config {
 var flagEnv = map[string]string{
 	"addr":                  "ASSIGN_ADDR",
 	"redis-url":             "ASSIGN_REDIS_URL",
+	"redis-min-replicas":    "ASSIGN_REDIS_MIN_REPLICAS",
 	"namespace":             "ASSIGN_NAMESPACE",
 	"admin-token":           "ASSIGN_ADMIN_TOKEN",
 	"jwt-secret":            "ASSIGN_JWT_SECRET",
@@ -66,6 +70,7 @@ var flagEnv = map[string]string{
 	"pipeline":              "ASSIGN_PIPELINE",
 	"pipeline-batches":      "ASSIGN_PIPELINE_BATCHES",
 	"max-conns":             "ASSIGN_MAX_CONNS",
+	"allow-evicting-redis":  "ASSIGN_ALLOW_EVICTING_REDIS",
 	"warehouse-url":         "ASSIGN_WAREHOUSE_URL",
 	"exporter":              "ASSIGN_EXPORTER",
 	"export-batch-size":     "ASSIGN_EXPORT_BATCH_SIZE",
@@ -80,7 +85,8 @@ var flagEnv = map[string]string{
 func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs := flag.NewFlagSet("assignd", flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
-	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL (redis://host:port/db); empty runs an embedded in-process Redis for demos")
+	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL: redis://host:port/db (any node of a Redis Cluster: it is detected), redis://h1:p1?addr=h2:p2 (cluster seeds), redis://sentinel:26379?master_name=NAME&addr=... (Sentinel); rediss:// for TLS; empty runs an embedded in-process Redis for demos")
+	fs.IntVar(&c.RedisMinReplicas, "redis-min-replicas", c.RedisMinReplicas, "replicas that must acknowledge each enrollment (WAIT) before it is answered; 0: asynchronous replication")
 	fs.StringVar(&c.Namespace, "namespace", c.Namespace, "prefix of every Redis key, to share one Redis")
 	fs.StringVar(&c.AdminTokens, "admin-token", c.AdminTokens, `admin bearer token(s): "token" or "name:token,name:token"`)
 	fs.StringVar(&c.JWTSecret, "jwt-secret", c.JWTSecret, "HS256 secret of user tokens")
@@ -90,7 +96,8 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&c.EnrollTimeout, "enroll-timeout", c.EnrollTimeout, "deadline of one enrollment; past it the client gets 503 (0: 50ms, or 1s on the slower embedded Redis)")
 	fs.BoolVar(&c.Pipeline, "pipeline", c.Pipeline, "batch concurrent enrollments into Redis pipelines (higher throughput on a busy server)")
 	fs.IntVar(&c.PipelineBatches, "pipeline-batches", c.PipelineBatches, "pipeline batches in flight at once (1: each batch waits for the previous one)")
-	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "client connections served at once; more get 503")
+	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "client connections served at once; at the limit a new client closes the longest idle keep-alive connection, else gets the JSON 503")
+	fs.BoolVar(&c.AllowEvictingRedis, "allow-evicting-redis", c.AllowEvictingRedis, "start and stay ready on a Redis whose maxmemory-policy may evict keys (it silently deletes experiments and members under memory pressure); default: refuse")
 	fs.StringVar(&c.WarehouseURL, "warehouse-url", c.WarehouseURL, "warehouse: postgres://... or a DuckDB file path")
 	fs.BoolVar(&c.Exporter, "exporter", c.Exporter, "run the warehouse exporter in this process")
 	fs.IntVar(&c.ExportBatchSize, "export-batch-size", c.ExportBatchSize, "most enrollments written to the warehouse in one transaction")
@@ -111,6 +118,9 @@ func (c *Config) Validate() error {
 	if c.EnrollTimeout < 0 {
 		return errors.New("enroll-timeout must not be negative")
 	}
+	if c.RedisMinReplicas < 0 {
+		return errors.New("redis-min-replicas must not be negative")
+	}
 	if c.ExportBatchSize <= 0 || c.ExportFlushInterval <= 0 {
 		return errors.New("export-batch-size and export-flush-interval must be positive")
 	}
@@ -118,6 +128,14 @@ func (c *Config) Validate() error {
 	case "", "json", "text":
 	default:
 		return fmt.Errorf("log-format must be json or text, not %q", c.LogFormat)
+	}
+	if strings.TrimSpace(c.WarehouseURL) == "" {
+		// Only an explicit -warehouse-url "" gets here (the default is
+		// assign.duckdb, an empty variable is not read): never guess a file.
+		return errors.New(`warehouse-url must not be empty: give postgres://... or a DuckDB file path (default "assign.duckdb")`)
+	}
+	if n := len(c.JWTSecret); n > 0 && n < auth.MinHS256SecretLen {
+		return fmt.Errorf("jwt-secret is %d bytes long: an HS256 secret needs at least %d (RFC 7518)", n, auth.MinHS256SecretLen)
 	}
 	if c.RedisURL != "" && c.JWTSecret == "" && c.JWTPublicKey == "" {
 		return errors.New("with a real Redis, a JWT key is required: set -jwt-secret or -jwt-public-key")

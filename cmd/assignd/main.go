@@ -74,6 +74,7 @@ type Main struct {
 	Registry *prometheus.Registry
 	exporter *exporterRunner
 	debug    *http.Server
+	policy   *redisstore.PolicyMonitor // nil on the embedded Redis
 }
 
 // NewMain returns a Main with the default configuration.
@@ -109,12 +110,20 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.client = client
 	m.Store = redisstore.New(client, redisstore.Keys{Namespace: m.Config.Namespace})
+	m.Store.MinReplicas = m.Config.RedisMinReplicas
 	if m.Config.Pipeline {
 		opts := redis.DefaultAutoPipelineOptions()
 		if n := m.Config.PipelineBatches; n > 1 {
 			// Enrollments are independent of each other: no order to keep
 			// between batches, so several may be in flight at once.
 			opts.MaxConcurrentBatches, opts.Unordered = n, true
+		}
+		if _, ok := client.(*redis.ClusterClient); ok && opts.MaxConcurrentBatches <= 1 {
+			// One pipeline per master: the half-duplex batches mix the
+			// nodes, so one dead master would stall the batches of every
+			// shard until its commands fail (measured: healthy shards' calls
+			// missed their deadline during a failover).
+			opts.FullDuplex = true
 		}
 		if m.Store.Pipeline, err = client.AsyncAutoPipelineWithOptions(opts); err != nil {
 			return fmt.Errorf("redis pipeline: %w", err)
@@ -124,6 +133,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	defer cancel()
 	if err := m.Store.Load(loadCtx); err != nil {
 		return fmt.Errorf("redis at %s: %w", redactURL(redisURL), err)
+	}
+	if err := m.startPolicyMonitor(ctx, demo, redisURL); err != nil { // redispolicy.go
+		return err
 	}
 
 	// Tokens: in demo mode, generate what is missing and say how to use it.
@@ -153,6 +165,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Registry.MustRegister(
 		metrics.NewExperimentCollector(m.listExperiments),
 		metrics.NewRedisUp(m.Store.Ping, time.Second),
+		metrics.NewRedisPolicy(m.policyState),
 	)
 
 	s := assignhttp.NewServer()
@@ -175,7 +188,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	s.Logger = m.Logger
 	s.Observer = mx
 	s.Metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
-	s.Ready = m.Store.Load // Redis answers and the scripts are loaded
+	s.Ready = m.ready // Redis answers, the scripts are loaded, no eviction
+	s.Degraded = m.degraded
 	if m.Config.Exporter {
 		if m.exporter, err = m.startExporter(redisURL, mx); err != nil {
 			return err
@@ -214,6 +228,9 @@ func (m *Main) Close() error {
 	}
 	if m.exporter != nil {
 		errs = append(errs, m.exporter.Close()) // flushes what it read
+	}
+	if m.policy != nil {
+		m.policy.Close()
 	}
 	if m.client != nil {
 		errs = append(errs, m.client.Close())

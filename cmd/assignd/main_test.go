@@ -72,7 +72,7 @@ func TestMain_EmbeddedDemo(t *testing.T) {
 	if !strings.Contains(body, `"not_eligible"`) {
 		t.Fatalf("ineligible user got %s", body)
 	}
-	forged, _ := auth.SignHS256([]byte("not-the-secret-not-the-secret!!"), "user-1", time.Hour, nil)
+	forged, _ := auth.SignHS256([]byte("not-the-secret-not-the-secret-not-the"), "user-1", time.Hour, nil)
 	if code, _ := post(t, url+"/api/experiment-enrollments", forged, enroll); code != 401 {
 		t.Fatalf("forged token: status=%d, want 401", code)
 	}
@@ -99,6 +99,9 @@ func TestMain_EmbeddedDemo(t *testing.T) {
 	}
 }
 
+// testJWTSecret is an HS256 secret of the 32 bytes RFC 7518 asks for.
+const testJWTSecret = "config-test-secret-0123456789abc"
+
 // TestConfig_RealRedisNeedsSecrets checks that assignd refuses to start on a
 // real Redis without a JWT key or an admin token.
 func TestConfig_RealRedisNeedsSecrets(t *testing.T) {
@@ -110,8 +113,13 @@ func TestConfig_RealRedisNeedsSecrets(t *testing.T) {
 	}{
 		{"EmbeddedNeedsNothing", nil, nil, true},
 		{"NoJWTKey", []string{"-redis-url", "redis://127.0.0.1:6379", "-admin-token", "0123456789abcdef"}, nil, false},
-		{"NoAdmin", []string{"-redis-url", "redis://127.0.0.1:6379", "-jwt-secret", "s"}, nil, false},
-		{"FromEnv", nil, map[string]string{"ASSIGN_REDIS_URL": "redis://x", "ASSIGN_JWT_SECRET": "s", "ASSIGN_ADMIN_TOKEN": "ops:0123456789abcdef"}, true},
+		{"NoAdmin", []string{"-redis-url", "redis://127.0.0.1:6379", "-jwt-secret", testJWTSecret}, nil, false},
+		{"FromEnv", nil, map[string]string{"ASSIGN_REDIS_URL": "redis://x", "ASSIGN_JWT_SECRET": testJWTSecret, "ASSIGN_ADMIN_TOKEN": "ops:0123456789abcdef"}, true},
+		{"ShortJWTSecret", []string{"-jwt-secret", "only-31-bytes-0123456789abcdef0"}, nil, false},
+		{"ShortJWTSecretFromEnv", nil, map[string]string{"ASSIGN_JWT_SECRET": "s"}, false},
+		{"EmptyWarehouseURL", []string{"-warehouse-url", ""}, nil, false},
+		{"BlankWarehouseURL", []string{"-warehouse-url", " "}, nil, false},
+		{"EmptyWarehouseURLVariable", nil, map[string]string{"ASSIGN_WAREHOUSE_URL": ""}, true}, // unset: the default
 		{"ShortAdminToken", []string{"-admin-token", "short"}, nil, false},
 		{"BadLogFormat", []string{"-log-format", "xml"}, nil, false},
 		{"StrayArgument", []string{"extra"}, nil, false},
@@ -133,6 +141,8 @@ func TestConfig_RealRedisNeedsSecrets(t *testing.T) {
 		t.Fatal(err)
 	} else if c.Addr != ":9999" || c.EnrollTimeout != 80*time.Millisecond {
 		t.Fatalf("Addr=%q EnrollTimeout=%v, want the flag to win over env and env over default", c.Addr, c.EnrollTimeout)
+	} else if c.WarehouseURL != "assign.duckdb" {
+		t.Fatalf("WarehouseURL=%q, want the default assign.duckdb", c.WarehouseURL)
 	}
 }
 

@@ -40,7 +40,7 @@ func TestMain_SIGTERM(t *testing.T) {
 	ln.Close()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "assign.duckdb")
-	secret := "sigterm-secret-0123456789abcdef"
+	secret := "sigterm-secret-0123456789abcdef0123"
 	admin := "sigterm-admin-0123456789"
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
