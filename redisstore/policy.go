@@ -265,7 +265,9 @@ func (m *PolicyMonitor) logChanges(first bool, prev, rep PolicyReport) {
 		l.Warn("!!! REDIS MAY EVICT KEYS: running anyway because of -allow-evicting-redis. Under memory pressure Redis will "+
 			"silently delete experiments and members (404s to members, wrong counts, users counted twice). "+
 			"Set maxmemory-policy noeviction.", "nodes", ev)
-	case ev != "" && (first || ev != wasEv):
+	case ev != "" && first:
+		// Start refuses with the explanation in its error.
+	case ev != "" && ev != wasEv:
 		l.Error("redis eviction policy changed to an evicting one: not ready until it is noeviction again "+
 			"(Redis may silently delete experiments and members)", "nodes", ev)
 	case ev == "" && wasEv != "":
