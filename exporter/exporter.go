@@ -92,6 +92,11 @@ type Exporter struct {
 	// new experiments. Default DefaultRefreshInterval.
 	RefreshInterval time.Duration
 
+	// SweepInterval is how often the streams of experiments that take no
+	// enrollments (quiet.go), left out of the reads, are read anyway.
+	// Default DefaultSweepInterval.
+	SweepInterval time.Duration
+
 	// ShutdownTimeout bounds the final flush after the context of Run is
 	// cancelled. What is not written by then stays pending in Redis and is
 	// read again at the next start. Default DefaultShutdownTimeout.
@@ -118,11 +123,23 @@ type Exporter struct {
 	// only (export_test.go).
 	afterCommit func() error
 
+	// noPrecheck skips warehouse.CheckEnrollment/CheckExperiment, so that
+	// the rows they catch reach the warehouse and are found by bisection.
+	// Tests only (export_test.go).
+	noPrecheck bool
+
 	mu    sync.Mutex
 	stats Stats
 
 	cluster     bool                // Client is a Redis Cluster client: read per slot
-	streams     []string            // streams read, with their group, sorted
+	all         []string            // every stream with its group, sorted
+	streams     []string            // the streams read: all but the quiet ones, sorted
+	active      map[string]bool     // stream -> its experiment takes enrollments (see quiet.go)
+	quiet       map[string]bool     // streams read to their end whose experiment takes none
+	quietView   []string            // a copy of quiet for Quiet, guarded by mu
+	lastChanges time.Time           // last look at the changes set
+	changeSeen  map[string]float64  // stream -> score of the last change that woke it
+	lastSweep   time.Time           // last read of the quiet streams
 	groups      []*streamGroup      // streams by what one read may name together
 	known       map[string]struct{} // streams whose group is ensured
 	lastRefresh time.Time
@@ -170,7 +187,13 @@ func (e *Exporter) setDefaults() error {
 	if e.Now == nil {
 		e.Now = time.Now
 	}
+	if e.SweepInterval <= 0 {
+		e.SweepInterval = DefaultSweepInterval
+	}
 	e.known = make(map[string]struct{})
+	e.active = make(map[string]bool)
+	e.quiet = make(map[string]bool)
+	e.changeSeen = make(map[string]float64)
 	_, e.cluster = e.Client.(*redis.ClusterClient)
 	return nil
 }
@@ -223,6 +246,9 @@ func (e *Exporter) Run(ctx context.Context) error {
 			e.logRedis(ctx, "refresh streams", err)
 			sleep(ctx, e.RetryMin)
 			continue
+		}
+		if e.wakeChanged(ctx) {
+			e.readSet()
 		}
 		if e.ClaimIdle > 0 && e.Now().Sub(e.lastClaim) >= e.ClaimIdle/2 {
 			if err := e.claim(ctx, b); err != nil {

@@ -161,6 +161,8 @@ func enroll(tb testing.TB, b backend, key, id, prefix string, n, offset int) []w
 type running struct {
 	cancel context.CancelFunc
 	done   chan error
+	once   sync.Once
+	err    error
 }
 
 func start(e *exporter.Exporter) *running {
@@ -171,16 +173,18 @@ func start(e *exporter.Exporter) *running {
 }
 
 // stop cancels the exporter and returns what Run returned.
+// Stopping twice returns the first answer again.
 func (r *running) stop(tb testing.TB) error {
 	tb.Helper()
-	r.cancel()
-	select {
-	case err := <-r.done:
-		return err
-	case <-time.After(60 * time.Second):
-		tb.Fatal("exporter did not stop")
-		return nil
-	}
+	r.once.Do(func() {
+		r.cancel()
+		select {
+		case r.err = <-r.done:
+		case <-time.After(60 * time.Second):
+			tb.Fatal("exporter did not stop")
+		}
+	})
+	return r.err
 }
 
 // newExporter returns an exporter with small batches and short intervals.
@@ -281,6 +285,15 @@ func (s *memSink) rows() []warehouse.EnrollmentRow {
 		out = append(out, r)
 	}
 	return out
+}
+
+type warehouseRow = warehouse.EnrollmentRow
+
+// version returns the latest configuration version written of experiment id.
+func (s *memSink) version(id string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.experiments[id].Version
 }
 
 func (s *memSink) count() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.enrollments) }

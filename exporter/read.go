@@ -55,13 +55,20 @@ func (e *Exporter) refresh(ctx context.Context, force bool) error {
 			}
 		}
 	}
-	e.streams = e.streams[:0]
+	e.all = e.all[:0]
+	var unseen []string
 	for _, s := range members {
 		if _, ok := e.known[s]; ok {
-			e.streams = append(e.streams, s)
+			e.all = append(e.all, s)
+			if _, ok := e.active[s]; !ok {
+				unseen = append(unseen, s)
+			}
 		}
 	}
-	e.regroup()
+	if len(unseen) > 0 {
+		e.learn(ctx, unseen)
+	}
+	e.readSet()
 	e.lastRefresh = e.Now()
 	return nil
 }
@@ -143,25 +150,28 @@ func (e *Exporter) read(ctx context.Context, b *batch, block time.Duration) erro
 	if e.cluster {
 		return e.readSlots(ctx, b, block, block < 0)
 	}
+	count := int64(e.BatchSize - b.n)
 	res, err := e.Client.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group:    redisstore.ConsumerGroup,
 		Consumer: e.Consumer,
 		Streams:  readArgs(e.streams, ">"),
-		Count:    int64(e.BatchSize - b.n),
+		Count:    count,
 		Block:    block,
 	}).Result()
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
 	if isNoGroup(err) {
 		// A stream was deleted, or re-created without its group.
 		_ = e.refresh(ctx, true)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return err
 	}
+	got := make(map[string]int, len(res))
 	for _, s := range res {
-		e.add(b, s.Stream, s.Messages)
+		e.addTracked(b, s.Stream, s.Messages)
+		got[s.Stream] = len(s.Messages)
+	}
+	if e.settle(e.streams, got, count) {
+		e.readSet()
 	}
 	return nil
 }
@@ -204,15 +214,20 @@ func (e *Exporter) readSlots(ctx context.Context, b *batch, block time.Duration,
 		return nil
 	})
 	var firstErr error
-	var got, regroup bool
+	var got, regroup, settled bool
 	for i, cmd := range cmds {
 		g := due[i]
 		res, err := cmd.Result()
+		if err == nil || errors.Is(err, redis.Nil) {
+			n := make(map[string]int, len(res))
+			for _, s := range res {
+				e.addTracked(b, s.Stream, s.Messages)
+				n[s.Stream] = len(s.Messages)
+			}
+			settled = e.settle(g.streams, n, count) || settled
+		}
 		switch {
 		case err == nil && len(res) > 0:
-			for _, s := range res {
-				e.add(b, s.Stream, s.Messages)
-			}
 			got = true
 			g.wait, g.next = 0, now
 			continue
@@ -232,6 +247,8 @@ func (e *Exporter) readSlots(ctx context.Context, b *batch, block time.Duration,
 	}
 	if regroup {
 		_ = e.refresh(ctx, true)
+	} else if settled {
+		e.readSet()
 	}
 	if !got && !all && firstErr == nil {
 		sleep(ctx, min(pollMin, max(block, 0)))
@@ -315,7 +332,7 @@ func (e *Exporter) readHistory(ctx, stop context.Context, b *batch, streams []st
 			if len(s.Messages) > 0 {
 				got[s.Stream] = true
 				after[s.Stream] = s.Messages[len(s.Messages)-1].ID
-				e.add(b, s.Stream, s.Messages)
+				e.addTracked(b, s.Stream, s.Messages)
 			}
 		}
 		for s := range after {
@@ -335,7 +352,7 @@ func (e *Exporter) readHistory(ctx, stop context.Context, b *batch, streams []st
 // claim takes over the entries other consumers read more than ClaimIdle
 // ago and never acknowledged: those of a dead exporter.
 func (e *Exporter) claim(ctx context.Context, b *batch) error {
-	for _, s := range e.streams {
+	for _, s := range e.all {
 		start := "0-0"
 		for b.n < e.BatchSize {
 			msgs, next, err := e.Client.XAutoClaim(ctx, &redis.XAutoClaimArgs{
@@ -369,12 +386,12 @@ func (e *Exporter) claim(ctx context.Context, b *batch) error {
 // forgetConsumers removes the group's consumers that hold nothing and have
 // been idle past ForgetIdle. Failures are only logged: it is housekeeping.
 func (e *Exporter) forgetConsumers(ctx context.Context) {
-	if e.ForgetIdle < 0 || len(e.streams) == 0 {
+	if e.ForgetIdle < 0 || len(e.all) == 0 {
 		return
 	}
-	infos := make([]*redis.XInfoConsumersCmd, len(e.streams))
+	infos := make([]*redis.XInfoConsumersCmd, len(e.all))
 	_, _ = e.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, s := range e.streams {
+		for i, s := range e.all {
 			infos[i] = p.XInfoConsumers(ctx, s, redisstore.ConsumerGroup)
 		}
 		return nil
@@ -388,7 +405,7 @@ func (e *Exporter) forgetConsumers(ctx context.Context) {
 		}
 		for _, c := range consumers {
 			if c.Name != e.Consumer && c.Pending == 0 && c.Idle > e.ForgetIdle {
-				gone = append(gone, stale{e.streams[i], c.Name})
+				gone = append(gone, stale{e.all[i], c.Name})
 			}
 		}
 	}

@@ -322,6 +322,7 @@ func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.Expe
 		}
 		switch code {
 		case 1:
+			s.noteChange(ctx, prefix) // wakes the exporter for a quiet stream
 			next.Stats.Remaining = max(0, next.MaxSampleSize-next.Stats.Enrolled)
 			return next, nil
 		case -1:

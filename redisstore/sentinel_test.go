@@ -1,0 +1,147 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/internal/testenv"
+	"github.com/assign-dev/assign/redisstore"
+)
+
+// proc is a redis-server (or sentinel) process a test started.
+type proc struct {
+	addr string
+	cmd  *exec.Cmd
+}
+
+func (p *proc) kill() {
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+	}
+}
+
+// startRedisProc starts redis-server with args on a free port and waits for
+// it to answer; it is killed when the test ends.
+func startRedisProc(t *testing.T, args ...string) *proc {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		testenv.Missing(t, "redis-server binary", "PATH", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	p := &proc{addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	full := append(args, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	p.cmd = exec.Command(bin, full...)
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.kill)
+	c := redis.NewClient(&redis.Options{Addr: p.addr, MaxRetries: -1})
+	defer c.Close()
+	want := fmt.Sprintf("process_id:%d", p.cmd.Process.Pid)
+	for range 100 {
+		if info, err := c.Info(context.Background(), "server").Result(); err == nil && strings.Contains(info, want) {
+			return p
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("redis-server %v did not start on %s", args, p.addr)
+	return nil
+}
+
+// TestNewClient_Sentinel: a URL with master_name names sentinels; the
+// client follows the primary they report, and keeps enrolling after the
+// primary dies and the sentinel promotes its replica (members written with
+// WAIT 1 before the kill keep their group).
+func TestNewClient_Sentinel(t *testing.T) {
+	ctx := testenv.Context(t)
+	primary := startRedisProc(t)
+	host, port, _ := net.SplitHostPort(primary.addr)
+	replica := startRedisProc(t, "--replicaof", host, port)
+	conf := filepath.Join(t.TempDir(), "sentinel.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(
+		"sentinel monitor assign %s %s 1\nsentinel down-after-milliseconds assign 1000\nsentinel failover-timeout assign 5000\n", host, port)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sentinel := startRedisProc(t, conf, "--sentinel")
+
+	url := "redis://" + sentinel.addr + "?master_name=assign"
+	c, err := redisstore.NewClient(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := redisstore.Kind(c); got != "sentinel" {
+		t.Fatalf("Kind=%q, want sentinel", got)
+	}
+	s := newStore(t, c)
+	mustCreate(t, s, newExperiment("sentinel", 1000, 1))
+	s.MinReplicas = 1 // on the replica before the primary dies
+	told := map[string]string{}
+	waitFor(t, "the replica to sync", func() bool {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		res, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: "sentinel", UserID: "first"})
+		if err == nil {
+			told["first"] = res.Group
+		}
+		return err == nil
+	})
+	for i := range 50 {
+		u := fmt.Sprint("u-", i)
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		res, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: "sentinel", UserID: u})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		told[u] = res.Group
+	}
+	s.MinReplicas = 0
+
+	primary.kill()
+	waitFor(t, "the sentinel to promote the replica", func() bool {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		_, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: "sentinel", UserID: "after"})
+		return err == nil
+	})
+	if role, _ := redis.NewClient(&redis.Options{Addr: replica.addr}).Do(ctx, "ROLE").Slice(); len(role) == 0 || role[0] != "master" {
+		t.Fatalf("replica role %v, want master", role)
+	}
+	for u, g := range told {
+		if res := mustEnroll(t, s, "sentinel", u); res.Group != g || res.New {
+			t.Fatalf("%s: %+v after the failover, told %q before", u, res, g)
+		}
+	}
+}
+
+// waitFor polls cond for up to a minute (a guard against a hung test, not a
+// timing assertion).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
