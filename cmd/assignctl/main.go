@@ -94,6 +94,7 @@ var commands = []struct {
 	{"export", "write one day's enrollments as Parquet and CSV files", func(m *Main) Command { return &ExportCommand{Main: m} }},
 	{"restore", "put experiments and members back into Redis from the warehouse", func(m *Main) Command { return &RestoreCommand{Main: m} }},
 	{"demo-enroll", "DEMO: enroll sample users through the API with signed tokens", func(m *Main) Command { return &DemoEnrollCommand{Main: m} }},
+	{"token", "sign a user token with assignd's HS256 secret (trying the API, QA)", func(m *Main) Command { return &TokenCommand{Main: m} }},
 }
 
 // Run runs the command named by args[0] and returns the exit code. Global
