@@ -38,23 +38,30 @@ type restoreSummary struct {
 // warehouse is refused (exit 1) without stopping the others; a rerun
 // restores nothing.
 func TestRestoreCommand_AfterFlush(t *testing.T) {
-	for _, name := range []string{"miniredis", "redis"} {
+	for _, name := range []string{"miniredis", "redis", "cluster"} {
 		t.Run(name, func(t *testing.T) {
-			var addr string
-			if name == "miniredis" {
-				addr = miniredis.RunT(t).Addr()
-			} else {
-				addr = testenv.RedisAddr(t)
+			var url string
+			var c redis.UniversalClient
+			switch name {
+			case "miniredis":
+				url = "redis://" + miniredis.RunT(t).Addr()
+			case "redis":
+				url = "redis://" + testenv.RedisAddr(t)
+			case "cluster": // named by one seed node, as a user would
+				url = testenv.SharedCluster(t).SeedURL()
 			}
-			testRestoreAfterFlush(t, addr)
+			c, err := redisstore.NewClient(testenv.Context(t), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testRestoreAfterFlush(t, c, url)
 		})
 	}
 }
 
-func testRestoreAfterFlush(t *testing.T, addr string) {
+func testRestoreAfterFlush(t *testing.T, c redis.UniversalClient, url string) {
 	ctx := testenv.Context(t)
 	ns := testenv.Namespace()
-	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	t.Cleanup(func() {
 		deleteKeys(t, c, ns)
 		c.Close()
@@ -135,7 +142,7 @@ func testRestoreAfterFlush(t *testing.T, addr string) {
 	}
 	sink.Close()
 
-	env := map[string]string{"ASSIGN_REDIS_URL": "redis://" + addr, "ASSIGN_NAMESPACE": ns, "ASSIGN_WAREHOUSE_URL": file}
+	env := map[string]string{"ASSIGN_REDIS_URL": url, "ASSIGN_NAMESPACE": ns, "ASSIGN_WAREHOUSE_URL": file}
 	// Before any loss: the experiment is present, its member buckets grown
 	// past the first generation; nothing to write, exit 0.
 	if keys, err := s.BucketKeys(ctx, e.ID); err != nil || len(keys) < 2 {
@@ -218,17 +225,26 @@ func TestRestoreCommand_Usage(t *testing.T) {
 }
 
 // deleteKeys deletes every key of a namespace: a Redis loss for this test.
-func deleteKeys(tb testing.TB, c *redis.Client, ns string) {
+func deleteKeys(tb testing.TB, c redis.UniversalClient, ns string) {
 	tb.Helper()
 	ctx := context.Background()
-	keys, err := c.Keys(ctx, ns+"*").Result()
+	del := func(ctx context.Context, n redis.UniversalClient) error {
+		keys, err := n.Keys(ctx, ns+"*").Result()
+		for _, k := range keys { // one by one: on a cluster they span slots
+			if err := n.Del(ctx, k).Err(); err != nil {
+				return err
+			}
+		}
+		return err
+	}
+	var err error
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return del(ctx, n) })
+	} else {
+		err = del(ctx, c)
+	}
 	if err != nil {
 		tb.Fatal(err)
-	}
-	if len(keys) > 0 {
-		if err := c.Del(ctx, keys...).Err(); err != nil {
-			tb.Fatal(err)
-		}
 	}
 }
 
