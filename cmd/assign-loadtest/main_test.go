@@ -112,9 +112,32 @@ func TestMain_Run_Store(t *testing.T) {
 		}
 		rdb.Close()
 	})
+	testRunStore(t, "redis://"+addr, ns)
+}
+
+// TestMain_Run_StoreCluster: the same run and verification against a local
+// Redis Cluster named by one seed node.
+func TestMain_Run_StoreCluster(t *testing.T) {
+	cl := testenv.SharedCluster(t)
+	ns := testenv.Namespace()
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cl.Addrs()})
+	t.Cleanup(func() {
+		_ = rdb.ForEachMaster(context.Background(), func(ctx context.Context, n *redis.Client) error {
+			iter := n.Scan(ctx, 0, ns+"*", 1000).Iterator()
+			for iter.Next(ctx) {
+				n.Del(ctx, iter.Val())
+			}
+			return nil
+		})
+		rdb.Close()
+	})
+	testRunStore(t, cl.SeedURL(), ns)
+}
+
+func testRunStore(t *testing.T, url, ns string) {
 	var out bytes.Buffer
 	m := &Main{Config: DefaultConfig(), Stdout: &out}
-	if err := m.ParseFlags([]string{"-target", "store", "-redis-url", "redis://" + addr, "-namespace", ns,
+	if err := m.ParseFlags([]string{"-target", "store", "-redis-url", url, "-namespace", ns,
 		"-experiments", "3", "-cap", "50", "-sampling", "0.8", "-users", "600", "-connections", "8",
 		"-requests", "1200", "-duration", "1m", "-progress", "on", "-memory"}, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
