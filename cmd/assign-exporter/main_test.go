@@ -14,9 +14,17 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	main "github.com/assign-dev/assign/cmd/assign-exporter"
+	"github.com/assign-dev/assign/internal/testenv"
 	"github.com/assign-dev/assign/redisstore"
 	"github.com/assign-dev/assign/warehouse/duckdb"
 )
+
+// TestMain stops the package's shared Redis Cluster after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopSharedCluster()
+	os.Exit(code)
+}
 
 func newMain(env map[string]string) (*main.Main, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer
@@ -54,11 +62,23 @@ func TestMain_Usage(t *testing.T) {
 // TestMain_RunThenExport runs the binary's run command on miniredis into a
 // DuckDB file, stops it, then runs export for the day and reads the summary.
 func TestMain_RunThenExport(t *testing.T) {
-	mr := miniredis.RunT(t)
-	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	defer client.Close()
+	t.Run("miniredis", func(t *testing.T) {
+		mr := miniredis.RunT(t)
+		client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		defer client.Close()
+		testRunThenExport(t, client, "redis://"+mr.Addr(), "cmd:")
+	})
+	t.Run("cluster", func(t *testing.T) { // named by one seed node
+		cl := testenv.SharedCluster(t)
+		client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cl.Addrs()})
+		defer client.Close()
+		testRunThenExport(t, client, cl.SeedURL(), testenv.Namespace())
+	})
+}
+
+func testRunThenExport(t *testing.T, client redis.UniversalClient, url, ns string) {
 	ctx := context.Background()
-	keys := redisstore.Keys{Namespace: "cmd:"}
+	keys := redisstore.Keys{Namespace: ns}
 	stream := redisstore.EventsKey(keys.Prefix("exp-cmd", ""))
 	client.XGroupCreateMkStream(ctx, stream, redisstore.ConsumerGroup, "0")
 	client.SAdd(ctx, keys.Streams(), stream)
@@ -69,7 +89,7 @@ func TestMain_RunThenExport(t *testing.T) {
 	}
 	dir := t.TempDir()
 	db := filepath.Join(dir, "w.duckdb")
-	env := map[string]string{"ASSIGN_REDIS_URL": "redis://" + mr.Addr(), "ASSIGN_WAREHOUSE_URL": db, "ASSIGN_NAMESPACE": "cmd:"}
+	env := map[string]string{"ASSIGN_REDIS_URL": url, "ASSIGN_WAREHOUSE_URL": db, "ASSIGN_NAMESPACE": ns}
 
 	m, _, errb := newMain(env)
 	rctx, cancel := context.WithCancel(ctx)
