@@ -71,6 +71,11 @@ type Experiment struct {
 
 	// Stats is the live enrollment state, filled in by reads.
 	Stats *ExperimentStats `json:"stats,omitempty"`
+
+	// Problem, in a listing only, says why this experiment could not be
+	// read (its stored configuration is corrupt); only ID is set then. The
+	// other experiments of the page are listed as usual.
+	Problem string `json:"problem,omitempty"`
 }
 
 // ExperimentStats is the enrollment state of an experiment.
@@ -253,7 +258,8 @@ type ExperimentService interface {
 	FindExperimentByID(ctx context.Context, id string) (*Experiment, error)
 
 	// FindExperiments returns a page of experiments ordered by id, with their
-	// Stats, and the cursor of the next page ("" on the last).
+	// Stats, and the cursor of the next page ("" on the last). An experiment
+	// that cannot be read is listed with only its ID and Problem.
 	FindExperiments(ctx context.Context, filter ExperimentFilter) ([]*Experiment, string, error)
 
 	// UpdateExperiment applies upd atomically, bumps Version and records who.

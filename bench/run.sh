@@ -144,13 +144,16 @@ LT_SHOWN="assign-loadtest -url $URL -admin-token <admin> -jwt-secret <secret> -r
 log "(1) ceiling: redis-benchmark EVALSHA of scripts/enroll.lua"
 curl -fsS -XPOST "$URL/api/experiment-create" -H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN" \
 	-d '{"experiment_id":"ceiling","maximum_sample_size":1000000000,"sampling_probability":1,"groups":[{"group_name":"control","probability_of_falling_in":0.5},{"group_name":"treatment","probability_of_falling_in":0.5}]}' >/dev/null
-SHA=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT SCRIPT LOAD "$(cat scripts/enroll.lua)")
+# The full source: the contract's constants (scripts/contract.go) come first.
+SHA=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT SCRIPT LOAD "$(go run ./scripts/luasource enroll)")
 PFX="${NS}{exp:ceiling}"
 BUCKETS=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT hget "$PFX" buckets)
+FP=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT hget "$PFX" fp)
 # A new user per call: the bucket key and the user id each get their own
 # random number (-r), so (bucket, user) pairs repeat about once in 4 billion.
-# The draws are fixed decimals of the length the server sends; eligible = 1.
-CEIL_ARGS=(EVALSHA "$SHA" 3 "$PFX" "$PFX:m:__rand_int__" "$PFX:events" __rand_int__ __rand_int__ 0.4237918262847134 0.7311281392131562 1 "$BUCKETS")
+# The draws are fixed decimals of the length the server sends; eligible = 1;
+# then the definition's fingerprint and layout (ARGV as in scripts/contract.go).
+CEIL_ARGS=(EVALSHA "$SHA" 3 "$PFX" "$PFX:m:__rand_int__" "$PFX:events" __rand_int__ __rand_int__ 0.4237918262847134 0.7311281392131562 1 "$FP" "$BUCKETS")
 redis-benchmark -h $REDIS_HOST -p $REDIS_PORT -c 50 -n $CEIL_N -r "$BUCKETS" --csv "${CEIL_ARGS[@]}" >"$RES/ceiling.csv"
 # The calls must really have enrolled (a refused call is faster and would
 # inflate the ceiling): nearly every one records a new member.

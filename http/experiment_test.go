@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	assignhttp "github.com/assign-dev/assign/http"
+	"github.com/assign-dev/assign/redisstore"
 )
 
 func TestCreateExperiment(t *testing.T) {
@@ -248,6 +249,30 @@ func TestListExperiments(t *testing.T) {
 	})
 	t.Run("ErrUnauthorized", func(t *testing.T) {
 		MustStatus(t, ts.Do(t, "GET", "/api/experiments", "nope", ""), http.StatusUnauthorized)
+	})
+	// Issue 10, item 7 (in part): one corrupt configuration in Redis no
+	// longer makes the listing a 500: it is listed with its id and the
+	// problem, the others as usual. Last: it corrupts exp-2.
+	t.Run("CorruptConfiguration", func(t *testing.T) {
+		ts.Redis.HSet(redisstore.ConfigKey(ts.Store.Keys().Prefix("exp-2", "")), redisstore.FieldVersion, "two")
+		r := ts.Do(t, "GET", "/api/experiments", adminToken, "")
+		MustStatus(t, r, http.StatusOK)
+		list, _ := r.JSON(t)["experiments"].([]any)
+		if len(list) != 5 {
+			t.Fatalf("listed %d, want 5: %s", len(list), r.Body)
+		}
+		for _, e := range list {
+			e := e.(map[string]any)
+			problem, _ := e["problem"].(string)
+			if e["experiment_id"] == "exp-2" {
+				if !strings.Contains(problem, "ver") || e["stats"] != nil || e["groups"] != nil {
+					t.Fatalf("the corrupt one: %v", e)
+				}
+			} else if problem != "" || e["stats"] == nil {
+				t.Fatalf("%v: %v", e["experiment_id"], e)
+			}
+		}
+		MustStatus(t, ts.Do(t, "GET", "/api/experiments/exp-2", adminToken, ""), http.StatusInternalServerError)
 	})
 }
 

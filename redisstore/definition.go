@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/scripts"
 )
 
 // definitionJSON is the stored form of an experiment's immutable part
@@ -26,8 +27,11 @@ type definitionJSON struct {
 }
 
 // definition is what enrollment needs of an experiment. It never changes
-// after creation, except the member bucket layout, which the enrollment
-// script checks on every miss; so it is cached in process.
+// after creation, except the member bucket layout; so it is cached in
+// process. The scripts check that a caller's definition is still Redis's:
+// its fingerprint on every call (the experiment may have been lost and
+// created again, with another salt, other groups or rules, another t0) and
+// its layout on every miss; a refused caller reloads it (withDefinition).
 type definition struct {
 	definitionJSON
 	prefix string
@@ -38,14 +42,19 @@ type definition struct {
 	buckets []uint32
 	layout  string // FieldBuckets[,FieldGenerations] as stored: the enrollment script checks it
 	epoch   int64  // t0, unix seconds
+	fp      string // FieldFingerprint as stored ("" for an experiment created before it existed)
 	rules   assign.Experiment
+
+	// fp and layout as script arguments, converted to interfaces once here
+	// rather than on every call of the hot path.
+	fpArg, layoutArg any
 
 	// In a layer only.
 	layer        string // layer hash key
 	ownerBuckets uint32 // the layer's owner bucket count, a power of two
 }
 
-func (s *Store) newDefinition(def definitionJSON, buckets []uint32, layout string, epoch int64, ownerBuckets uint32) *definition {
+func (s *Store) newDefinition(def definitionJSON, buckets []uint32, layout string, epoch int64, fp string, ownerBuckets uint32) *definition {
 	prefix := s.keys.Prefix(def.ID, def.Layer)
 	d := &definition{
 		definitionJSON: def,
@@ -55,7 +64,10 @@ func (s *Store) newDefinition(def definitionJSON, buckets []uint32, layout strin
 		buckets:        buckets,
 		layout:         layout,
 		epoch:          epoch,
+		fp:             fp,
 		rules:          assign.Experiment{Eligibility: def.Eligibility},
+		fpArg:          fp,
+		layoutArg:      layout,
 	}
 	if def.Layer != "" {
 		d.layer = s.keys.Layer(def.Layer)
@@ -155,16 +167,17 @@ func (s *Store) definition(ctx context.Context, id string) (*definition, error) 
 	return s.freshDefinition(ctx, id)
 }
 
-// withLayout calls run (one call of a script given d's member bucket layout)
-// and, while the script answers that the layout is stale (codeStaleLayout),
-// calls it again with the layout read afresh. Each refusal means at least one
-// new generation since the read (or a rebuild by a restore), and an
-// experiment has at most MaxGenerations, so a few tries suffice; a refusal
-// after them is EUNAVAILABLE. It returns the definition last used and the
-// script's reply; errors are store errors.
-func (s *Store) withLayout(ctx context.Context, d *definition, run func(*definition) (int64, error)) (*definition, int64, error) {
+// withDefinition calls run (one call of a script given d: its fingerprint,
+// its member bucket layout, its salt and groups) and, while the script
+// answers that d is not Redis's (scripts.ReplyStale), calls it again with the
+// definition read afresh. Each refusal means the experiment was created
+// again (or rebuilt by a restore) or opened a new generation since the read,
+// and an experiment has at most MaxGenerations, so a few tries suffice; a
+// refusal after them is EUNAVAILABLE. It returns the definition last used
+// and the script's reply; errors are store errors.
+func (s *Store) withDefinition(ctx context.Context, d *definition, run func(*definition) (int64, error)) (*definition, int64, error) {
 	code, err := run(d)
-	for retry := 0; err == nil && code == codeStaleLayout; retry++ {
+	for retry := 0; err == nil && code == scripts.ReplyStale; retry++ {
 		if retry > MaxGenerations {
 			s.defs.Delete(d.ID)
 			return nil, 0, assign.Errorf(assign.EUNAVAILABLE, "experiment %q is being reconfigured; try again", d.ID)
@@ -192,11 +205,12 @@ func (s *Store) freshDefinition(ctx context.Context, id string) (*definition, er
 	if err != nil {
 		return nil, err
 	}
-	vals, err := s.client.HMGet(ctx, ConfigKey(prefix), FieldDefinition, FieldBuckets, FieldGenerations, FieldEpoch, FieldOwnerBuckets).Result()
+	// One HMGET: a consistent snapshot of the definition and its fingerprint.
+	vals, err := s.client.HMGet(ctx, ConfigKey(prefix), FieldDefinition, FieldBuckets, FieldGenerations, FieldEpoch, FieldFingerprint, FieldOwnerBuckets).Result()
 	if err != nil {
 		return nil, storeError(err)
 	}
-	d, err := s.parseDefinition(id, str(vals[0]), str(vals[1]), str(vals[2]), str(vals[3]), str(vals[4]))
+	d, err := s.parseDefinition(id, str(vals[0]), str(vals[1]), str(vals[2]), str(vals[3]), str(vals[4]), str(vals[5]))
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +276,7 @@ func (s *Store) heal(ctx context.Context, id, layer string) error {
 
 // parseDefinition builds a definition from fields of the configuration hash;
 // ownerBuckets is read only for an experiment in a layer.
-func (s *Store) parseDefinition(id, def, buckets, generations, epoch, ownerBuckets string) (*definition, error) {
+func (s *Store) parseDefinition(id, def, buckets, generations, epoch, fp, ownerBuckets string) (*definition, error) {
 	if def == "" {
 		return nil, notFound(id)
 	}
@@ -285,7 +299,10 @@ func (s *Store) parseDefinition(id, def, buckets, generations, epoch, ownerBucke
 			return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: bad layer owner bucket count %q", id, ownerBuckets)
 		}
 	}
-	return s.newDefinition(dj, counts, layout, t0, ob), nil
+	if dj.ID != id {
+		return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: its definition names experiment %q", id, dj.ID)
+	}
+	return s.newDefinition(dj, counts, layout, t0, fp, ob), nil
 }
 
 func parsePowerOfTwo(s string) (uint32, bool) {
@@ -318,13 +335,14 @@ func str(v any) string {
 }
 
 // Growth of the member buckets, done by the enrollment script (step 7 of
-// scripts/enroll.lua, whose constants these are): once the members outnumber
-// GrowAt per bucket over all the generations, a generation twice as large as
-// all before opens, up to MaxGenerations generations of at most MaxBuckets.
+// scripts/enroll.lua, which gets these constants from scripts/contract.go):
+// once the members outnumber GrowAt per bucket over all the generations, a
+// generation twice as large as all before opens, up to MaxGenerations
+// generations of at most MaxBuckets.
 const (
-	GrowAt         = 80
-	MaxGenerations = 8
-	MaxBuckets     = 1 << 16
+	GrowAt         = scripts.GrowAt
+	MaxGenerations = scripts.MaxGenerations
+	MaxBuckets     = scripts.MaxBuckets
 )
 
 // InitialBucketCount returns the member buckets an experiment of maximum

@@ -32,42 +32,25 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 	if err != nil {
 		return nil, err
 	}
-	if err := d.rules.ValidateClaims(req.Claims); err != nil {
-		return nil, err
-	}
-	d, code, err := s.withLayout(ctx, d, func(d *definition) (int64, error) { return s.enroll(ctx, d, req) })
+	d, code, err := s.withDefinition(ctx, d, func(d *definition) (int64, error) { return s.enroll(ctx, d, req) })
 	if err != nil {
 		return nil, err
 	}
-	if code == codeNotFound {
+	if code == scripts.ReplyNotFound {
 		s.defs.Delete(d.ID) // the configuration is gone: forget it
 	}
-	return d.decode(code)
+	return d.decodeEnroll(code)
 }
 
-// enroll runs the enrollment script once for d's layout.
+// enroll runs the enrollment script once for definition d (the one cached,
+// or the one read again after the script refused it: its rules may read
+// other claims, checked here each time).
 func (s *Store) enroll(ctx context.Context, d *definition, req assign.EnrollRequest) (int64, error) {
-	eligible := "0"
-	if d.rules.Eligible(req.Claims) {
-		eligible = "1"
+	if err := d.rules.ValidateClaims(req.Claims); err != nil {
+		return 0, err
 	}
-	draw := assign.NewDraw(d.Salt, d.ID, req.UserID)
-	user := EncodeUserID(req.UserID)
-	if d.layer == "" {
-		keys := []string{d.config, d.bucketKey(draw.Bucket), d.events}
-		if len(d.buckets) > 1 {
-			keys = d.olderBucketKeys(keys, draw.Bucket)
-		}
-		return s.runEnroll(ctx, keys, user, req.UserID,
-			formatFloat(draw.Sample), formatFloat(draw.Group), eligible, d.layout)
-	}
-	slot, owner := layerPosition(d.Layer, req.UserID, d.ownerBuckets)
-	keys := []string{d.config, d.bucketKey(draw.Bucket), d.events, d.layer, s.keys.LayerOwner(d.Layer, owner)}
-	if len(d.buckets) > 1 {
-		keys = d.olderBucketKeys(keys, draw.Bucket)
-	}
-	return s.runEnroll(ctx, keys, user, req.UserID,
-		formatFloat(draw.Sample), formatFloat(draw.Group), eligible, d.layout, strconv.Itoa(slot))
+	call := s.newEnrollCall(d, req)
+	return s.runEnroll(ctx, call.keys(), call.args()...)
 }
 
 // runEnroll calls the enrollment script by SHA, through the pipeline when
@@ -139,14 +122,16 @@ func (s *Store) MemberGroup(ctx context.Context, experimentID, userID string) (g
 	return g, true, nil
 }
 
-// parseMember decodes a member value: seconds since t0 * 128 + group index.
+// parseMember decodes a member value (memberValue): the enrollment time in
+// unix seconds and the group.
 func (d *definition) parseMember(v string) (enrolledSec int64, group string, err error) {
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err == nil {
-		group = d.group(int(n % 128))
+	rel, g, ok := splitMemberValue(n)
+	if ok && err == nil {
+		group = d.group(g)
 	}
-	if err != nil || n < 0 || group == "" {
+	if err != nil || !ok || group == "" {
 		return 0, "", assign.Errorf(assign.EINTERNAL, "experiment %q: bad member value %q", d.ID, v)
 	}
-	return d.epoch + n/128, group, nil
+	return d.epoch + rel, group, nil
 }

@@ -2,14 +2,12 @@ package redisstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/assign-dev/assign/assign"
@@ -21,24 +19,14 @@ import (
 // non-empty UpdatedBy is recorded as the creator. Returns EINVALID, or
 // ECONFLICT when the id is taken.
 func (s *Store) CreateExperiment(ctx context.Context, e *assign.Experiment) error {
-	if e.ID == "" {
-		e.ID = uuid.NewString()
+	salt, err := assign.NewSalt()
+	if err != nil {
+		return err
 	}
-	var salt [16]byte
-	if _, err := rand.Read(salt[:]); err != nil {
-		return assign.Errorf(assign.EINTERNAL, "salt: %v", err)
-	}
-	e.Salt = hex.EncodeToString(salt[:])
-	if e.Status == "" {
-		e.Status = assign.StatusRunning
-	}
-	e.Version = 1
 	// Millisecond precision: what the configuration hash keeps, so that
 	// reading an experiment back gives the same times.
 	now := s.Now().UTC().Truncate(time.Millisecond)
-	e.CreatedAt, e.UpdatedAt = now, now
-	e.Stats = nil
-	if err := e.Validate(); err != nil {
+	if err := e.PrepareCreate(now, salt); err != nil {
 		return err
 	}
 
@@ -72,22 +60,25 @@ func (s *Store) CreateExperiment(ctx context.Context, e *assign.Experiment) erro
 	if err != nil {
 		return err
 	}
-	keys := []string{ConfigKey(prefix), events}
+	call := createCall{prefix: prefix, by: e.UpdatedBy, event: event, id: e.ID,
+		ownerBuckets: LayerOwnerBuckets(e.MaxSampleSize), fields: configFields(e, InitialBucketCount(e.MaxSampleSize), now.Unix())}
 	if e.Layer != "" {
-		keys = append(keys, s.keys.Layer(e.Layer))
+		call.layer = s.keys.Layer(e.Layer)
 	}
-	args := []any{ConsumerGroup, e.UpdatedBy, event, e.ID, strconv.FormatUint(uint64(LayerOwnerBuckets(e.MaxSampleSize)), 10)}
-	args = append(args, configFields(e, InitialBucketCount(e.MaxSampleSize), now.Unix())...)
-	created, err := scripts.Create.Run(ctx, s.client, keys, args...).Int()
+	code, err := scripts.Create.Run(ctx, s.client, call.keys(), call.args()...).Int64()
 	if err != nil {
 		return storeError(err)
-	} else if created == 0 {
+	}
+	if created, err := decodeCreate(code); err != nil {
+		return err
+	} else if !created {
 		return conflict(e.ID)
 	}
 	return nil
 }
 
-// configFields returns the field/value pairs of a new configuration hash.
+// configFields returns the field/value pairs of a new configuration hash,
+// its fingerprint included.
 func configFields(e *assign.Experiment, buckets uint32, epoch int64) []any {
 	def, _ := json.Marshal(definitionJSON{
 		ID:          e.ID,
@@ -99,6 +90,7 @@ func configFields(e *assign.Experiment, buckets uint32, epoch int64) []any {
 	})
 	f := []any{
 		FieldDefinition, string(def),
+		FieldFingerprint, fingerprint(string(def), epoch),
 		FieldBuckets, strconv.FormatUint(uint64(buckets), 10),
 		FieldEpoch, strconv.FormatInt(epoch, 10),
 		FieldEnrolled, "0",
@@ -143,30 +135,40 @@ func experimentJSON(e *assign.Experiment) (string, error) {
 
 // FindExperimentByID returns an experiment with its Stats. Returns ENOTFOUND.
 func (s *Store) FindExperimentByID(ctx context.Context, id string) (*assign.Experiment, error) {
+	e, _, err := s.findExperiment(ctx, id)
+	return e, err
+}
+
+// findExperiment returns an experiment with its Stats, and the definition it
+// was read with (for its fingerprint). Returns ENOTFOUND.
+func (s *Store) findExperiment(ctx context.Context, id string) (*assign.Experiment, *definition, error) {
 	if assign.ValidateID(id) != nil {
-		return nil, notFound(id)
+		return nil, nil, notFound(id)
 	}
 	prefix, err := s.prefix(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := s.client.HGetAll(ctx, ConfigKey(prefix)).Result()
 	if err != nil {
-		return nil, storeError(err)
+		return nil, nil, storeError(err)
 	}
-	e, err := s.parseExperiment(id, m)
+	e, d, err := s.parseExperiment(id, m)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := s.healOnce(ctx, id, e.Layer); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return e, nil
+	return e, d, nil
 }
 
 // FindExperiments returns a page of experiments ordered by id, with their
 // Stats, and the id to pass as After for the next page ("" on the last).
-// Three round trips whatever the page size.
+// Three round trips whatever the page size. An experiment whose stored
+// configuration cannot be read (corrupt: a bad field, a key of another type)
+// is listed with only its ID and Problem, and the others as usual: one bad
+// hash does not hide the rest.
 func (s *Store) FindExperiments(ctx context.Context, filter assign.ExperimentFilter) ([]*assign.Experiment, string, error) {
 	limit := filter.Limit
 	if limit <= 0 {
@@ -203,30 +205,74 @@ func (s *Store) FindExperiments(ctx context.Context, filter assign.ExperimentFil
 			cmds[i] = p.HGetAll(ctx, ConfigKey(s.keys.Prefix(id, str(layers[i]))))
 		}
 		return nil
-	}); err != nil {
+	}); err != nil && !allReplyErrors(cmds) {
 		return nil, "", storeError(err)
 	}
 	list := make([]*assign.Experiment, 0, len(ids))
 	for i, id := range ids {
-		e, err := s.parseExperiment(id, cmds[i].Val())
+		var e *assign.Experiment
+		err := cmds[i].Err()
+		if err == nil {
+			e, _, err = s.parseExperiment(id, cmds[i].Val())
+		}
 		if assign.ErrorCode(err) == assign.ENOTFOUND {
 			continue // an id whose creation failed half-way
 		} else if err != nil {
-			return nil, "", err
+			e = &assign.Experiment{ID: id, Problem: "its stored configuration cannot be read: " + problemText(err)}
 		}
 		list = append(list, e)
 	}
 	return list, next, nil
 }
 
-// parseExperiment builds an experiment from its configuration hash.
-func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experiment, error) {
-	if len(m) == 0 {
-		return nil, notFound(id)
+// allReplyErrors reports whether every failed command of a pipeline failed
+// with an error Redis answered for that command alone (WRONGTYPE: a key of
+// another type), not with one of the connection (those fail the listing).
+func allReplyErrors(cmds []*redis.MapStringStringCmd) bool {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !isReplyError(err) {
+			return false
+		}
 	}
-	d, err := s.parseDefinition(id, m[FieldDefinition], m[FieldBuckets], m[FieldGenerations], m[FieldEpoch], m[FieldOwnerBuckets])
+	return true
+}
+
+// isReplyError reports an error reply of Redis to one command, other than
+// the transient ones (storeError makes those EUNAVAILABLE).
+func isReplyError(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && !unavailable(err)
+}
+
+// problemText describes why a configuration cannot be read.
+func problemText(err error) string {
+	if assign.ErrorCode(err) == assign.EINTERNAL && isReplyError(err) {
+		return err.Error()
+	}
+	return assign.ErrorMessage(err)
+}
+
+// parseExperiment builds an experiment from its configuration hash, and
+// returns the definition read with it.
+func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experiment, *definition, error) {
+	e, d, err := s.parseConfig(id, m)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	// Reads warm the enrollment cache for free. A cached layout is left as
+	// it is: this read may be older than it, and the enrollment script
+	// corrects a stale one anyway.
+	s.defs.LoadOrStore(id, d)
+	return e, d, nil
+}
+
+func (s *Store) parseConfig(id string, m map[string]string) (*assign.Experiment, *definition, error) {
+	if len(m) == 0 {
+		return nil, nil, notFound(id)
+	}
+	d, err := s.parseDefinition(id, m[FieldDefinition], m[FieldBuckets], m[FieldGenerations], m[FieldEpoch], m[FieldFingerprint], m[FieldOwnerBuckets])
+	if err != nil {
+		return nil, nil, err
 	}
 	bad := func(field string) error {
 		return assign.Errorf(assign.EINTERNAL, "experiment %q: bad field %q: %q", id, field, m[field])
@@ -241,14 +287,14 @@ func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experim
 		UpdatedBy:   m[FieldUpdatedBy],
 	}
 	if e.MaxSampleSize, err = strconv.ParseInt(m[FieldMax], 10, 64); err != nil {
-		return nil, bad(FieldMax)
+		return nil, nil, bad(FieldMax)
 	}
 	if e.SamplingProbability, err = strconv.ParseFloat(m[FieldSampling], 64); err != nil {
-		return nil, bad(FieldSampling)
+		return nil, nil, bad(FieldSampling)
 	}
 	probs, err := parseFloats(m[FieldProbs])
 	if err != nil || len(probs) != len(d.Groups) {
-		return nil, bad(FieldProbs)
+		return nil, nil, bad(FieldProbs)
 	}
 	e.Groups = make([]assign.Group, len(d.Groups))
 	for i, name := range d.Groups {
@@ -256,119 +302,76 @@ func (s *Store) parseExperiment(id string, m map[string]string) (*assign.Experim
 	}
 	winner, err := strconv.Atoi(m[FieldWinner])
 	if err != nil {
-		return nil, bad(FieldWinner)
+		return nil, nil, bad(FieldWinner)
 	}
 	e.Winner = d.group(winner)
 	if e.Version, err = strconv.ParseInt(m[FieldVersion], 10, 64); err != nil {
-		return nil, bad(FieldVersion)
+		return nil, nil, bad(FieldVersion)
 	}
 	uat, err := strconv.ParseInt(m[FieldUpdatedAt], 10, 64)
 	if err != nil {
-		return nil, bad(FieldUpdatedAt)
+		return nil, nil, bad(FieldUpdatedAt)
 	}
 	e.UpdatedAt = time.UnixMilli(uat).UTC()
 
 	st := &assign.ExperimentStats{PerGroup: make(map[string]int64, len(d.Groups))}
 	if st.Enrolled, err = strconv.ParseInt(m[FieldEnrolled], 10, 64); err != nil {
-		return nil, bad(FieldEnrolled)
+		return nil, nil, bad(FieldEnrolled)
 	}
 	st.Remaining = max(0, e.MaxSampleSize-st.Enrolled)
 	for i, name := range d.Groups {
 		f := FieldGroupCount + strconv.Itoa(i)
 		if st.PerGroup[name], err = strconv.ParseInt(m[f], 10, 64); err != nil {
-			return nil, bad(f)
+			return nil, nil, bad(f)
 		}
 	}
 	e.Stats = st
-	// Reads warm the enrollment cache for free. A cached layout is left as
-	// it is: this read may be older than it, and the enrollment script
-	// corrects a stale one anyway.
-	s.defs.LoadOrStore(id, d)
-	return e, nil
+	return e, d, nil
 }
 
 // UpdateExperiment applies upd atomically, bumps Version and records who.
-// The change is computed and validated in Go from a fresh read, then written
-// by a script only if the version is still the one read (retried a few times
-// under concurrent updates). Members keep their group. Returns ENOTFOUND,
-// EINVALID, or ECONFLICT when concurrent updates keep winning.
+// The change is computed and validated in Go (assign.ApplyUpdate) from a
+// fresh read, then written by a script only if the version and the
+// definition are still the ones read (retried a few times under concurrent
+// updates; an experiment lost and created again since the read starts at
+// version 1 too, and its fingerprint tells it apart). Members keep their
+// group. Returns ENOTFOUND, EINVALID, or ECONFLICT when concurrent updates
+// keep winning.
 func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.ExperimentUpdate, who string) (*assign.Experiment, error) {
 	for range 10 {
-		cur, err := s.FindExperimentByID(ctx, id)
+		cur, d, err := s.findExperiment(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		next, err := applyUpdate(cur, upd)
+		next, err := assign.ApplyUpdate(cur, upd, who, s.Now().UTC().Truncate(time.Millisecond))
 		if err != nil {
 			return nil, err
 		}
-		next.Version = cur.Version + 1
-		next.UpdatedAt = s.Now().UTC().Truncate(time.Millisecond)
-		next.UpdatedBy = who
 		event, err := experimentJSON(next)
 		if err != nil {
 			return nil, err
 		}
-		prefix := s.keys.Prefix(next.ID, next.Layer)
-		args := []any{strconv.FormatInt(cur.Version, 10), who, event}
-		args = append(args, mutableFields(next)...)
-		keys := []string{ConfigKey(prefix), EventsKey(prefix)}
+		call := updateCall{prefix: s.keys.Prefix(next.ID, next.Layer), version: cur.Version, fp: d.fp,
+			by: who, event: event, fields: mutableFields(next)}
 		if next.Layer != "" {
-			keys = append(keys, s.keys.Layer(next.Layer))
+			call.layer = s.keys.Layer(next.Layer)
 		}
-		code, err := scripts.Update.Run(ctx, s.client, keys, args...).Int()
+		code, err := scripts.Update.Run(ctx, s.client, call.keys(), call.args()...).Int64()
 		if err != nil {
 			return nil, storeError(err)
 		}
-		switch code {
-		case 1:
-			s.noteChange(ctx, prefix) // wakes the exporter for a quiet stream
-			next.Stats.Remaining = max(0, next.MaxSampleSize-next.Stats.Enrolled)
+		switch outcome, err := decodeUpdate(code); {
+		case err != nil:
+			return nil, err
+		case outcome == updateApplied:
+			s.noteChange(ctx, call.prefix) // wakes the exporter for a quiet stream
 			return next, nil
-		case -1:
+		case outcome == updateNotFound:
 			return nil, notFound(id)
 		}
-		// The version moved under us: read again.
+		// The version or the definition moved under us: read again.
 	}
 	return nil, assign.Errorf(assign.ECONFLICT, "experiment %q is being changed concurrently; try again", id)
-}
-
-// applyUpdate returns a validated copy of cur with upd applied.
-func applyUpdate(cur *assign.Experiment, upd assign.ExperimentUpdate) (*assign.Experiment, error) {
-	next := *cur
-	next.Groups = append([]assign.Group(nil), cur.Groups...)
-	stats := *cur.Stats
-	next.Stats = &stats
-	if upd.Status != nil {
-		if !upd.Status.Valid() {
-			return nil, assign.Invalidf("status", "status must be running, paused or stopped")
-		}
-		next.Status = *upd.Status
-	}
-	if upd.SamplingProbability != nil {
-		next.SamplingProbability = *upd.SamplingProbability
-	}
-	if upd.MaxSampleSize != nil {
-		next.MaxSampleSize = *upd.MaxSampleSize
-	}
-	if upd.Groups != nil {
-		if len(upd.Groups) != len(cur.Groups) {
-			return nil, assign.Invalidf("groups", "groups must list the existing %d groups in order; only probabilities may change", len(cur.Groups))
-		}
-		for i, g := range upd.Groups {
-			if g.Name != cur.Groups[i].Name {
-				return nil, assign.Invalidf("groups", "group %d is %q, not %q: only probabilities may change", i, cur.Groups[i].Name, g.Name)
-			}
-		}
-		next.Groups = append([]assign.Group(nil), upd.Groups...)
-	}
-	if upd.Winner != nil {
-		next.Winner = *upd.Winner
-	}
-	if err := next.Validate(); err != nil {
-		return nil, err
-	}
-	return &next, nil
 }
 
 func conflict(id string) error {

@@ -114,9 +114,13 @@ func TestEnroll_BucketGenerations(t *testing.T) {
 			t.Fatalf("newest generation holds %d after the restore, want 42", g2)
 		}
 		// The restore script refuses a stale layout without writing.
+		fp, err := c.HGet(ctx, redisstore.ConfigKey(prefix), redisstore.FieldFingerprint).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if n, err := scripts.Restore.Run(ctx, c, []string{redisstore.ConfigKey(prefix), redisstore.MembersKey(prefix, 0)},
-			"4", 1, 2, "someone", 128, 0).Int(); err != nil || n != -6 {
-			t.Fatalf("restore with the first layout: %d (%v), want -6", n, err)
+			fp, "4", 1, 2, "someone", scripts.MemberGroups, 0).Int(); err != nil || n != scripts.ReplyStale {
+			t.Fatalf("restore with the first layout: %d (%v), want %d", n, err, scripts.ReplyStale)
 		}
 	})
 }
@@ -180,12 +184,12 @@ func hlenSum(t *testing.T, c redis.UniversalClient, key func(bucket uint32) stri
 	return sum
 }
 
-// The enrollment script grows the buckets with its own copies of GrowAt,
-// MaxGenerations and MaxBuckets: they must be the Go ones.
+// The enrollment script grows the buckets with GrowAt, MaxGenerations and
+// MaxBuckets as generated from scripts/contract.go into its source.
 func TestGrowthConstantsMatchTheScript(t *testing.T) {
-	want := fmt.Sprintf("local GROW_AT, MAX_GENERATIONS, MAX_BUCKETS = %d, %d, %d",
-		redisstore.GrowAt, redisstore.MaxGenerations, redisstore.MaxBuckets)
-	if !strings.Contains(scripts.EnrollSource(), want) {
-		t.Fatalf("scripts/enroll.lua lacks %q", want)
+	for name, v := range map[string]int{"GROW_AT": redisstore.GrowAt, "MAX_GENERATIONS": redisstore.MaxGenerations, "MAX_BUCKETS": redisstore.MaxBuckets} {
+		if want := fmt.Sprintf("local %s = %d\n", name, v); !strings.Contains(scripts.EnrollSource(), want) {
+			t.Errorf("the enrollment script lacks %q", want)
+		}
 	}
 }

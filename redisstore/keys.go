@@ -71,15 +71,20 @@
 // there; members never move. So an experiment far below its cap is not
 // spread over mostly empty buckets, and one whose cap was raised does not
 // pack its buckets past the listpack limit. The script looks a user up in
-// every generation, newest first, and refuses (code -6) a caller whose cached
-// layout (buckets[,gen]) is out of date, so a process that cached an older
-// layout reloads it instead of enrolling a member of a newer generation twice. The user id is stored compactly: a UUID as its
+// every generation, newest first, and refuses (scripts.ReplyStale) a caller
+// whose cached layout (buckets[,gen]) is out of date, so a process that
+// cached an older layout reloads it instead of enrolling a member of a newer
+// generation twice. It refuses too a caller whose cached definition has
+// another fingerprint (field fp: the definition and t0, so another salt,
+// other groups or rules): the same id created again after Redis lost it. The user id is stored compactly: a UUID as its
 // 16 raw bytes, a decimal number as itself (listpack stores it as an integer),
 // anything else as is (see EncodeUserID).
 package redisstore
 
 import (
 	"strconv"
+
+	"github.com/assign-dev/assign/scripts"
 )
 
 // Keys builds key names under an optional namespace, so several deployments
@@ -121,56 +126,58 @@ func (k Keys) LayerOwner(layer string, bucket uint32) string {
 // before the exporter first runs.
 const ConsumerGroup = "warehouse"
 
-// Fields of the configuration hash at <prefix>.
+// Fields of the configuration hash at <prefix>, of the layer hash at
+// {layer:<layer>}, and of stream events: the names of the scripts' contract,
+// defined once in package scripts (scripts/contract.go) and given to the Lua
+// scripts from there.
 const (
-	FieldDefinition  = "def"     // JSON of the immutable definition: experiment_id, groups (names), eligibility, layer, salt, created_at
-	FieldStatus      = "status"  // running | paused | stopped
-	FieldMax         = "max"     // maximum sample size
-	FieldSampling    = "p"       // sampling probability, exact decimal (shortest round-trip form)
-	FieldProbs       = "probs"   // group probabilities as configured, comma separated, exact decimals
-	FieldCumulative  = "cum"     // cumulative group probabilities, comma separated, exact decimals, last is 1
-	FieldWinner      = "winner"  // rolled-out group index, -1 for none
-	FieldBuckets     = "buckets" // member bucket count of the first generation (power of two)
-	FieldGenerations = "gen"     // bucket counts of later generations, comma separated, ascending; absent when one
-	FieldEpoch       = "t0"      // creation time in unix seconds; member times are relative to it
-	FieldEnrolled    = "n"       // members so far
-	FieldVersion     = "ver"     // configuration version
-	FieldUpdatedAt   = "uat"     // last change, unix milliseconds
-	FieldUpdatedBy   = "uby"     // who made the last change
-	FieldGroupCount  = "c"       // prefix of per-group member counters: c0, c1, ...
-	FieldGroupName   = "g"       // prefix of group names: g0, g1, ... (read by the enrollment script)
+	FieldDefinition  = scripts.FieldDefinition  // JSON of the immutable definition: experiment_id, groups (names), eligibility, layer, salt, created_at
+	FieldFingerprint = scripts.FieldFingerprint // fingerprint of def and t0 (see fingerprint); absent on experiments created before it existed
+	FieldStatus      = scripts.FieldStatus      // running | paused | stopped
+	FieldMax         = scripts.FieldMax         // maximum sample size
+	FieldSampling    = scripts.FieldSampling    // sampling probability, exact decimal (shortest round-trip form)
+	FieldProbs       = scripts.FieldProbs       // group probabilities as configured, comma separated, exact decimals
+	FieldCumulative  = scripts.FieldCumulative  // cumulative group probabilities, comma separated, exact decimals, last is 1
+	FieldWinner      = scripts.FieldWinner      // rolled-out group index, -1 for none
+	FieldBuckets     = scripts.FieldBuckets     // member bucket count of the first generation (power of two)
+	FieldGenerations = scripts.FieldGenerations // bucket counts of later generations, comma separated, ascending; absent when one
+	FieldEpoch       = scripts.FieldEpoch       // creation time in unix seconds; member times are relative to it
+	FieldEnrolled    = scripts.FieldEnrolled    // members so far
+	FieldVersion     = scripts.FieldVersion     // configuration version
+	FieldUpdatedAt   = scripts.FieldUpdatedAt   // last change, unix milliseconds
+	FieldUpdatedBy   = scripts.FieldUpdatedBy   // who made the last change
+	FieldGroupCount  = scripts.FieldGroupCount  // prefix of per-group member counters: c0, c1, ...
+	FieldGroupName   = scripts.FieldGroupName   // prefix of group names: g0, g1, ... (read by the enrollment script)
 
 	// Only for an experiment in a layer.
-	FieldLayerIndex   = "li" // the experiment's index in its layer, its owner value
-	FieldOwnerBuckets = "ob" // the layer's owner bucket count, copied from the layer hash
-)
+	FieldLayerIndex   = scripts.FieldLayerIndex   // the experiment's index in its layer, its owner value
+	FieldOwnerBuckets = scripts.FieldOwnerBuckets // the layer's owner bucket count, copied from the layer hash
 
-// Fields of the layer hash at {layer:<layer>}.
-const (
-	LayerFieldSlot         = "s"    // prefix of slot owners: s0 .. s999
-	LayerFieldRunning      = "run"  // layer indexes taking traffic, comma separated
-	LayerFieldNext         = "next" // last layer index given out
-	LayerFieldExperiment   = "e"    // prefix of experiment ids by layer index: e1, e2, ...
-	LayerFieldOwnerBuckets = "ob"   // owner bucket count
+	// The layer hash.
+	LayerFieldSlot         = scripts.LayerFieldSlot         // prefix of slot owners: s0 .. s999
+	LayerFieldRunning      = scripts.LayerFieldRunning      // layer indexes taking traffic, comma separated
+	LayerFieldNext         = scripts.LayerFieldNext         // last layer index given out
+	LayerFieldExperiment   = scripts.LayerFieldExperiment   // prefix of experiment ids by layer index: e1, e2, ...
+	LayerFieldOwnerBuckets = scripts.LayerFieldOwnerBuckets // owner bucket count
 )
 
 // LayerSlots is how many slots a layer's traffic is split into: shares are
-// multiples of 0.1%. The Lua twin is LAYER_SLOTS in scripts/layer.lua.
-const LayerSlots = 1000
+// multiples of 0.1%. The scripts get it as LAYER_SLOTS.
+const LayerSlots = scripts.LayerSlots
 
 // Stream events. Every entry has a "type" field; the other fields depend on it.
 //
 //	type=enroll  user=<user id as given>  group=<group name>  ts=<unix ms, Redis TIME>
 //	type=config  experiment=<JSON of assign.Experiment, without Stats>  by=<admin name>  ts=<unix ms>
 const (
-	EventType       = "type"
-	EventEnroll     = "enroll"
-	EventConfig     = "config"
-	EventUser       = "user"
-	EventGroup      = "group"
-	EventTime       = "ts"
-	EventExperiment = "experiment"
-	EventBy         = "by"
+	EventType       = scripts.EventType
+	EventEnroll     = scripts.EventEnroll
+	EventConfig     = scripts.EventConfig
+	EventUser       = scripts.EventUser
+	EventGroup      = scripts.EventGroup
+	EventTime       = scripts.EventTime
+	EventExperiment = scripts.EventExperiment
+	EventBy         = scripts.EventBy
 )
 
 // ConfigKey returns the configuration hash key of an experiment.

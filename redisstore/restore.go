@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"encoding/hex"
-	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
@@ -80,13 +79,16 @@ func (s *Store) RestoreExperiment(ctx context.Context, e *assign.Experiment) (cr
 	// The creation script: it also opens the stream with the exporter's
 	// consumer group, without which new enrollments would never be exported.
 	// Its config event repeats a version the warehouse has: a no-op there.
-	args := []any{ConsumerGroup, c.UpdatedBy, event, c.ID, strconv.FormatUint(uint64(LayerOwnerBuckets(c.MaxSampleSize)), 10)}
-	args = append(args, configFields(&c, BucketCount(c.MaxSampleSize), c.CreatedAt.Unix())...)
-	n, err := scripts.Create.Run(ctx, s.client, []string{ConfigKey(prefix), events}, args...).Int()
+	// The same definition and t0 give the same fingerprint: a process that
+	// cached the experiment from before the loss is refused only for its
+	// layout, if that changed.
+	call := createCall{prefix: prefix, by: c.UpdatedBy, event: event, id: c.ID,
+		ownerBuckets: LayerOwnerBuckets(c.MaxSampleSize), fields: configFields(&c, BucketCount(c.MaxSampleSize), c.CreatedAt.Unix())}
+	code, err := scripts.Create.Run(ctx, s.client, call.keys(), call.args()...).Int64()
 	if err != nil {
 		return false, storeError(err)
 	}
-	return n == 1, nil
+	return decodeCreate(code)
 }
 
 // validateRestore checks what a faithful restore needs beyond Validate.
@@ -127,13 +129,16 @@ func (s *Store) RestoreMembers(ctx context.Context, experimentID string, members
 	}
 	for len(members) > 0 {
 		batch := members[:min(RestoreBatch, len(members))]
-		// A refused batch wrote nothing: withLayout resends it.
+		// A refused batch wrote nothing: withDefinition resends it, computed
+		// from the definition read again.
 		var n int64
-		d, n, err = s.withLayout(ctx, d, func(d *definition) (int64, error) { return s.restoreBatch(ctx, d, batch) })
+		d, n, err = s.withDefinition(ctx, d, func(d *definition) (int64, error) { return s.restoreBatch(ctx, d, batch) })
 		if err != nil {
 			return restored, err
-		} else if n < 0 {
+		} else if n == scripts.ReplyNotFound {
 			return restored, notFound(experimentID)
+		} else if n < 0 {
+			return restored, assign.Errorf(assign.EINTERNAL, "experiment %q: unknown restore script reply %d", experimentID, n)
 		}
 		restored += int(n)
 		members = members[len(batch):]
@@ -141,47 +146,27 @@ func (s *Store) RestoreMembers(ctx context.Context, experimentID string, members
 	return restored, nil
 }
 
-// restoreBatch runs the restore script once for d's layout and returns its
-// reply: members written, or a negative code.
+// restoreBatch runs the restore script once for definition d and returns
+// its reply: members written, or a negative code.
 func (s *Store) restoreBatch(ctx context.Context, d *definition, batch []assign.Member) (int64, error) {
 	groups := make(map[string]int, len(d.Groups))
 	for i, g := range d.Groups {
 		groups[g] = i
 	}
-	gens := len(d.buckets)
-	keys := []string{d.config}
-	slot := map[string]int{} // bucket key -> index in KEYS (1-based in Lua)
-	index := func(key string) int {
-		k, ok := slot[key]
-		if !ok {
-			keys = append(keys, key)
-			k = len(keys)
-			slot[key] = k
-		}
-		return k
-	}
-	args := make([]any, 0, 2+(gens+3)*len(batch))
-	args = append(args, d.layout, gens)
-	var bucketKeys []string
+	call := newRestoreCall(d, len(batch))
 	for _, m := range batch {
 		if m.ExperimentID != "" && m.ExperimentID != d.ID {
 			return 0, assign.Invalidf("experiment_id", "member %q is of experiment %q, not %q", m.UserID, m.ExperimentID, d.ID)
-		} else if m.UserID == "" || len(m.UserID) > MaxUserIDLen {
+		} else if m.UserID == "" || len(m.UserID) > assign.MaxUserIDLen {
 			return 0, assign.Invalidf("user_id", "experiment %q: bad user id %q", d.ID, m.UserID)
 		}
 		g, ok := groups[m.Group]
 		if !ok {
 			return 0, assign.Invalidf("group_name", "experiment %q has no group %q (member %q)", d.ID, m.Group, m.UserID)
 		}
-		draw := assign.NewDraw(d.Salt, d.ID, m.UserID).Bucket
-		bucketKeys = d.olderBucketKeys(append(bucketKeys[:0], d.bucketKey(draw)), draw)
-		for _, key := range bucketKeys {
-			args = append(args, index(key))
-		}
-		rel := max(0, m.EnrolledAt.Unix()-d.epoch)
-		args = append(args, EncodeUserID(m.UserID), strconv.FormatInt(rel*128+int64(g), 10), g)
+		call.add(m.UserID, max(0, m.EnrolledAt.Unix()-d.epoch), g)
 	}
-	n, err := scripts.Restore.Run(ctx, s.client, keys, args...).Int64()
+	n, err := scripts.Restore.Run(ctx, s.client, call.keys(), call.args()...).Int64()
 	if err != nil {
 		return 0, storeError(err)
 	}

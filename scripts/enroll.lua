@@ -1,34 +1,42 @@
 -- enroll.lua: decide and record one user's enrollment in one experiment,
 -- atomically. The draws are computed in Go (a keyed hash), never here:
--- math.random is not deterministic in Redis 7.
+-- math.random is not deterministic in Redis 7. Every name in capitals is a
+-- constant of the contract with Go, generated from scripts/contract.go and
+-- prepended to this file.
 --
--- KEYS[1]  configuration hash   <prefix>
--- KEYS[2]  the user's member bucket in the newest generation
---          <prefix>:m:<bucket>, or <prefix>:m<count>:<bucket> after the first
--- KEYS[3]  event stream   <prefix>:events
--- ARGV[1]  compact user id (member field, see redisstore.EncodeUserID)
--- ARGV[2]  user id as given (for the event)
--- ARGV[3]  sample draw in [0, 1), exact decimal form
--- ARGV[4]  group draw in [0, 1), exact decimal form
--- ARGV[5]  "1" when the user passed the eligibility rules (checked in Go), else "0"
--- ARGV[6]  the member bucket layout the keys were computed from: the fields
---          buckets[,gen] of the configuration hash (see redisstore/keys.go)
+-- KEYS[K_CONFIG]  configuration hash   <prefix>
+-- KEYS[K_BUCKET]  the user's member bucket in the newest generation
+--                 <prefix>:m:<bucket>, or <prefix>:m<count>:<bucket> after the first
+-- KEYS[K_EVENTS]  event stream   <prefix>:events
+-- ARGV[A_MEMBER]    compact user id (member field, see redisstore.EncodeUserID)
+-- ARGV[A_USER_ID]   user id as given (for the event)
+-- ARGV[A_SAMPLE]    sample draw in [0, 1), exact decimal form
+-- ARGV[A_GROUP]     group draw in [0, 1), exact decimal form
+-- ARGV[A_ELIGIBLE]  ARG_TRUE when the user passed the eligibility rules (checked in Go)
+-- ARGV[A_FP]        the fingerprint of the caller's definition (field F_FP as
+--                   it read it, '' when absent): the salt, groups and rules it
+--                   drew with and the t0 it encodes times with
+-- ARGV[A_LAYOUT]    the member bucket layout the keys were computed from: the
+--                   fields buckets[,gen] of the configuration hash
 --
 -- Only for an experiment in a layer (absent otherwise, so the plain path pays
 -- nothing for layers):
--- KEYS[4]  layer hash   {layer:<name>}
--- KEYS[5]  the user's layer owner bucket   {layer:<name>}:owner:<bucket>
--- ARGV[7]  the user's layer slot, 0..999 (from assign.NewLayerDraw)
+-- KEYS[K_LAYER]   layer hash   {layer:<name>}
+-- KEYS[K_OWNERS]  the user's layer owner bucket   {layer:<name>}:owner:<bucket>
+-- ARGV[A_SLOT]    the user's layer slot, 0..LAYER_SLOTS-1 (from assign.NewLayerDraw)
 --
--- After those, only when the experiment's buckets have grown generations:
--- KEYS[n..] the user's member buckets of the earlier generations, newest first
+-- After those (from K_OLDER, or K_OLDER_IN_LAYER in a layer), only when the
+-- experiment's buckets have grown generations: the user's member buckets of
+-- the earlier generations, newest first.
 --
--- Returns one integer; redisstore/code.go is the only place that reads it:
---     0..99   new member, group index
---   100..199  existing member, group index + 100
---   200..299  rolled-out winner, group index + 200
---   -1 not found, -2 not running, -3 not sampled, -4 sample full, -5 not eligible,
---   -6 the layout in ARGV[6] is stale (the caller reloads it and calls again)
+-- Returns one integer; redisstore/contract.go is the only place that reads it:
+--   R_NEW + group          new member (group index)
+--   R_EXISTING + group     existing member
+--   R_ROLLED_OUT + group   rolled-out winner
+--   R_NOT_FOUND, R_NOT_RUNNING, R_NOT_SAMPLED, R_SAMPLE_FULL, R_NOT_ELIGIBLE,
+--   R_STALE: the caller's definition is not the one in Redis (another
+--            fingerprint: the experiment was created again; or another
+--            layout): it reloads it and calls again
 --
 -- The first step returns an existing member unchanged, so a replayed call
 -- (a retried pipeline) never records or counts a user twice.
@@ -37,18 +45,22 @@
 -- owner bucket maps the user to the layer index of the experiment they joined,
 -- written with the member. Anyone owned by another experiment of the layer,
 -- or whose slot the layer offers to another experiment, is refused as not
--- eligible (-5). All these keys share the layer's hash tag (one slot).
-local config, bucket, events = KEYS[1], KEYS[2], KEYS[3]
-local layer, owners, older = nil, nil, 4
-if ARGV[7] then
-  layer, owners, older = KEYS[4], KEYS[5], 6
+-- eligible. All these keys share the layer's hash tag (one slot).
+local config, bucket, events = KEYS[K_CONFIG], KEYS[K_BUCKET], KEYS[K_EVENTS]
+local layer, owners, older = nil, nil, K_OLDER
+if ARGV[A_SLOT] then
+  layer, owners, older = KEYS[K_LAYER], KEYS[K_OWNERS], K_OLDER_IN_LAYER
 end
-local user = ARGV[1]
+local user = ARGV[A_MEMBER]
+local US_PER_MS = 1000
 
 -- 1. A member keeps their group whatever the status, the eligibility of
 --    today's token or the caps; only a rollout overrides it. A member found
---    is the answer whatever layout the caller assumed; a miss is trusted only
---    once the layout is checked (step 2).
+--    is the answer whatever layout the caller assumed, but only for the
+--    caller's definition: under another one (an experiment created again
+--    with another salt) the caller looked in the wrong bucket and would
+--    name the group from the wrong list. A miss is trusted only once the
+--    layout is checked too (step 2).
 local rec = redis.call('HGET', bucket, user)
 for i = older, #KEYS do
   if rec then
@@ -57,30 +69,35 @@ for i = older, #KEYS do
   rec = redis.call('HGET', KEYS[i], user)
 end
 if rec then
-  local winner = tonumber(redis.call('HGET', config, 'winner') or '-1')
-  if winner >= 0 then
-    return 200 + winner
+  local h = redis.call('HMGET', config, F_WINNER, F_FP)
+  if (h[2] or '') ~= ARGV[A_FP] then
+    return R_STALE
   end
-  return 100 + tonumber(rec) % 128
+  local winner = tonumber(h[1] or NO_WINNER)
+  if winner ~= NO_WINNER then
+    return R_ROLLED_OUT + winner
+  end
+  return R_EXISTING + tonumber(rec) % MEMBER_GROUPS
 end
 
 -- 2. The live configuration.
 local c
 if layer then
-  c = redis.call('HMGET', config, 'status', 'max', 'p', 'cum', 'n', 'winner', 't0', 'buckets', 'gen', 'li')
+  c = redis.call('HMGET', config, unpack(ENROLL_FIELDS_IN_LAYER))
 else
-  c = redis.call('HMGET', config, 'status', 'max', 'p', 'cum', 'n', 'winner', 't0', 'buckets', 'gen')
+  c = redis.call('HMGET', config, unpack(ENROLL_FIELDS))
 end
-local status, max, p, cum, n, winner, t0, li = c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[10]
+local status, max, p, cum, n, winner, t0, li =
+  c[C_STATUS], c[C_MAX], c[C_SAMPLING], c[C_CUM], c[C_N], c[C_WINNER], c[C_T0], c[C_LAYER_INDEX]
 if not status then
-  return -1
+  return R_NOT_FOUND
 end
-local layout = c[8]
-if c[9] then
-  layout = layout .. ',' .. c[9]
+local layout = c[C_BUCKETS]
+if c[C_GEN] then
+  layout = layout .. ',' .. c[C_GEN]
 end
-if layout ~= ARGV[6] then
-  return -6
+if layout ~= ARGV[A_LAYOUT] or (c[C_FP] or '') ~= ARGV[A_FP] then
+  return R_STALE
 end
 if layer and not li then
   return redis.error_reply('ERR experiment in a layer has no layer index')
@@ -88,38 +105,38 @@ end
 
 -- 3. Who may join, and rollout: the winner goes to every eligible user,
 --    whatever the status, without being recorded as a member.
-if ARGV[5] ~= '1' then
-  return -5
+if ARGV[A_ELIGIBLE] ~= ARG_TRUE then
+  return R_NOT_ELIGIBLE
 end
 -- A rollout reaches the layer's users owned by no other experiment of it.
 if layer then
   local owner = redis.call('HGET', owners, user)
   if owner and owner ~= li then
-    return -5
+    return R_NOT_ELIGIBLE
   end
 end
 winner = tonumber(winner)
-if winner >= 0 then
-  return 200 + winner
+if winner ~= NO_WINNER then
+  return R_ROLLED_OUT + winner
 end
-if status ~= 'running' then
-  return -2
+if status ~= STATUS_RUNNING then
+  return R_NOT_RUNNING
 end
-if layer and redis.call('HGET', layer, 's' .. ARGV[7]) ~= li then
-  return -5
+if layer and redis.call('HGET', layer, L_SLOT .. ARGV[A_SLOT]) ~= li then
+  return R_NOT_ELIGIBLE
 end
 
 -- 4. Sampling, then the exact cap (the check and the write below are one
 --    atomic step, so no concurrency can overshoot it).
-if tonumber(ARGV[3]) >= tonumber(p) then
-  return -3
+if tonumber(ARGV[A_SAMPLE]) >= tonumber(p) then
+  return R_NOT_SAMPLED
 end
 if tonumber(n) >= tonumber(max) then
-  return -4
+  return R_SAMPLE_FULL
 end
 
 -- 5. The group: the first i with draw < cum[i] (Go twin: assign.ChooseGroup).
-local u = tonumber(ARGV[4])
+local u = tonumber(ARGV[A_GROUP])
 local group, i = nil, 0
 for s in string.gmatch(cum, '[^,]+') do
   if u < tonumber(s) then
@@ -132,33 +149,32 @@ if not group then
   group = i - 1
 end
 
--- 6. Record the member (seconds since t0 * 128 + group: a small integer the
---    listpack stores compactly), count it, and tell the warehouse.
+-- 6. Record the member (seconds since t0 * MEMBER_GROUPS + group: a small
+--    integer the listpack stores compactly), count it, and tell the warehouse.
 local t = redis.call('TIME')
 local rel = tonumber(t[1]) - tonumber(t0)
 if rel < 0 then
   rel = 0
 end
-redis.call('HSET', bucket, user, rel * 128 + group)
+redis.call('HSET', bucket, user, rel * MEMBER_GROUPS + group)
 if layer then
   redis.call('HSET', owners, user, li)
 end
-redis.call('HINCRBY', config, 'n', 1)
-redis.call('HINCRBY', config, 'c' .. group, 1)
-local name = redis.call('HGET', config, 'g' .. group)
-local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
-redis.call('XADD', events, '*', 'type', 'enroll', 'user', ARGV[2], 'group', name, 'ts', ms)
+redis.call('HINCRBY', config, F_N, 1)
+redis.call('HINCRBY', config, F_COUNT .. group, 1)
+local name = redis.call('HGET', config, F_GROUP_NAME .. group)
+local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / US_PER_MS))
+redis.call('XADD', events, '*', E_TYPE, E_ENROLL, E_USER, ARGV[A_USER_ID], E_GROUP, name, E_TS, ms)
 
 -- 7. Grow: once the members outnumber GROW_AT per bucket over all the
 --    generations, open a generation twice as large as all before, for the
 --    members to come (those written stay where they are). The newest
 --    generation thus fills to about GROW_AT per bucket, well inside the
 --    listpack limit of 128, and an experiment far below its cap keeps few
---    sparse buckets. Every caller's next miss sees the new layout (-6).
-local GROW_AT, MAX_GENERATIONS, MAX_BUCKETS = 80, 8, 65536 -- Go twins in redisstore/definition.go
-local total, last, gens = tonumber(c[8]), tonumber(c[8]), 1
-if c[9] then
-  for s in string.gmatch(c[9], '[^,]+') do
+--    sparse buckets. Every caller's next miss sees the new layout (R_STALE).
+local total, last, gens = tonumber(c[C_BUCKETS]), tonumber(c[C_BUCKETS]), 1
+if c[C_GEN] then
+  for s in string.gmatch(c[C_GEN], '[^,]+') do
     last = tonumber(s)
     total, gens = total + last, gens + 1
   end
@@ -169,9 +185,9 @@ if tonumber(n) + 1 > GROW_AT * total and gens < MAX_GENERATIONS and last < MAX_B
     size = size * 2
   end
   local grown = string.format('%d', size)
-  if c[9] then
-    grown = c[9] .. ',' .. grown
+  if c[C_GEN] then
+    grown = c[C_GEN] .. ',' .. grown
   end
-  redis.call('HSET', config, 'gen', grown)
+  redis.call('HSET', config, F_GEN, grown)
 end
-return group
+return R_NEW + group

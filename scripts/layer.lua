@@ -1,6 +1,7 @@
 -- layer.lua: the traffic split of a layer of mutually exclusive experiments.
--- scripts.go prepends it to create.lua and update.lua, so that a change of an
--- experiment's status and the split of its layer are one atomic step.
+-- scripts.go prepends it to create.lua and update.lua (after the constants of
+-- scripts/contract.go), so that a change of an experiment's status and the
+-- split of its layer are one atomic step.
 --
 -- The layer hash {layer:<name>} (see redisstore/keys.go) holds, among others:
 --   s<slot>  index of the experiment offered to the users of that slot
@@ -15,18 +16,20 @@
 -- slots are handed out. So a user's offered experiment changes only when the
 -- one offered to them stops taking traffic or must give up part of its share
 -- to a newcomer.
-local LAYER_SLOTS = 1000 -- Go twin: redisstore.LayerSlots
+-- In chunks: gopher-lua (miniredis) has a small default stack. LAYER_SLOTS
+-- is a multiple of LAYER_READ_CHUNK.
+local LAYER_READ_CHUNK = 200
+local LAYER_WRITE_CHUNK = 400
 
 local function layer_write(cmd, layer, args)
-  -- In chunks: gopher-lua (miniredis) has a small default stack.
-  for i = 1, #args, 400 do
-    redis.call(cmd, layer, unpack(args, i, math.min(i + 399, #args)))
+  for i = 1, #args, LAYER_WRITE_CHUNK do
+    redis.call(cmd, layer, unpack(args, i, math.min(i + LAYER_WRITE_CHUNK - 1, #args)))
   end
 end
 
 local function layer_split(layer, idx, active)
   local run, isrun, count = {}, {}, {}
-  for s in string.gmatch(redis.call('HGET', layer, 'run') or '', '[^,]+') do
+  for s in string.gmatch(redis.call('HGET', layer, L_RUN) or '', '[^,]+') do
     if s ~= idx then
       run[#run + 1] = s
     end
@@ -37,16 +40,16 @@ local function layer_split(layer, idx, active)
   for _, e in ipairs(run) do
     isrun[e], count[e] = true, 0
   end
-  redis.call('HSET', layer, 'run', table.concat(run, ','))
+  redis.call('HSET', layer, L_RUN, table.concat(run, ','))
 
   -- Current owners of the slots, forgetting those no longer taking traffic.
   local names, cur, owner = {}, {}, {}
   for i = 1, LAYER_SLOTS do
-    names[i] = 's' .. (i - 1)
+    names[i] = L_SLOT .. (i - 1)
   end
-  for i = 1, LAYER_SLOTS, 200 do
-    local part = redis.call('HMGET', layer, unpack(names, i, i + 199))
-    for j = 1, 200 do
+  for i = 1, LAYER_SLOTS, LAYER_READ_CHUNK do
+    local part = redis.call('HMGET', layer, unpack(names, i, i + LAYER_READ_CHUNK - 1))
+    for j = 1, LAYER_READ_CHUNK do
       cur[i + j - 1] = part[j] or false
     end
   end
@@ -118,6 +121,6 @@ end
 -- layer_active reports whether an experiment with this status and winner
 -- takes layer traffic: running and not rolled out.
 local function layer_active(status, winner)
-  return status == 'running' and winner == '-1'
+  return status == STATUS_RUNNING and tonumber(winner) == NO_WINNER
 end
 

@@ -2,37 +2,41 @@
 -- atomically, after Redis lost them. Only a member not already recorded (in
 -- any bucket generation) is written, to the newest generation, and counted,
 -- so a rerun (or a batch repeated after an error) never counts anyone twice.
--- No event is written: the warehouse has them already.
+-- No event is written: the warehouse has them already. Names in capitals are
+-- the constants of scripts/contract.go, prepended to this file.
 --
--- KEYS[1]   configuration hash   <prefix>
--- KEYS[2..] the member buckets the batch touches, of every generation
--- ARGV[1]   the member bucket layout the keys were computed from (buckets[,gen])
--- ARGV[2]   G, the number of generations in it
--- ARGV[3..] G + 3 per member: the indexes in KEYS of its buckets, newest
---           generation first; compact user id (member field); member value
---           ((enrolled unix s - t0)*128 + group index, as enroll.lua writes
---           it); group index
+-- KEYS[K_CONFIG]      configuration hash   <prefix>
+-- KEYS[K_BUCKETS..]   the member buckets the batch touches, of every generation
+-- ARGV[A_FP]          the fingerprint of the caller's definition ('' when absent)
+-- ARGV[A_LAYOUT]      the member bucket layout the keys were computed from (buckets[,gen])
+-- ARGV[A_GENERATIONS] G, the number of generations in it
+-- ARGV[A_MEMBERS..]   G + MEMBER_ARGS per member: the indexes in KEYS of its
+--                     buckets, newest generation first; compact user id
+--                     (member field); member value ((enrolled unix s - t0) *
+--                     MEMBER_GROUPS + group index, as enroll.lua writes it);
+--                     group index
 --
--- Returns the number of members written, -1 when the configuration is
--- missing (nothing is written: members without counters would break the
--- cap), or -6 when the layout is stale (nothing is written; the caller
--- reloads it and sends the batch again).
-local config = KEYS[1]
-local c = redis.call('HMGET', config, 'buckets', 'gen')
+-- Returns the number of members written, R_NOT_FOUND when the configuration
+-- is missing (nothing is written: members without counters would break the
+-- cap), or R_STALE when the caller's definition is not Redis's (another
+-- fingerprint or layout; nothing is written; the caller reloads it and sends
+-- the batch again).
+local config = KEYS[K_CONFIG]
+local c = redis.call('HMGET', config, F_BUCKETS, F_GEN, F_FP)
 if not c[1] then
-  return -1
+  return R_NOT_FOUND
 end
 local layout = c[1]
 if c[2] then
   layout = layout .. ',' .. c[2]
 end
-if layout ~= ARGV[1] then
-  return -6
+if layout ~= ARGV[A_LAYOUT] or (c[3] or '') ~= ARGV[A_FP] then
+  return R_STALE
 end
-local g = tonumber(ARGV[2])
+local g = tonumber(ARGV[A_GENERATIONS])
 local added = 0
 local counts, order = {}, {}
-for i = 3, #ARGV, g + 3 do
+for i = A_MEMBERS, #ARGV, g + MEMBER_ARGS do
   local user = ARGV[i + g]
   local present = false
   for j = 1, g - 1 do
@@ -52,10 +56,10 @@ for i = 3, #ARGV, g + 3 do
   end
 end
 if added > 0 then
-  redis.call('HINCRBY', config, 'n', added)
+  redis.call('HINCRBY', config, F_N, added)
   -- In first-seen order, not pairs(): a script's effects stay deterministic.
   for _, group in ipairs(order) do
-    redis.call('HINCRBY', config, 'c' .. group, counts[group])
+    redis.call('HINCRBY', config, F_COUNT .. group, counts[group])
   end
 end
 return added

@@ -1,7 +1,10 @@
 // Package scripts holds the Lua scripts the Redis store runs, embedded in the
 // binary and exposed as go-redis Scripts (EVALSHA with a fallback to EVAL on
-// NOSCRIPT). Each script documents its KEYS, ARGV and reply at its top; the
-// key layout they assume is documented in package redisstore (keys.go).
+// NOSCRIPT), and their contract with Go (contract.go): the field names,
+// KEYS and ARGV positions, reply codes, member encoding and limits both sides
+// use, defined once in Go and prepended to every script as Lua constants.
+// Each script documents its KEYS, ARGV and reply at its top by those names;
+// the key layout they assume is documented in package redisstore (keys.go).
 package scripts
 
 import (
@@ -12,30 +15,39 @@ import (
 
 var (
 	//go:embed enroll.lua
-	enrollSource string
+	enrollLua string
 	//go:embed create.lua
-	createSource string
+	createLua string
 	//go:embed update.lua
-	updateSource string
+	updateLua string
 	//go:embed layer.lua
-	layerSource string
+	layerLua string
 	//go:embed restore.lua
-	restoreSource string
+	restoreLua string
+)
+
+// The full sources: the generated constants, then the script (layer.lua,
+// shared by create and update, between them: Redis scripts cannot share
+// functions otherwise, and Redis 7 functions would need FUNCTION LOAD, which
+// miniredis lacks).
+var (
+	enrollSource  = Prelude("enroll") + enrollLua
+	createSource  = Prelude("create") + layerLua + createLua
+	updateSource  = Prelude("update") + layerLua + updateLua
+	restoreSource = Prelude("restore") + restoreLua
 )
 
 // Enroll decides and records one enrollment atomically: the hot path.
 var Enroll = redis.NewScript(enrollSource)
 
 // Create stores a new experiment's configuration and opens its event stream;
-// in a layer it also re-splits the layer's traffic (layer.lua is prepended:
-// Redis scripts cannot share functions otherwise, and Redis 7 functions
-// would need FUNCTION LOAD, which miniredis lacks).
-var Create = redis.NewScript(layerSource + createSource)
+// in a layer it also re-splits the layer's traffic.
+var Create = redis.NewScript(createSource)
 
 // Update applies a validated configuration change with a version check; in a
 // layer it also re-splits the layer's traffic when the experiment starts or
 // stops taking it.
-var Update = redis.NewScript(layerSource + updateSource)
+var Update = redis.NewScript(updateSource)
 
 // Restore writes back a batch of members read from the warehouse after a
 // loss of Redis, counting only those not already recorded.
@@ -44,6 +56,23 @@ var Restore = redis.NewScript(restoreSource)
 // All lists every script, for loading them at start-up (readiness).
 var All = []*redis.Script{Enroll, Create, Update, Restore}
 
-// EnrollSource returns the text of the enrollment script, for tools that call
-// it without go-redis (redis-benchmark's EVALSHA ceiling).
+// EnrollSource returns the full text of the enrollment script, constants
+// included, for tools that call it without go-redis (redis-benchmark's
+// EVALSHA ceiling: go run ./scripts/luasource enroll).
 func EnrollSource() string { return enrollSource }
+
+// Source returns the full text of the named script (enroll, create, update
+// or restore), constants included; "" for another name.
+func Source(name string) string {
+	switch name {
+	case "enroll":
+		return enrollSource
+	case "create":
+		return createSource
+	case "update":
+		return updateSource
+	case "restore":
+		return restoreSource
+	}
+	return ""
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/assign-dev/assign/assign"
@@ -45,7 +46,30 @@ func (c *ListCommand) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if format != OutputJSON { // JSON carries the "problem" field itself
+		list = markUnreadable(c.Stderr, list)
+	}
 	return writeExperiments(c.Stdout, format, list)
+}
+
+// StatusUnreadable is shown, in tables and CSV, as the status of an
+// experiment the server could not read (its configuration in Redis is
+// corrupt); the problem goes to stderr.
+const StatusUnreadable = "unreadable"
+
+// markUnreadable returns list with each experiment the server listed with a
+// problem shown as StatusUnreadable, and writes its problem to w. Both are
+// quoted Go-style (%q): they may hold anything Redis held.
+func markUnreadable(w io.Writer, list []*assign.Experiment) []*assign.Experiment {
+	out := make([]*assign.Experiment, len(list))
+	for i, e := range list {
+		out[i] = e
+		if e.Problem != "" {
+			fmt.Fprintf(w, "assignctl: experiment %q cannot be read: %q\n", e.ID, e.Problem)
+			out[i] = &assign.Experiment{ID: e.ID, Status: StatusUnreadable}
+		}
+	}
+	return out
 }
 
 // Usage implements Command.
@@ -54,7 +78,10 @@ func (c *ListCommand) Usage() {
 	b.WriteString(`Usage: assignctl list [flags]
 
 Lists every experiment in id order: status, groups, members, sample size,
-sampling probability, winner and configuration version.
+sampling probability, winner and configuration version. An experiment the
+server cannot read (its stored configuration is corrupt) is listed with the
+status unreadable, and its problem is written to stderr (in JSON, the
+experiment's "problem" field).
 
 Flags:
 

@@ -7,6 +7,7 @@ import (
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/client"
 	"github.com/assign-dev/assign/client/clienttest"
+	"github.com/assign-dev/assign/redisstore"
 )
 
 // createN creates experiments e-00.. with two groups through the API.
@@ -54,6 +55,34 @@ func TestListCommand(t *testing.T) {
 		run(t, env, "", "list", "--page-size", "0").mustCode(t, ExitUsage, "--page-size")
 		run(t, env, "", "list", "extra").mustCode(t, ExitUsage, "want 0 argument(s)")
 	})
+}
+
+// Issue 10, item 7 (in part): an experiment whose configuration in Redis is
+// corrupt is listed as unreadable, its problem on stderr (in JSON, its
+// "problem" field), and the others as usual.
+func TestListCommand_Unreadable(t *testing.T) {
+	srv, env := serverEnv(t)
+	createN(t, srv, "e-1", "e-2", "e-3")
+	srv.Mini.HSet(redisstore.ConfigKey(srv.Keys.Prefix("e-2", "")), redisstore.FieldSampling, "half")
+
+	r := run(t, env, "", "list", "--output", "table").mustOK(t)
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "e-1") || !strings.Contains(lines[1], "running") ||
+		strings.Fields(lines[2])[0] != "e-2" || strings.Fields(lines[2])[1] != "unreadable" || !strings.Contains(lines[3], "running") {
+		t.Fatalf("table=%q", r.Stdout)
+	}
+	if !strings.Contains(r.Stderr, `experiment "e-2" cannot be read`) || !strings.Contains(r.Stderr, "bad field") {
+		t.Fatalf("stderr=%q", r.Stderr)
+	}
+	rows := run(t, env, "", "list", "--output", "csv").mustOK(t).csv(t)
+	if len(rows) != 3 || rows[1]["experiment_id"] != "e-2" || rows[1]["status"] != "unreadable" || rows[2]["status"] != "running" {
+		t.Fatalf("rows=%v", rows)
+	}
+	var list []assign.Experiment
+	run(t, env, "", "list", "--output", "json").mustOK(t).json(t, &list)
+	if len(list) != 3 || list[1].ID != "e-2" || list[1].Problem == "" || list[1].Stats != nil || list[0].Problem != "" || list[2].Stats == nil {
+		t.Fatalf("list=%+v", list)
+	}
 }
 
 func TestShowCommand(t *testing.T) {

@@ -1,0 +1,293 @@
+package redisstore
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/scripts"
+)
+
+// This file is the Go side of the scripts' contract (scripts/contract.go
+// names every field, position and reply code): the only place that builds
+// the scripts' KEYS and ARGV and reads their replies. Each script has a
+// small typed request (enrollCall, createCall, updateCall, restoreCall)
+// whose keys and args methods put every value at its named position, and
+// its replies are decoded here by name.
+
+// Script arguments that never change, converted to interfaces once.
+var (
+	argTrue  any = scripts.ArgTrue
+	argFalse any = scripts.ArgFalse
+)
+
+// fingerprint identifies an experiment's definition in Redis: the stored
+// definition JSON (salt, groups, eligibility rules, layer, creation time)
+// and t0, hashed. It is written with the definition at creation (a restore
+// rebuilding the same definition and t0 gets the same one), and every script
+// that trusts a caller's cached definition compares it: an experiment lost
+// and created again under the same id has another salt, so another
+// fingerprint, and a process still holding the old definition is refused
+// instead of drawing with the old salt or naming groups from the old list.
+func fingerprint(def string, epoch int64) string {
+	h := sha256.New()
+	h.Write([]byte(def))
+	h.Write([]byte{0})
+	h.Write(strconv.AppendInt(nil, epoch, 10))
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// memberValue encodes a member: seconds since t0 and the group index.
+func memberValue(rel int64, group int) int64 {
+	return rel*scripts.MemberGroups + int64(group)
+}
+
+// splitMemberValue decodes a member value; ok is false for a malformed one.
+func splitMemberValue(v int64) (rel int64, group int, ok bool) {
+	if v < 0 {
+		return 0, 0, false
+	}
+	return v / scripts.MemberGroups, int(v % scripts.MemberGroups), true
+}
+
+// enrollCall is one call of the enrollment script (scripts/enroll.lua).
+type enrollCall struct {
+	d        *definition
+	draw     assign.Draw
+	userID   string
+	eligible bool
+	owners   string // the user's layer owner bucket key (in a layer only)
+	slot     int    // the user's layer slot (in a layer only)
+}
+
+// newEnrollCall prepares the call for one user and definition.
+func (s *Store) newEnrollCall(d *definition, req assign.EnrollRequest) enrollCall {
+	c := enrollCall{d: d, draw: assign.NewDraw(d.Salt, d.ID, req.UserID), userID: req.UserID, eligible: d.rules.Eligible(req.Claims)}
+	if d.layer != "" {
+		var owner uint32
+		c.slot, owner = layerPosition(d.Layer, req.UserID, d.ownerBuckets)
+		c.owners = s.keys.LayerOwner(d.Layer, owner)
+	}
+	return c
+}
+
+// keys returns KEYS: the fixed keys at their positions, then the user's
+// buckets of the earlier generations, newest first.
+func (c *enrollCall) keys() []string {
+	d := c.d
+	fixed := scripts.EnrollKeyOlder - 1
+	if d.layer != "" {
+		fixed = scripts.EnrollKeyOlderInLayer - 1
+	}
+	keys := make([]string, fixed, fixed+len(d.buckets)-1)
+	keys[scripts.EnrollKeyConfig-1] = d.config
+	keys[scripts.EnrollKeyBucket-1] = d.bucketKey(c.draw.Bucket)
+	keys[scripts.EnrollKeyEvents-1] = d.events
+	if d.layer != "" {
+		keys[scripts.EnrollKeyLayer-1] = d.layer
+		keys[scripts.EnrollKeyOwners-1] = c.owners
+	}
+	return d.olderBucketKeys(keys, c.draw.Bucket)
+}
+
+// args returns ARGV.
+func (c *enrollCall) args() []any {
+	d := c.d
+	n := scripts.EnrollArgs
+	if d.layer != "" {
+		n = scripts.EnrollArgsInLayer
+	}
+	args := make([]any, n)
+	args[scripts.EnrollArgMember-1] = EncodeUserID(c.userID)
+	args[scripts.EnrollArgUserID-1] = c.userID
+	args[scripts.EnrollArgSample-1] = formatFloat(c.draw.Sample)
+	args[scripts.EnrollArgGroup-1] = formatFloat(c.draw.Group)
+	args[scripts.EnrollArgEligible-1] = argFalse
+	if c.eligible {
+		args[scripts.EnrollArgEligible-1] = argTrue
+	}
+	args[scripts.EnrollArgFP-1] = d.fpArg
+	args[scripts.EnrollArgLayout-1] = d.layoutArg
+	if d.layer != "" {
+		args[scripts.EnrollArgSlot-1] = strconv.Itoa(c.slot)
+	}
+	return args
+}
+
+// decodeEnroll turns an enrollment script reply into a decision. A stale
+// reply never reaches it (withDefinition retries those).
+func (d *definition) decodeEnroll(code int64) (*assign.Enrollment, error) {
+	e := &assign.Enrollment{ExperimentID: d.ID}
+	band := func(base int64) bool { return code >= base && code < base+scripts.ReplyBand }
+	group := func(base int64) error {
+		e.Group = d.group(int(code - base))
+		if e.Group == "" {
+			return assign.Errorf(assign.EINTERNAL, "experiment %q: enrollment script chose unknown group %d", d.ID, code-base)
+		}
+		e.Enrolled = true
+		return nil
+	}
+	switch {
+	case band(scripts.ReplyNew):
+		e.New = true
+		if err := group(scripts.ReplyNew); err != nil {
+			return nil, err
+		}
+	case band(scripts.ReplyExisting):
+		if err := group(scripts.ReplyExisting); err != nil {
+			return nil, err
+		}
+	case band(scripts.ReplyRolledOut):
+		e.RolledOut = true
+		if err := group(scripts.ReplyRolledOut); err != nil {
+			return nil, err
+		}
+	case code == scripts.ReplyNotRunning:
+		e.Reason = assign.ReasonNotRunning
+	case code == scripts.ReplyNotSampled:
+		e.Reason = assign.ReasonNotSampled
+	case code == scripts.ReplySampleFull:
+		e.Reason = assign.ReasonSampleFull
+	case code == scripts.ReplyNotEligible:
+		e.Reason = assign.ReasonNotEligible
+	case code == scripts.ReplyNotFound:
+		return nil, notFound(d.ID)
+	default:
+		return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: unknown enrollment script reply %d", d.ID, code)
+	}
+	return e, nil
+}
+
+// createCall is one call of the creation script (scripts/create.lua).
+type createCall struct {
+	prefix       string
+	layer        string // layer hash key, "" outside a layer
+	by, event    string
+	id           string
+	ownerBuckets uint32
+	fields       []any // field, value, ... of the configuration hash (configFields)
+}
+
+func (c *createCall) keys() []string {
+	keys := []string{scripts.CreateKeyConfig - 1: ConfigKey(c.prefix), scripts.CreateKeyEvents - 1: EventsKey(c.prefix)}
+	if c.layer != "" {
+		keys = append(keys[:scripts.CreateKeyLayer-1], c.layer)
+	}
+	return keys
+}
+
+func (c *createCall) args() []any {
+	args := make([]any, scripts.CreateArgFields-1, scripts.CreateArgFields-1+len(c.fields))
+	args[scripts.CreateArgConsumerGroup-1] = ConsumerGroup
+	args[scripts.CreateArgBy-1] = c.by
+	args[scripts.CreateArgEvent-1] = c.event
+	args[scripts.CreateArgID-1] = c.id
+	args[scripts.CreateArgOwnerBuckets-1] = strconv.FormatUint(uint64(c.ownerBuckets), 10)
+	return append(args, c.fields...)
+}
+
+// decodeCreate reads a creation reply: whether the experiment was created.
+func decodeCreate(code int64) (created bool, err error) {
+	switch code {
+	case scripts.ReplyCreated:
+		return true, nil
+	case scripts.ReplyExists:
+		return false, nil
+	}
+	return false, assign.Errorf(assign.EINTERNAL, "unknown creation script reply %d", code)
+}
+
+// updateCall is one call of the update script (scripts/update.lua).
+type updateCall struct {
+	prefix    string
+	layer     string // layer hash key, "" outside a layer
+	version   int64  // the version the change was computed from
+	fp        string // the fingerprint of the definition it was computed from
+	by, event string
+	fields    []any // field, value, ... to set (mutableFields)
+}
+
+func (c *updateCall) keys() []string {
+	keys := []string{scripts.UpdateKeyConfig - 1: ConfigKey(c.prefix), scripts.UpdateKeyEvents - 1: EventsKey(c.prefix)}
+	if c.layer != "" {
+		keys = append(keys[:scripts.UpdateKeyLayer-1], c.layer)
+	}
+	return keys
+}
+
+func (c *updateCall) args() []any {
+	args := make([]any, scripts.UpdateArgFields-1, scripts.UpdateArgFields-1+len(c.fields))
+	args[scripts.UpdateArgVersion-1] = strconv.FormatInt(c.version, 10)
+	args[scripts.UpdateArgFP-1] = c.fp
+	args[scripts.UpdateArgBy-1] = c.by
+	args[scripts.UpdateArgEvent-1] = c.event
+	return append(args, c.fields...)
+}
+
+// updateOutcome is what the update script answered.
+type updateOutcome int
+
+const (
+	updateApplied updateOutcome = iota
+	updateMoved                 // the version or the definition moved: read again
+	updateNotFound
+)
+
+func decodeUpdate(code int64) (updateOutcome, error) {
+	switch code {
+	case scripts.ReplyApplied:
+		return updateApplied, nil
+	case scripts.ReplyMoved:
+		return updateMoved, nil
+	case scripts.ReplyNotFound:
+		return updateNotFound, nil
+	}
+	return 0, assign.Errorf(assign.EINTERNAL, "unknown update script reply %d", code)
+}
+
+// restoreCall is one call of the restore script (scripts/restore.lua): a
+// batch of members for definition d.
+type restoreCall struct {
+	d       *definition
+	keyList []string
+	index   map[string]int // bucket key -> its position in KEYS (1-based, as Lua counts)
+	members []any          // per member: its bucket positions, newest generation first; field; value; group
+}
+
+func newRestoreCall(d *definition, n int) *restoreCall {
+	c := &restoreCall{d: d, index: map[string]int{}, members: make([]any, 0, (len(d.buckets)+scripts.RestoreMemberArgs)*n)}
+	c.keyList = make([]string, scripts.RestoreKeyBuckets-1)
+	c.keyList[scripts.RestoreKeyConfig-1] = d.config
+	return c
+}
+
+// add appends one member: its user id, enrollment time and group index.
+func (c *restoreCall) add(userID string, rel int64, group int) {
+	d := c.d
+	draw := assign.NewDraw(d.Salt, d.ID, userID).Bucket
+	add := func(key string) {
+		k, ok := c.index[key]
+		if !ok {
+			c.keyList = append(c.keyList, key)
+			k = len(c.keyList)
+			c.index[key] = k
+		}
+		c.members = append(c.members, k)
+	}
+	add(d.bucketKey(draw))
+	for g := len(d.buckets) - 2; g >= 0; g-- {
+		add(d.generationKey(g, draw))
+	}
+	c.members = append(c.members, EncodeUserID(userID), strconv.FormatInt(memberValue(rel, group), 10), group)
+}
+
+func (c *restoreCall) keys() []string { return c.keyList }
+
+func (c *restoreCall) args() []any {
+	args := make([]any, scripts.RestoreArgMembers-1, scripts.RestoreArgMembers-1+len(c.members))
+	args[scripts.RestoreArgFP-1] = c.d.fp
+	args[scripts.RestoreArgLayout-1] = c.d.layout
+	args[scripts.RestoreArgGenerations-1] = len(c.d.buckets)
+	return append(args, c.members...)
+}

@@ -1,0 +1,307 @@
+package scripts
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/assign-dev/assign/assign"
+)
+
+// The contract between the Go store (package redisstore) and the Lua
+// scripts. Every name, position, reply code and limit both sides use is
+// defined here, once, in Go: Prelude renders them as Lua locals that
+// scripts.go prepends to every script (local F_STATUS = 'status', ...), so
+// the scripts never spell a field name, a reply code or a KEYS/ARGV position
+// themselves (TestSources_UseTheContract checks it). redisstore builds KEYS
+// and ARGV and decodes replies from the same constants, in one file
+// (redisstore/contract.go).
+//
+// A change of any of these is a change of the scripts' contract: assignd
+// processes of the older build must be stopped before those of the newer one
+// start (README, Operations: Upgrades).
+
+// Fields of the configuration hash at <prefix> (see redisstore/keys.go).
+const (
+	FieldDefinition  = "def"     // JSON of the immutable definition: experiment_id, groups (names), eligibility, layer, salt, created_at
+	FieldFingerprint = "fp"      // fingerprint of the definition and t0 (hex), checked by every script that trusts a caller's cached definition; absent on experiments created before it existed
+	FieldStatus      = "status"  // running | paused | stopped
+	FieldMax         = "max"     // maximum sample size
+	FieldSampling    = "p"       // sampling probability, exact decimal (shortest round-trip form)
+	FieldProbs       = "probs"   // group probabilities as configured, comma separated, exact decimals
+	FieldCumulative  = "cum"     // cumulative group probabilities, comma separated, exact decimals, last is 1
+	FieldWinner      = "winner"  // rolled-out group index, NoWinner for none
+	FieldBuckets     = "buckets" // member bucket count of the first generation (power of two)
+	FieldGenerations = "gen"     // bucket counts of later generations, comma separated, ascending; absent when one
+	FieldEpoch       = "t0"      // creation time in unix seconds; member times are relative to it
+	FieldEnrolled    = "n"       // members so far
+	FieldVersion     = "ver"     // configuration version
+	FieldUpdatedAt   = "uat"     // last change, unix milliseconds
+	FieldUpdatedBy   = "uby"     // who made the last change
+	FieldGroupCount  = "c"       // prefix of per-group member counters: c0, c1, ...
+	FieldGroupName   = "g"       // prefix of group names: g0, g1, ... (read by the enrollment script)
+
+	// Only for an experiment in a layer.
+	FieldLayerIndex   = "li" // the experiment's index in its layer, its owner value
+	FieldOwnerBuckets = "ob" // the layer's owner bucket count, copied from the layer hash
+)
+
+// Fields of the layer hash at {layer:<layer>}.
+const (
+	LayerFieldSlot         = "s"    // prefix of slot owners: s0 .. s999
+	LayerFieldRunning      = "run"  // layer indexes taking traffic, comma separated
+	LayerFieldNext         = "next" // last layer index given out
+	LayerFieldExperiment   = "e"    // prefix of experiment ids by layer index: e1, e2, ...
+	LayerFieldOwnerBuckets = "ob"   // owner bucket count
+)
+
+// Stream events. Every entry has a "type" field; the other fields depend on it.
+//
+//	type=enroll  user=<user id as given>  group=<group name>  ts=<unix ms, Redis TIME>
+//	type=config  experiment=<JSON of assign.Experiment, without Stats>  by=<admin name>  ts=<unix ms>
+const (
+	EventType       = "type"
+	EventEnroll     = "enroll"
+	EventConfig     = "config"
+	EventUser       = "user"
+	EventGroup      = "group"
+	EventTime       = "ts"
+	EventExperiment = "experiment"
+	EventBy         = "by"
+)
+
+// Limits and encodings.
+const (
+	// LayerSlots is how many slots a layer's traffic is split into: shares
+	// are multiples of 0.1%.
+	LayerSlots = 1000
+
+	// Growth of the member buckets, done by the enrollment script: once the
+	// members outnumber GrowAt per bucket over all the generations, a
+	// generation twice as large as all before opens, up to MaxGenerations
+	// generations of at most MaxBuckets.
+	GrowAt         = 80
+	MaxGenerations = 8
+	MaxBuckets     = 1 << 16
+
+	// MemberGroups encodes a member value: (enrolled unix s - t0) *
+	// MemberGroups + group index, a small integer a listpack stores
+	// compactly.
+	MemberGroups = 128
+
+	// NoWinner is the winner field of an experiment not rolled out.
+	NoWinner = -1
+)
+
+// Reply codes. The enrollment script answers ReplyNew+group for a new member,
+// ReplyExisting+group for an existing one, ReplyRolledOut+group for the
+// rolled-out winner, or one of the negative codes.
+const (
+	ReplyNew       = 0
+	ReplyExisting  = 100
+	ReplyRolledOut = 200
+	ReplyBand      = 100 // width of each of the three bands: more than any group index
+
+	ReplyNotFound    = -1 // no configuration (every script)
+	ReplyNotRunning  = -2
+	ReplyNotSampled  = -3
+	ReplySampleFull  = -4
+	ReplyNotEligible = -5
+	ReplyStale       = -6 // the caller's definition (fingerprint or layout) is not Redis's: reload it and call again
+
+	ReplyCreated = 1 // create.lua: created
+	ReplyExists  = 0 // create.lua: the configuration exists already
+	ReplyApplied = 1 // update.lua: applied
+	ReplyMoved   = 0 // update.lua: the version or the definition moved since the read: read again
+)
+
+// Every group index must fit a reply band and a member value; raising
+// assign.MaxGroups past either fails to compile here (a negative array
+// length), instead of silently breaking the decoding.
+var (
+	_ [ReplyBand - assign.MaxGroups]struct{}
+	_ [MemberGroups - assign.MaxGroups]struct{}
+	_ [ReplyRolledOut - ReplyExisting - ReplyBand]struct{}
+)
+
+// KEYS and ARGV positions (1-based, as Lua indexes them). The Lua names are
+// K_<NAME> and A_<NAME>, rendered by Prelude for the script alone.
+const (
+	// enroll.lua
+	EnrollKeyConfig = 1 // configuration hash
+	EnrollKeyBucket = 2 // the user's member bucket in the newest generation
+	EnrollKeyEvents = 3 // event stream
+	EnrollKeyLayer  = 4 // layer hash (in a layer only)
+	EnrollKeyOwners = 5 // the user's layer owner bucket (in a layer only)
+	// The member buckets of the earlier generations, newest first, follow
+	// the fixed keys: from EnrollKeyOlder, or EnrollKeyOlderInLayer in a layer.
+	EnrollKeyOlder        = 4
+	EnrollKeyOlderInLayer = 6
+
+	EnrollArgMember   = 1 // compact user id (member field, see redisstore.EncodeUserID)
+	EnrollArgUserID   = 2 // user id as given (for the event)
+	EnrollArgSample   = 3 // sample draw in [0, 1), exact decimal form
+	EnrollArgGroup    = 4 // group draw in [0, 1), exact decimal form
+	EnrollArgEligible = 5 // ArgTrue when the user passed the eligibility rules (checked in Go), else ArgFalse
+	EnrollArgFP       = 6 // fingerprint of the caller's definition (FieldFingerprint as read, "" when absent)
+	EnrollArgLayout   = 7 // the member bucket layout the keys were computed from: buckets[,gen]
+	EnrollArgSlot     = 8 // the user's layer slot, 0..LayerSlots-1 (in a layer only)
+	EnrollArgs        = 7 // ARGV count outside a layer
+	EnrollArgsInLayer = 8
+
+	// create.lua
+	CreateKeyConfig = 1
+	CreateKeyEvents = 2
+	CreateKeyLayer  = 3 // in a layer only
+
+	CreateArgConsumerGroup = 1 // stream consumer group of the warehouse exporter
+	CreateArgBy            = 2 // who created it
+	CreateArgEvent         = 3 // JSON of the experiment, for the config event
+	CreateArgID            = 4 // experiment id (recorded in the layer hash)
+	CreateArgOwnerBuckets  = 5 // owner bucket count, kept only by the layer's first experiment
+	CreateArgFields        = 6 // field, value, ... of the configuration hash, to the end
+
+	// update.lua
+	UpdateKeyConfig = 1
+	UpdateKeyEvents = 2
+	UpdateKeyLayer  = 3 // in a layer only
+
+	UpdateArgVersion = 1 // the version the change was computed from
+	UpdateArgFP      = 2 // fingerprint of the definition it was computed from
+	UpdateArgBy      = 3 // who made the change
+	UpdateArgEvent   = 4 // JSON of the new experiment, for the config event
+	UpdateArgFields  = 5 // field, value, ... to set (including the new version), to the end
+
+	// restore.lua
+	RestoreKeyConfig  = 1
+	RestoreKeyBuckets = 2 // the member buckets the batch touches, to the end
+
+	RestoreArgFP          = 1 // fingerprint of the caller's definition
+	RestoreArgLayout      = 2 // the member bucket layout the keys were computed from
+	RestoreArgGenerations = 3 // G, the number of generations in it
+	RestoreArgMembers     = 4 // G + RestoreMemberArgs per member, to the end: see restore.lua
+	RestoreMemberArgs     = 3 // after the G bucket indexes: member field, member value, group index
+)
+
+// Boolean arguments.
+const (
+	ArgTrue  = "1"
+	ArgFalse = "0"
+)
+
+// luaConst is one constant of the prelude.
+type luaConst struct {
+	name  string
+	value any // string or int
+}
+
+// common are the constants every script gets.
+var common = []luaConst{
+	{"F_DEF", FieldDefinition}, {"F_FP", FieldFingerprint}, {"F_STATUS", FieldStatus}, {"F_MAX", FieldMax},
+	{"F_SAMPLING", FieldSampling}, {"F_PROBS", FieldProbs}, {"F_CUM", FieldCumulative}, {"F_WINNER", FieldWinner},
+	{"F_BUCKETS", FieldBuckets}, {"F_GEN", FieldGenerations}, {"F_T0", FieldEpoch}, {"F_N", FieldEnrolled},
+	{"F_VER", FieldVersion}, {"F_UAT", FieldUpdatedAt}, {"F_UBY", FieldUpdatedBy}, {"F_COUNT", FieldGroupCount},
+	{"F_GROUP_NAME", FieldGroupName}, {"F_LAYER_INDEX", FieldLayerIndex}, {"F_OWNER_BUCKETS", FieldOwnerBuckets},
+
+	{"L_SLOT", LayerFieldSlot}, {"L_RUN", LayerFieldRunning}, {"L_NEXT", LayerFieldNext},
+	{"L_EXPERIMENT", LayerFieldExperiment}, {"L_OWNER_BUCKETS", LayerFieldOwnerBuckets},
+
+	{"E_TYPE", EventType}, {"E_ENROLL", EventEnroll}, {"E_CONFIG", EventConfig}, {"E_USER", EventUser},
+	{"E_GROUP", EventGroup}, {"E_TS", EventTime}, {"E_EXPERIMENT", EventExperiment}, {"E_BY", EventBy},
+
+	{"STATUS_RUNNING", string(assign.StatusRunning)},
+	{"LAYER_SLOTS", LayerSlots}, {"GROW_AT", GrowAt}, {"MAX_GENERATIONS", MaxGenerations},
+	{"MAX_BUCKETS", MaxBuckets}, {"MEMBER_GROUPS", MemberGroups}, {"NO_WINNER", NoWinner},
+	{"ARG_TRUE", ArgTrue},
+
+	{"R_NEW", ReplyNew}, {"R_EXISTING", ReplyExisting}, {"R_ROLLED_OUT", ReplyRolledOut},
+	{"R_NOT_FOUND", ReplyNotFound}, {"R_NOT_RUNNING", ReplyNotRunning}, {"R_NOT_SAMPLED", ReplyNotSampled},
+	{"R_SAMPLE_FULL", ReplySampleFull}, {"R_NOT_ELIGIBLE", ReplyNotEligible}, {"R_STALE", ReplyStale},
+	{"R_CREATED", ReplyCreated}, {"R_EXISTS", ReplyExists}, {"R_APPLIED", ReplyApplied}, {"R_MOVED", ReplyMoved},
+}
+
+// enrollFields are the fields of the configuration hash the enrollment
+// script reads on a miss, in the order of its HMGET (ENROLL_FIELDS, and
+// ENROLL_FIELDS_IN_LAYER with the layer index after them); the script reads
+// the reply by the indexes C_<NAME>, rendered from the same list.
+var enrollFields = []luaConst{
+	{"C_STATUS", FieldStatus}, {"C_MAX", FieldMax}, {"C_SAMPLING", FieldSampling}, {"C_CUM", FieldCumulative},
+	{"C_N", FieldEnrolled}, {"C_WINNER", FieldWinner}, {"C_T0", FieldEpoch}, {"C_BUCKETS", FieldBuckets},
+	{"C_GEN", FieldGenerations}, {"C_FP", FieldFingerprint},
+	{"C_LAYER_INDEX", FieldLayerIndex}, // last: read in a layer only
+}
+
+// positions are each script's own KEYS and ARGV positions.
+var positions = map[string][]luaConst{
+	"enroll": {
+		{"K_CONFIG", EnrollKeyConfig}, {"K_BUCKET", EnrollKeyBucket}, {"K_EVENTS", EnrollKeyEvents},
+		{"K_LAYER", EnrollKeyLayer}, {"K_OWNERS", EnrollKeyOwners},
+		{"K_OLDER", EnrollKeyOlder}, {"K_OLDER_IN_LAYER", EnrollKeyOlderInLayer},
+		{"A_MEMBER", EnrollArgMember}, {"A_USER_ID", EnrollArgUserID}, {"A_SAMPLE", EnrollArgSample},
+		{"A_GROUP", EnrollArgGroup}, {"A_ELIGIBLE", EnrollArgEligible}, {"A_FP", EnrollArgFP},
+		{"A_LAYOUT", EnrollArgLayout}, {"A_SLOT", EnrollArgSlot},
+	},
+	"create": {
+		{"K_CONFIG", CreateKeyConfig}, {"K_EVENTS", CreateKeyEvents}, {"K_LAYER", CreateKeyLayer},
+		{"A_CONSUMER_GROUP", CreateArgConsumerGroup}, {"A_BY", CreateArgBy}, {"A_EVENT", CreateArgEvent},
+		{"A_ID", CreateArgID}, {"A_OWNER_BUCKETS", CreateArgOwnerBuckets}, {"A_FIELDS", CreateArgFields},
+	},
+	"update": {
+		{"K_CONFIG", UpdateKeyConfig}, {"K_EVENTS", UpdateKeyEvents}, {"K_LAYER", UpdateKeyLayer},
+		{"A_VERSION", UpdateArgVersion}, {"A_FP", UpdateArgFP}, {"A_BY", UpdateArgBy},
+		{"A_EVENT", UpdateArgEvent}, {"A_FIELDS", UpdateArgFields},
+	},
+	"restore": {
+		{"K_CONFIG", RestoreKeyConfig}, {"K_BUCKETS", RestoreKeyBuckets},
+		{"A_FP", RestoreArgFP}, {"A_LAYOUT", RestoreArgLayout}, {"A_GENERATIONS", RestoreArgGenerations},
+		{"A_MEMBERS", RestoreArgMembers}, {"MEMBER_ARGS", RestoreMemberArgs},
+	},
+}
+
+// Prelude returns the Lua constants of the named script (enroll, create,
+// update or restore): the common ones, then its KEYS and ARGV positions
+// (and, for enroll, its HMGET field list with the reply indexes). Every
+// script source starts with it.
+func Prelude(script string) string {
+	pos, ok := positions[script]
+	if !ok {
+		panic("scripts: no script " + script)
+	}
+	var b strings.Builder
+	b.WriteString("-- Generated from scripts/contract.go: the constants of the contract with redisstore.\n")
+	write := func(cs []luaConst) {
+		for _, c := range cs {
+			fmt.Fprintf(&b, "local %s = %s\n", c.name, luaValue(c.value))
+		}
+	}
+	write(common)
+	write(pos)
+	if script == "enroll" {
+		names := make([]string, len(enrollFields))
+		for i, f := range enrollFields {
+			fmt.Fprintf(&b, "local %s = %d\n", f.name, i+1)
+			names[i] = luaValue(f.value)
+		}
+		last := len(names) - 1
+		fmt.Fprintf(&b, "local ENROLL_FIELDS = {%s}\n", strings.Join(names[:last], ", "))
+		fmt.Fprintf(&b, "local ENROLL_FIELDS_IN_LAYER = {%s}\n", strings.Join(names, ", "))
+	}
+	b.WriteString("-- End of the generated constants.\n")
+	return b.String()
+}
+
+// luaValue renders a constant as a Lua literal. Strings are plain ASCII
+// names: anything needing an escape is refused, at start-up.
+func luaValue(v any) string {
+	switch v := v.(type) {
+	case int:
+		return fmt.Sprint(v)
+	case string:
+		for _, r := range v {
+			if r < ' ' || r > '~' || r == '\'' || r == '\\' {
+				panic(fmt.Sprintf("scripts: constant %q is not a plain name", v))
+			}
+		}
+		return "'" + v + "'"
+	}
+	panic(fmt.Sprintf("scripts: constant of type %T", v))
+}
