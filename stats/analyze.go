@@ -71,6 +71,9 @@ type Report struct {
 	Groups      []GroupResult `json:"groups"`
 	Comparisons []Comparison  `json:"comparisons"` // one per non-control group, in input order
 	SRM         SRM           `json:"srm"`
+	// DetectablePower is the power at which each comparison's
+	// DetectableEffect is computed (DefaultPower).
+	DetectablePower float64 `json:"detectable_power"`
 }
 
 // GroupResult is the summary of one group.
@@ -194,9 +197,47 @@ func Analyze(in Input) (*Report, error) {
 	for i := range r.Comparisons {
 		c := &r.Comparisons[i]
 		c.Significant = c.AdjustedPValue.Valid() && float64(c.AdjustedPValue) < alpha
+		// Under a sample ratio mismatch the assignment itself is suspect:
+		// no comparison may be called a win or a loss.
+		if r.SRM.Mismatch {
+			c.Significant, c.Unreliable = false, true
+		}
 		c.Verdict = verdict(*c, binary, in.LowerIsBetter, level)
 	}
+
+	// The effect each comparison could detect with its users, at the power
+	// a plan uses by default and the level of each comparison (Bonferroni
+	// over the comparisons, as MakePlan).
+	r.DetectablePower = DefaultPower
+	a := alpha / float64(max(1, len(r.Comparisons)))
+	for i := range r.Comparisons {
+		c := &r.Comparisons[i]
+		j := groupIndex(in.Groups, c.Group)
+		c.DetectableEffect = NaN()
+		if binary {
+			ctl, tr := *in.Groups[ci].Binary, *in.Groups[j].Binary
+			if p1 := ctl.Rate(); ctl.N > 0 && tr.N > 0 && p1 > 0 && p1 < 1 {
+				c.DetectableEffect = Float(DetectableProportion(float64(ctl.N), float64(tr.N), p1, a, DefaultPower) - p1)
+			}
+		} else {
+			s1, s2 := summaries[ci], summaries[j]
+			if s1.N >= 2 && s2.N >= 2 {
+				if sd := math.Sqrt((s1.M2 + s2.M2) / float64(s1.N+s2.N-2)); sd > 0 {
+					c.DetectableEffect = Float(DetectableMean(float64(s1.N), float64(s2.N), sd, a, DefaultPower))
+				}
+			}
+		}
+	}
 	return r, nil
+}
+
+func groupIndex(groups []GroupInput, name string) int {
+	for i, g := range groups {
+		if g.Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // validate checks the input and returns the confidence level to use.

@@ -96,8 +96,13 @@ func TestAnalyze_Binary(t *testing.T) {
 		if a.Significant || b.Significant {
 			t.Fatal("Significant after Holm, want not")
 		}
-		if got, want := b.Verdict, "no significant difference between b and control: +2.0 pp (+20.5%), 95% CI +0.11 to +4.0 pp, p=0.038, Holm-adjusted p=0.077"; got != want {
+		// The split is a loud mismatch (below), so the verdict says so
+		// rather than naming any difference.
+		if got, want := b.Verdict, "unreliable: sample ratio mismatch; b vs control: +2.0 pp (+20.5%), 95% CI +0.11 to +4.0 pp, p=0.038, Holm-adjusted p=0.077"; got != want {
 			t.Fatalf("Verdict=%q, want %q", got, want)
+		}
+		if !a.Unreliable || !b.Unreliable {
+			t.Fatal("Unreliable=false under a mismatch")
 		}
 		// 2000 each against 40/30/30 of 6000: a loud mismatch.
 		approx(t, "ExpectedN", r.Groups[0].ExpectedN, 2400, 1e-9)

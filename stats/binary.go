@@ -1,6 +1,10 @@
 package stats
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
 
 // Binary holds the counts of a 0/1 outcome in one group.
 type Binary struct {
@@ -26,9 +30,12 @@ func (b Binary) valid() bool {
 //
 //   - Difference p2 - p1 with a Wald interval on the unpooled standard error,
 //     as R's prop.test(c(x2, x1), c(n2, n1), correct = FALSE).
-//   - Two-sided two-proportion z-test on the pooled standard error. When the
-//     pooled rate is 0 or 1 (nobody or everybody converted in both groups) the
-//     rates are identical and carry no evidence of a difference: z = 0, p = 1.
+//   - Two-sided two-proportion z-test on the pooled standard error, when
+//     every expected cell count of the 2×2 table is at least 5 (Cochran's
+//     rule); otherwise the normal approximation is not valid and the p-value
+//     is Fisher's exact test (FisherExact, as R's fisher.test), Test says so,
+//     Statistic is undefined and Note gives the smallest expected count. That
+//     covers nobody (or everybody) converting in both groups: p = 1.
 //   - Relative lift p2/p1 - 1 with the Katz log risk-ratio interval, undefined
 //     when either group has no conversion.
 //
@@ -52,10 +59,15 @@ func CompareBinary(control, treatment Binary, level float64) Comparison {
 	}
 
 	pooled := (x1 + x2) / (n1 + n2)
-	if sp := math.Sqrt(pooled * (1 - pooled) * (1/n1 + 1/n2)); sp == 0 {
-		c.Statistic, c.PValue = 0, 1
-		c.Note = "identical rates of 0 or 1 in both groups: z = 0, p = 1 by convention"
+	if e := minExpectedCell(control, treatment); e < minExpectedCount {
+		// The normal approximation does not hold: the exact test instead.
+		c.Test = TestFisherExact
+		c.Statistic = NaN()
+		c.PValue = Float(FisherExact(control.Conversions, control.N, treatment.Conversions, treatment.N))
+		c.Note = fmt.Sprintf("an expected cell count is %s (below %d): Fisher's exact test instead of the z-test; the intervals are still the normal approximation",
+			strconv.FormatFloat(e, 'g', 3, 64), minExpectedCount)
 	} else {
+		sp := math.Sqrt(pooled * (1 - pooled) * (1/n1 + 1/n2))
 		z := (p2 - p1) / sp
 		c.Statistic, c.PValue = Float(z), Float(normalTwoSided(z))
 	}

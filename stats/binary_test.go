@@ -16,6 +16,10 @@ import (
 //
 // It shares no code with gonum.
 
+// fisher50of5 is Fisher's exact two-sided p of 0/50 against 5/50:
+// 2·C(50,5)/C(100,5) = 0.05628449442882433 (Python fractions.Fraction).
+const fisher50of5 = 0.05628449442882433
+
 func TestCompareBinary(t *testing.T) {
 	// Published: influentialpoints.com/notes/n9rmf3.htm ("Two-sample test for
 	// independent proportions - using R") prints R's prop.test without
@@ -58,12 +62,16 @@ func TestCompareBinary(t *testing.T) {
 	})
 
 	// Zero conversions in the control: difference and test are defined, the
-	// relative lift (division by a zero rate) is not. Derived with mpmath.
+	// relative lift (division by a zero rate) is not. Interval derived with
+	// mpmath. 5 conversions in 100 users: the expected cell counts are 2.5,
+	// below 5, so the p-value is Fisher's exact test's, computed exactly with
+	// Python's fractions: 2·C(50,5)/C(100,5) (the two tails are symmetric),
+	// and there is no z.
 	t.Run("ZeroConversionsControl", func(t *testing.T) {
 		c := stats.CompareBinary(stats.Binary{N: 50, Conversions: 0}, stats.Binary{N: 50, Conversions: 5}, 0.95)
 		checkComparison(t, c, refComparison{
 			diff: 0.1, lo: 0.016845770539019323, hi: 0.18315422946098068,
-			se: 0.042426406871192851, stat: 2.2941573387056177, df: math.NaN(), p: 0.0217814627911195,
+			se: 0.042426406871192851, stat: math.NaN(), df: math.NaN(), p: fisher50of5,
 			lift: math.NaN(), liftLo: math.NaN(), liftHi: math.NaN(),
 		}, tolMP)
 		isNaN(t, "RelativeLift", c.RelativeLift)
@@ -76,7 +84,7 @@ func TestCompareBinary(t *testing.T) {
 		c := stats.CompareBinary(stats.Binary{N: 50, Conversions: 50}, stats.Binary{N: 50, Conversions: 45}, 0.95)
 		checkComparison(t, c, refComparison{
 			diff: -0.1, lo: -0.18315422946098068, hi: -0.016845770539019323,
-			se: 0.042426406871192851, stat: -2.2941573387056177, df: math.NaN(), p: 0.0217814627911195,
+			se: 0.042426406871192851, stat: math.NaN(), df: math.NaN(), p: fisher50of5,
 			lift: -0.1, liftLo: -0.1794283963501318, liftHi: -0.01288321896936982,
 		}, tolMP)
 	})
@@ -87,16 +95,20 @@ func TestCompareBinary(t *testing.T) {
 		approx(t, "RelativeLift", c.RelativeLift, -1, 0)
 		isNaN(t, "RelativeLiftCI.Lower", c.RelativeLiftCI.Lower)
 		isNaN(t, "RelativeLiftCI.Upper", c.RelativeLiftCI.Upper)
-		approx(t, "PValue", c.PValue, 0.0217814627911195, tolMP)
+		approx(t, "PValue", c.PValue, fisher50of5, tolMP)
+		if c.Test != stats.TestFisherExact {
+			t.Fatalf("Test=%q, want Fisher's", c.Test)
+		}
 	})
 
-	// Nobody (or everybody) converted anywhere: the pooled SE is 0; by the
-	// documented convention z = 0 and p = 1, and the interval is [0, 0].
+	// Nobody (or everybody) converted anywhere: every expected count of one
+	// column is 0, so Fisher's exact test, which has a single table and
+	// p = 1; the interval is [0, 0].
 	for name, x := range map[string]int64{"ZeroConversionsBoth": 0, "AllConvertedBoth": 40} {
 		t.Run(name, func(t *testing.T) {
 			c := stats.CompareBinary(stats.Binary{N: 40, Conversions: x}, stats.Binary{N: 40, Conversions: x}, 0.95)
 			approx(t, "Difference", c.Difference, 0, 0)
-			approx(t, "Statistic", c.Statistic, 0, 0)
+			isNaN(t, "Statistic", c.Statistic)
 			approx(t, "PValue", c.PValue, 1, 0)
 			approx(t, "DifferenceCI.Lower", c.DifferenceCI.Lower, 0, 0)
 			approx(t, "DifferenceCI.Upper", c.DifferenceCI.Upper, 0, 0)

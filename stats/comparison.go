@@ -32,8 +32,18 @@ type Comparison struct {
 	PValue         Float `json:"p_value"`          // raw, two-sided
 	AdjustedPValue Float `json:"adjusted_p_value"` // Holm-adjusted; equals PValue for a single comparison
 
-	// Significant is AdjustedPValue < 1 - confidence level.
+	// Significant is AdjustedPValue < 1 - confidence level, and never under
+	// a sample ratio mismatch.
 	Significant bool `json:"significant"`
+	// Unreliable is true under a sample ratio mismatch: the verdict then
+	// starts with "unreliable: sample ratio mismatch".
+	Unreliable bool `json:"unreliable"`
+	// DetectableEffect is the difference (upwards, in the units of
+	// Difference) this comparison's users detect with Report.DetectablePower
+	// at the comparison's level (1 - confidence, divided by the number of
+	// comparisons), from the control's rate or the pooled sd: what the
+	// experiment could see so far (see MakePlan for the formulas).
+	DetectableEffect Float `json:"detectable_effect"`
 	// Verdict is a plain-language sentence for people.
 	Verdict string `json:"verdict"`
 	// Note explains undefined numbers (empty group, no variance), if any.

@@ -6,12 +6,19 @@ import (
 	"strconv"
 )
 
+// VerdictUnreliable opens the verdict of every comparison under a sample
+// ratio mismatch: whatever the numbers say, they do not say who wins.
+const VerdictUnreliable = "unreliable: sample ratio mismatch"
+
 // verdict writes the sentence people read for one comparison, e.g.
 // "new_journey beats old_journey: +3.1 pp (+12%), 95% CI +0.90 to +5.3 pp, p=0.002".
 // Significance is judged on the adjusted p-value; the sentence shows the raw
 // one and, when Holm changed it, the adjusted one too.
 func verdict(c Comparison, binary, lowerIsBetter bool, level float64) string {
 	if !c.PValue.Valid() {
+		if c.Unreliable {
+			return fmt.Sprintf("%s; %s vs %s: cannot be tested (%s)", VerdictUnreliable, c.Group, c.Control, c.Note)
+		}
 		return fmt.Sprintf("%s vs %s: cannot be tested (%s)", c.Group, c.Control, c.Note)
 	}
 	unit, scale := "", 1.0
@@ -27,10 +34,16 @@ func verdict(c Comparison, binary, lowerIsBetter bool, level float64) string {
 			formatSigned(float64(c.DifferenceCI.Lower)*scale), formatSigned(float64(c.DifferenceCI.Upper)*scale), unit)
 	}
 	p := formatP(float64(c.PValue))
+	if c.Test == TestFisherExact {
+		p += " (Fisher's exact test)"
+	}
 	if c.AdjustedPValue != c.PValue {
 		p += ", Holm-adjusted " + formatP(float64(c.AdjustedPValue))
 	}
 
+	if c.Unreliable {
+		return fmt.Sprintf("%s; %s vs %s: %s, %s", VerdictUnreliable, c.Group, c.Control, effect, p)
+	}
 	if !c.Significant {
 		return fmt.Sprintf("no significant difference between %s and %s: %s, %s", c.Group, c.Control, effect, p)
 	}

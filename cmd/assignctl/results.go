@@ -298,9 +298,9 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 	}
 
 	fmt.Fprintln(w)
-	srm := "OK"
+	srm := "no evidence of mismatch"
 	if r.SRM.Mismatch {
-		srm = "MISMATCH (see above)"
+		srm = "MISMATCH (see above): every verdict is unreliable"
 	} else if !r.SRM.PValue.Valid() {
 		srm = "not tested"
 	}
@@ -310,8 +310,27 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 		for _, c := range r.Comparisons {
 			fmt.Fprintf(w, "  %s\n", c.Verdict)
 		}
+		fmt.Fprintf(w, "\nDetectable with these users (%s power, %s):\n", strconv.FormatFloat(r.DetectablePower*100, 'g', 6, 64)+"%", detectableLevel(r))
+		for _, c := range r.Comparisons {
+			d := float64(c.DetectableEffect)
+			var effect string
+			switch {
+			case math.IsNaN(d):
+				effect = "- (not enough users or no variance yet)"
+			case binary:
+				effect = fmt.Sprintf("%s pp", pp(d))
+			default:
+				effect = signedSig(d)
+			}
+			fmt.Fprintf(w, "  %s vs %s: %s\n", c.Group, c.Control, effect)
+		}
 	}
 	var notes []string
+	for _, c := range r.Comparisons {
+		if c.Note != "" {
+			notes = append(notes, c.Group+" vs "+c.Control+": "+c.Note)
+		}
+	}
 	for _, s := range r.Warnings {
 		if s != r.SRM.Warning {
 			notes = append(notes, s)
@@ -326,12 +345,22 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 	return nil
 }
 
+// detectableLevel names the level of each comparison of the detectable
+// effect: 1 - confidence, divided among the comparisons.
+func detectableLevel(r *results.Result) string {
+	alpha := 1 - r.ConfidenceLevel
+	if n := len(r.Comparisons); n > 1 {
+		return fmt.Sprintf("alpha %s per comparison (%s / %d)", strconv.FormatFloat(alpha/float64(n), 'g', 4, 64), strconv.FormatFloat(alpha, 'g', 4, 64), n)
+	}
+	return "alpha " + strconv.FormatFloat(alpha, 'g', 4, 64)
+}
+
 // resultsHeader is the CSV header of results: one row per group, the
 // comparison columns empty on the control's row.
 var resultsHeader = []string{"experiment_id", "outcome", "group", "control", "probability", "n", "expected_n",
 	"conversions", "rate", "mean", "sd", "difference", "difference_ci_lower", "difference_ci_upper",
 	"relative_lift", "relative_lift_ci_lower", "relative_lift_ci_upper", "test", "statistic", "df",
-	"p_value", "adjusted_p_value", "significant", "verdict", "srm_chi_square", "srm_df", "srm_p_value", "srm_mismatch"}
+	"p_value", "adjusted_p_value", "significant", "unreliable", "verdict", "detectable_effect", "srm_chi_square", "srm_df", "srm_p_value", "srm_mismatch"}
 
 func writeResultsCSV(w io.Writer, r *results.Result) error {
 	byGroup := map[string]stats.Comparison{}
@@ -351,9 +380,10 @@ func writeResultsCSV(w io.Writer, r *results.Result) error {
 			row = append(row, fullFloat(float64(c.Difference)), fullFloat(float64(c.DifferenceCI.Lower)), fullFloat(float64(c.DifferenceCI.Upper)),
 				fullFloat(float64(c.RelativeLift)), fullFloat(float64(c.RelativeLiftCI.Lower)), fullFloat(float64(c.RelativeLiftCI.Upper)),
 				c.Test, fullFloat(float64(c.Statistic)), fullFloat(float64(c.DF)), fullFloat(float64(c.PValue)),
-				fullFloat(float64(c.AdjustedPValue)), strconv.FormatBool(c.Significant), c.Verdict)
+				fullFloat(float64(c.AdjustedPValue)), strconv.FormatBool(c.Significant), strconv.FormatBool(c.Unreliable), c.Verdict,
+				fullFloat(float64(c.DetectableEffect)))
 		} else {
-			row = append(row, make([]string, 13)...)
+			row = append(row, make([]string, 15)...)
 		}
 		row = append(row, fullFloat(float64(r.SRM.ChiSquare)), strconv.Itoa(r.SRM.DF), fullFloat(float64(r.SRM.PValue)), strconv.FormatBool(r.SRM.Mismatch))
 		rows = append(rows, row)

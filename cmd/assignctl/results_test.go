@@ -160,7 +160,7 @@ func TestResultsCommand_Binary(t *testing.T) {
 		"Control:    old_journey    Confidence: 95%    Correction: none",
 		"old_journey (control)", "128", "39", "30.47%", "new_journey", "214", "94", "43.93%",
 		"+13.46", "[+3.07, +23.84]", "+44.16%", "[+6.55%, +95.06%]", "2.470", "0.0135",
-		"Sample ratio: chi-square 0.0008, df 1, p=0.9777: OK",
+		"Sample ratio: chi-square 0.0008, df 1, p=0.9777: no evidence of mismatch",
 		"Verdict:\n  "+ref.Comparisons[0].Verdict)
 	if strings.Contains(r.Stdout, "MISMATCH") || r.Stderr != "" {
 		t.Fatalf("unexpected mismatch or stderr %q", r.Stderr)
@@ -265,7 +265,7 @@ func TestResultsCommand_ProbabilitiesChanged(t *testing.T) {
 	// 1,410/590 against 1,400/600: chi-square 10²/1400 + 10²/600 = 0.2381.
 	r := run(t, nil, "", args...).mustOK(t)
 	mustContain(t, r.Stdout, "control (control)  0.9", "1410", "1400.0", "600.0",
-		"Sample ratio: chi-square 0.2381, df 1, p=0.6256: OK", "weighs each period's probabilities",
+		"Sample ratio: chi-square 0.2381, df 1, p=0.6256: no evidence of mismatch", "weighs each period's probabilities",
 		"--enrolled-from 2026-03-02T09:16:39.5Z")
 	if strings.Contains(r.Stdout, "Enrolled:") {
 		t.Fatalf("no window given, yet:\n%s", r.Stdout)
@@ -291,4 +291,27 @@ func TestResultsCommand_ProbabilitiesChanged(t *testing.T) {
 
 	run(t, nil, "", append(args, "--enrolled-from", "yesterday")...).mustCode(t, ExitUsage, "RFC 3339")
 	run(t, nil, "", append(args, "--enrolled-from", "2026-03-03", "--enrolled-before", "2026-03-02")...).mustCode(t, ExitUsage, "--enrolled-before must be after")
+}
+
+// The small sample, 4/6 against 8/8 conversions: Fisher's exact
+// test (two-sided p = 15/91 = 0.1648, R's fisher.test; exact fraction
+// from Python's fractions, see stats/power_test.go), named in the table, the
+// verdict, the JSON and a note; no z.
+func TestResultsCommand_SmallSample(t *testing.T) {
+	f, _ := resultstest.NewBinary("small", []resultstest.GroupSpec{
+		{Name: "control", Probability: 0.5, N: 6, Conversions: 4},
+		{Name: "treatment", Probability: 0.5, N: 8, Conversions: 8},
+	})
+	path := resultstest.LoadDuckDB(t, f)
+	args := resultsArgs(path, "small", resultstest.BinarySQL)
+	var res results.Result
+	run(t, nil, "", append(args, "--output", "json")...).mustOK(t).json(t, &res)
+	c := res.Comparisons[0]
+	near(t, "p", float64(c.PValue), 15.0/91, 1e-12)
+	if c.Test != "Fisher's exact test" || c.Significant || !math.IsNaN(float64(c.Statistic)) {
+		t.Fatalf("comparison %+v", c)
+	}
+	r := run(t, nil, "", append(args, "--output", "table")...).mustOK(t)
+	mustContain(t, r.Stdout, "0.1648", "p=0.16 (Fisher's exact test)", "Notes:",
+		"treatment vs control: an expected cell count is 0.857 (below 5): Fisher's exact test instead of the z-test")
 }

@@ -148,7 +148,8 @@ func Sleep() *Reference {
 
 // Holm is three groups where both raw p-values are below 0.05 and neither
 // is after Holm's correction, with a loud sample ratio mismatch (2000 users
-// each against 40/30/30). p-values: the mpmath script of
+// each against 40/30/30), so that both verdicts say the comparison is
+// unreliable. p-values: the mpmath script of
 // stats/binary_test.go (0.043244928043021673 and 0.038470103587528793);
 // adjusted: Holm by hand, max(2·0.0384701…, 0.0432449…) for both; SRM:
 // chi-square 400²/2400 + 2·200²/1800 = 111.1…, df 2, p = exp(-chi²/2).
@@ -178,11 +179,11 @@ func Holm() *Reference {
 			{Group: "a", Difference: 0.02, Lower: 0.0006171551968271252, Upper: 0.039382844803172855,
 				Lift: 0.2, LiftLower: 0.0052139185410878565, LiftUpper: 0.4325309005768012,
 				Statistic: 2.021336646531404, DF: nan, PValue: 0.043244928043021673, AdjustedPValue: adj, Tol: 1e-9,
-				Verdict: "no significant difference between a and control: +2.0 pp (+20.0%), 95% CI +0.062 to +3.9 pp, p=0.043, Holm-adjusted p=0.077"},
+				Verdict: "unreliable: sample ratio mismatch; a vs control: +2.0 pp (+20.0%), 95% CI +0.062 to +3.9 pp, p=0.043, Holm-adjusted p=0.077"},
 			{Group: "b", Difference: 0.0205, Lower: 0.0010983487904388696, Upper: 0.039901651209561115,
 				Lift: 0.205, LiftLower: 0.009591676066833785, LiftUpper: 0.4382299640749784,
 				Statistic: 2.069810394613169, DF: nan, PValue: 0.038470103587528793, AdjustedPValue: adj, Tol: 1e-9,
-				Verdict: "no significant difference between b and control: +2.0 pp (+20.5%), 95% CI +0.11 to +4.0 pp, p=0.038, Holm-adjusted p=0.077"},
+				Verdict: "unreliable: sample ratio mismatch; b vs control: +2.0 pp (+20.5%), 95% CI +0.11 to +4.0 pp, p=0.038, Holm-adjusted p=0.077"},
 		},
 		SRM: srm([]int64{2000, 2000, 2000}, []float64{0.4, 0.3, 0.3}),
 	}
