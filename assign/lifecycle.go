@@ -3,6 +3,7 @@ package assign
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -89,4 +90,17 @@ func ApplyUpdate(cur *Experiment, upd ExperimentUpdate, who string, now time.Tim
 		next.Stats.Remaining = max(0, next.MaxSampleSize-next.Stats.Enrolled)
 	}
 	return &next, nil
+}
+
+// MarshalJSON writes an experiment; one listed with a Problem is written as
+// only its id and the problem, not as an experiment of zero values.
+func (e Experiment) MarshalJSON() ([]byte, error) {
+	if e.Problem != "" {
+		return json.Marshal(struct {
+			ID      string `json:"experiment_id"`
+			Problem string `json:"problem"`
+		}{e.ID, e.Problem})
+	}
+	type plain Experiment // without this method
+	return json.Marshal(plain(e))
 }

@@ -1,6 +1,8 @@
 package assign_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,3 +89,16 @@ func TestApplyUpdate(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestExperiment_MarshalJSON(t *testing.T) {
+	b, err := json.Marshal([]*assign.Experiment{{ID: "x", Problem: "corrupt", Status: assign.StatusRunning}})
+	if err != nil || string(b) != `[{"experiment_id":"x","problem":"corrupt"}]` {
+		t.Fatalf("%s, %v", b, err)
+	}
+	e := validExperiment()
+	b, err = json.Marshal(e)
+	var back assign.Experiment
+	if err != nil || strings.Contains(string(b), "problem") || json.Unmarshal(b, &back) != nil || back.ID != e.ID || len(back.Groups) != 2 || back.Eligibility[0].Claim != "first_order" {
+		t.Fatalf("%s, %v", b, err)
+	}
+}
