@@ -16,8 +16,16 @@ type batch struct {
 	seen        map[string]struct{} // stream + id, against an entry read twice
 	enrollments []warehouse.EnrollmentRow
 	experiments []warehouse.ExperimentRow
-	skipped     uint64 // malformed entries, acknowledged without a row
+	enrRefs     []entryRef // the stream entry of each enrollment row
+	expRefs     []entryRef // the stream entry of each experiment row
+	// dead is the entries that cannot become rows (malformed, invalid
+	// text), to be dead-lettered with the batch; flush adds the rows the
+	// warehouse refuses.
+	dead []warehouse.DeadLetter
 }
+
+// entryRef names the stream entry a row comes from, for its dead letter.
+type entryRef struct{ stream, id string }
 
 func newBatch() *batch {
 	return &batch{acks: make(map[string][]string), seen: make(map[string]struct{})}
@@ -29,9 +37,11 @@ func (b *batch) due(now time.Time, interval time.Duration) bool {
 	return b.n > 0 && now.Sub(b.first) >= interval
 }
 
-// add converts the entries of one stream into rows. Malformed entries, and
-// entries deleted from the stream while pending (no fields), are only
-// acknowledged: retrying them could never succeed.
+// add converts the entries of one stream into rows. Entries deleted from the
+// stream while pending (no fields) are only acknowledged. Malformed entries,
+// and rows holding text no warehouse takes (a NUL, invalid UTF-8: see
+// warehouse.CheckEnrollment), are set aside as dead letters: retrying them
+// could never succeed, and they must not hold up the batch.
 func (e *Exporter) add(b *batch, stream string, msgs []redis.XMessage) {
 	if len(msgs) == 0 {
 		return
@@ -50,10 +60,45 @@ func (e *Exporter) add(b *batch, stream string, msgs []redis.XMessage) {
 		if len(m.Values) == 0 {
 			continue
 		}
+		ne, nx := len(b.enrollments), len(b.experiments)
 		if err := parseEvent(e.Keys, stream, m.Values, &b.enrollments, &b.experiments); err != nil {
-			b.skipped++
-			e.Logger.Error("exporter: skipping malformed stream entry", "stream", stream, "id", m.ID, "err", err)
+			b.dead = append(b.dead, e.deadLetter(stream, m.ID, m.Values, warehouse.ReasonMalformed, err))
+			continue
 		}
+		switch {
+		case len(b.enrollments) > ne:
+			if !e.noPrecheck {
+				if err := warehouse.CheckEnrollment(&b.enrollments[ne]); err != nil {
+					b.enrollments = b.enrollments[:ne]
+					b.dead = append(b.dead, e.deadLetter(stream, m.ID, m.Values, warehouse.ReasonInvalidText, err))
+					continue
+				}
+			}
+			b.enrRefs = append(b.enrRefs, entryRef{stream, m.ID})
+		case len(b.experiments) > nx:
+			if !e.noPrecheck {
+				if err := warehouse.CheckExperiment(&b.experiments[nx]); err != nil {
+					b.experiments = b.experiments[:nx]
+					b.dead = append(b.dead, e.deadLetter(stream, m.ID, m.Values, warehouse.ReasonInvalidText, err))
+					continue
+				}
+			}
+			b.expRefs = append(b.expRefs, entryRef{stream, m.ID})
+		}
+	}
+}
+
+// deadLetter returns the dead letter of a stream entry.
+func (e *Exporter) deadLetter(stream, id string, fields map[string]any, reason string, err error) warehouse.DeadLetter {
+	exp, _ := ExperimentID(e.Keys, stream)
+	return warehouse.DeadLetter{
+		Stream:       warehouse.Text(stream),
+		EntryID:      warehouse.Text(id),
+		ExperimentID: warehouse.Text(exp),
+		Reason:       reason,
+		Error:        warehouse.Text(err.Error()),
+		Fields:       warehouse.EncodeFields(fields),
+		SeenAt:       e.Now().UTC(),
 	}
 }
 
@@ -64,5 +109,8 @@ func (b *batch) reset() {
 	clear(b.seen)
 	b.enrollments = b.enrollments[:0]
 	b.experiments = b.experiments[:0]
-	b.skipped = 0
+	b.enrRefs = b.enrRefs[:0]
+	b.expRefs = b.expRefs[:0]
+	clear(b.dead)
+	b.dead = b.dead[:0]
 }

@@ -75,3 +75,28 @@ func ExperimentID(keys redisstore.Keys, stream string) (string, error) {
 	}
 	return "", fmt.Errorf("stream key %q is not an experiment's event stream", stream)
 }
+
+// enrollmentFields returns the fields of the enrollment event a row was
+// read from, for its dead letter.
+func enrollmentFields(r *warehouse.EnrollmentRow) map[string]any {
+	return map[string]any{
+		redisstore.EventType:  redisstore.EventEnroll,
+		redisstore.EventUser:  r.UserID,
+		redisstore.EventGroup: r.Group,
+		redisstore.EventTime:  strconv.FormatInt(r.EnrolledAt.UnixMilli(), 10),
+	}
+}
+
+// experimentFields is enrollmentFields for a configuration event.
+func experimentFields(r *warehouse.ExperimentRow) map[string]any {
+	js, err := json.Marshal(r.Experiment())
+	if err != nil {
+		js = []byte(fmt.Sprintf("%q", err.Error()))
+	}
+	return map[string]any{
+		redisstore.EventType:       redisstore.EventConfig,
+		redisstore.EventExperiment: string(js),
+		redisstore.EventBy:         r.UpdatedBy,
+		redisstore.EventTime:       strconv.FormatInt(r.UpdatedAt.UnixMilli(), 10),
+	}
+}

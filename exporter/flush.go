@@ -4,44 +4,56 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/assign-dev/assign/redisstore"
+	"github.com/assign-dev/assign/warehouse"
 )
 
 // flush writes the batch, retrying until the warehouse commits or ctx ends,
 // then acknowledges and trims. If ctx ends first the entries stay pending
 // in Redis, to be read again: nothing is dropped.
+//
+// A batch the warehouse refuses because of its data (warehouse.IsRefused)
+// is not retried as it is: it is written in halves, recursively, until each
+// refused row stands alone; those rows become dead letters and every other
+// row is written. The dead letters (with the malformed and invalid entries
+// add set aside) are written to the warehouse's dead_letters table before
+// the acknowledgement, so a crash at any point loses nothing: the replay
+// writes the same rows and letters again, which both tables ignore.
 func (e *Exporter) flush(ctx context.Context, b *batch) error {
 	if b.n == 0 {
 		return nil
 	}
+	ndead := len(b.dead)
 	if len(b.enrollments) > 0 || len(b.experiments) > 0 {
-		var start, end = e.Now(), e.Now()
-		err := e.retry(ctx, "write batch", func(ctx context.Context) error {
-			start = e.Now()
-			err := e.Sink.WriteBatch(ctx, b.enrollments, b.experiments)
-			end = e.Now()
+		w := &batchWrite{e: e, b: b}
+		if err := w.write(ctx, 0, len(b.experiments)+len(b.enrollments)); err != nil {
+			b.dead = b.dead[:ndead] // as before the write, should the batch be written again
 			return err
-		})
-		if err != nil {
-			return err
+		}
+		if w.bisected {
+			e.Logger.Warn("exporter: the warehouse refused rows of a batch; they are dead-lettered, the rest is written",
+				"rows", len(b.experiments)+len(b.enrollments), "refused", len(b.dead)-ndead, "writes", w.writes)
 		}
 		e.mu.Lock()
-		e.stats.Rows += uint64(len(b.enrollments))
-		e.stats.Experiments += uint64(len(b.experiments))
+		e.stats.Rows += uint64(len(b.enrollments) - w.deadEnrollments)
+		e.stats.Experiments += uint64(len(b.experiments) - w.deadExperiments)
 		e.stats.Batches++
-		e.stats.LastBatch = end.Sub(start)
-		e.stats.LastBatchAt = end
+		e.stats.LastBatch = w.took
+		e.stats.LastBatchAt = w.end
 		e.mu.Unlock()
 		if e.OnBatch != nil {
-			e.OnBatch(len(b.enrollments), end.Sub(start))
+			e.OnBatch(len(b.enrollments)-w.deadEnrollments, w.took)
 		}
 	}
-	e.mu.Lock()
-	e.stats.Skipped += b.skipped
-	e.mu.Unlock()
+	if len(b.dead) > 0 {
+		if err := e.writeDeadLetters(ctx, b.dead); err != nil {
+			return err
+		}
+	}
 	if e.afterCommit != nil {
 		if err := e.afterCommit(); err != nil {
 			return errStopped(err)
@@ -49,6 +61,114 @@ func (e *Exporter) flush(ctx context.Context, b *batch) error {
 	}
 	e.ackAndTrim(ctx, b)
 	b.reset()
+	return nil
+}
+
+// batchWrite is one flush's write of a batch's rows, by bisection when the
+// warehouse refuses some. The rows are numbered experiments first, then
+// enrollments, the order of one WriteBatch (a foreign key from enrollments
+// to experiments would hold).
+type batchWrite struct {
+	e        *Exporter
+	b        *batch
+	bisected bool
+	writes   int // WriteBatch calls that committed or were refused
+	took     time.Duration
+	end      time.Time
+
+	deadEnrollments, deadExperiments int
+}
+
+// write writes rows [lo, hi), retrying transient failures with backoff. A
+// refusal splits the range in two, each written on its own (the first half
+// first, so the first write of a user still wins); a single row refused is
+// dead-lettered. k refused rows among n cost about 2k·log2(n/k) writes more,
+// and no retry; a batch with none costs one write, as before.
+func (w *batchWrite) write(ctx context.Context, lo, hi int) error {
+	nx := len(w.b.experiments)
+	exps := w.b.experiments[min(lo, nx):min(hi, nx)]
+	enr := w.b.enrollments[max(lo-nx, 0):max(hi-nx, 0)]
+	var refused error
+	var start time.Time
+	err := w.e.retry(ctx, "write batch", func(ctx context.Context) error {
+		start = w.e.Now()
+		err := w.e.Sink.WriteBatch(ctx, enr, exps)
+		if warehouse.IsRefused(err) {
+			refused = err
+			return nil // not retried: the same rows would be refused again
+		}
+		refused = nil
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	w.writes++
+	now := w.e.Now()
+	if !w.bisected {
+		w.took = now.Sub(start)
+	} else {
+		w.took += now.Sub(start)
+	}
+	w.end = now
+	if refused == nil {
+		return nil
+	}
+	if !w.bisected {
+		w.bisected = true
+		w.e.Logger.Warn("exporter: the warehouse refused a batch; isolating the refused rows",
+			"rows", hi-lo, "err", refused)
+	}
+	if hi-lo == 1 {
+		if lo < nx {
+			r, ref := &w.b.experiments[lo], w.b.expRefs[lo]
+			w.b.dead = append(w.b.dead, w.e.deadLetter(ref.stream, ref.id, experimentFields(r), warehouse.ReasonRefused, refused))
+			w.deadExperiments++
+		} else {
+			r, ref := &w.b.enrollments[lo-nx], w.b.enrRefs[lo-nx]
+			w.b.dead = append(w.b.dead, w.e.deadLetter(ref.stream, ref.id, enrollmentFields(r), warehouse.ReasonRefused, refused))
+			w.deadEnrollments++
+		}
+		return nil
+	}
+	mid := lo + (hi-lo)/2
+	if err := w.write(ctx, lo, mid); err != nil {
+		return err
+	}
+	return w.write(ctx, mid, hi)
+}
+
+// writeDeadLetters stores the batch's dead letters in the warehouse,
+// retrying until it commits or ctx ends, and counts them. A sink that keeps
+// no dead letters (not a warehouse.DeadLetterWriter) gets them in the log
+// only, at error level.
+func (e *Exporter) writeDeadLetters(ctx context.Context, dead []warehouse.DeadLetter) error {
+	if dw, ok := e.Sink.(warehouse.DeadLetterWriter); ok {
+		if err := e.retry(ctx, "write dead letters", func(ctx context.Context) error {
+			return dw.WriteDeadLetters(ctx, dead)
+		}); err != nil {
+			return err
+		}
+	}
+	for _, d := range dead {
+		e.Logger.Error("exporter: stream entry dead-lettered", "stream", d.Stream, "id", d.EntryID,
+			"reason", d.Reason, "err", d.Error, "fields", d.Fields)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, d := range dead {
+		e.stats.DeadLetters++
+		switch d.Reason {
+		case warehouse.ReasonMalformed:
+			e.stats.Skipped++
+		case warehouse.ReasonInvalidText:
+			e.stats.InvalidText++
+		case warehouse.ReasonRefused:
+			e.stats.Refused++
+		}
+	}
+	last := dead[len(dead)-1]
+	e.stats.LastDeadLetter = DeadLetterInfo{Stream: last.Stream, EntryID: last.EntryID, Reason: last.Reason, Error: last.Error, At: last.SeenAt}
 	return nil
 }
 

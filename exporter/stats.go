@@ -16,9 +16,24 @@ type Stats struct {
 	Experiments uint64        // experiment configuration rows written
 	Batches     uint64        // batches committed
 	Failures    uint64        // failed warehouse attempts, each retried
-	Skipped     uint64        // malformed entries acknowledged without a row
 	LastBatch   time.Duration // duration of the last committed write
 	LastBatchAt time.Time     // when it committed
+
+	// DeadLetters is the stream entries acknowledged without a row and
+	// written to the warehouse's dead_letters table instead, for every
+	// reason: Skipped + InvalidText + Refused.
+	DeadLetters uint64
+	Skipped     uint64 // malformed entries (warehouse.ReasonMalformed)
+	InvalidText uint64 // rows with a NUL or invalid UTF-8 (warehouse.ReasonInvalidText)
+	Refused     uint64 // rows the warehouse refused (warehouse.ReasonRefused)
+	// LastDeadLetter is the latest of them (zero when none).
+	LastDeadLetter DeadLetterInfo
+}
+
+// DeadLetterInfo names a dead-lettered stream entry and why.
+type DeadLetterInfo struct {
+	Stream, EntryID, Reason, Error string
+	At                             time.Time
 }
 
 // Stats returns a copy of the counters. Safe for concurrent use with Run.

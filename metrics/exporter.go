@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/assign-dev/assign/warehouse"
 )
 
 // ExporterSnapshot is what the warehouse exporter reports about itself.
@@ -16,6 +18,9 @@ type ExporterSnapshot struct {
 	Backlog          int64         // entries in the event streams not yet trimmed
 	Pending          int64         // entries read but not acknowledged
 	OldestPendingAge time.Duration // age of the oldest unacknowledged entry
+	// DeadLetters is the stream entries written to the dead_letters table
+	// instead of a row, by reason (warehouse.Reasons).
+	DeadLetters map[string]uint64
 }
 
 // ExporterCollector exports the exporter's counters and backlog, read on
@@ -24,7 +29,7 @@ type ExporterCollector struct {
 	Snapshot func(ctx context.Context) (ExporterSnapshot, error)
 	Timeout  time.Duration // of one snapshot; default 2s
 
-	rows, batches, failures, lastBatch, backlog, pending, oldest, up *prometheus.Desc
+	rows, batches, failures, lastBatch, backlog, pending, oldest, up, dead *prometheus.Desc
 }
 
 // NewExporterCollector returns a collector over snapshot.
@@ -41,12 +46,15 @@ func NewExporterCollector(snapshot func(ctx context.Context) (ExporterSnapshot, 
 		pending:   prometheus.NewDesc(name("pending_entries"), "Entries read by an exporter but not yet acknowledged.", nil, nil),
 		oldest:    prometheus.NewDesc(name("oldest_pending_age_seconds"), "Age of the oldest entry not yet acknowledged (0 when none).", nil, nil),
 		up:        prometheus.NewDesc(name("backlog_up"), "1 when the backlog could be read from Redis at the last scrape.", nil, nil),
+		dead: prometheus.NewDesc(name("dead_letters_total"),
+			"Stream entries acknowledged without a row and kept in the warehouse's dead_letters table, by reason (malformed, invalid_text, refused).",
+			[]string{"reason"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *ExporterCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.rows, c.batches, c.failures, c.lastBatch, c.backlog, c.pending, c.oldest, c.up} {
+	for _, d := range []*prometheus.Desc{c.rows, c.batches, c.failures, c.lastBatch, c.backlog, c.pending, c.oldest, c.up, c.dead} {
 		ch <- d
 	}
 }
@@ -60,6 +68,9 @@ func (c *ExporterCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.batches, prometheus.CounterValue, float64(s.Batches))
 	ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(s.Failures))
 	ch <- prometheus.MustNewConstMetric(c.lastBatch, prometheus.GaugeValue, s.LastBatch.Seconds())
+	for _, r := range warehouse.Reasons { // every reason, 0 included, so that increase() sees the first
+		ch <- prometheus.MustNewConstMetric(c.dead, prometheus.CounterValue, float64(s.DeadLetters[r]), r)
+	}
 	up := 0.0
 	if err == nil {
 		up = 1

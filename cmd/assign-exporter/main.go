@@ -57,6 +57,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		cmd = &RunCommand{Main: m}
 	case "export":
 		cmd = &ExportCommand{Main: m}
+	case "dead-letters":
+		cmd = &DeadLettersCommand{Main: m}
 	case "help":
 		fmt.Fprint(m.Stdout, usage)
 		return 0
@@ -83,6 +85,8 @@ const usage = `Usage: assign-exporter <command> [flags]
 Commands:
   run      export enrollments from Redis to the warehouse until stopped (default)
   export   write one UTC day of enrollments as Parquet and CSV files
+  dead-letters
+           list the events the warehouse refused (--replay: append them to their streams again)
   help     show this help
 
 Run "assign-exporter <command> -h" for a command's flags.

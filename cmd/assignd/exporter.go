@@ -71,7 +71,12 @@ func (r *exporterRunner) Close() error {
 // snapshot reports the exporter's counters and the streams' backlog.
 func (r *exporterRunner) snapshot(ctx context.Context) (metrics.ExporterSnapshot, error) {
 	st := r.exp.Stats()
-	s := metrics.ExporterSnapshot{Rows: st.Rows, Batches: st.Batches, Failures: st.Failures, LastBatch: st.LastBatch}
+	s := metrics.ExporterSnapshot{Rows: st.Rows, Batches: st.Batches, Failures: st.Failures, LastBatch: st.LastBatch,
+		DeadLetters: map[string]uint64{
+			warehouse.ReasonMalformed:   st.Skipped,
+			warehouse.ReasonInvalidText: st.InvalidText,
+			warehouse.ReasonRefused:     st.Refused,
+		}}
 	b, err := r.exp.Backlog(ctx)
 	if err != nil {
 		return s, err
@@ -81,20 +86,38 @@ func (r *exporterRunner) snapshot(ctx context.Context) (metrics.ExporterSnapshot
 }
 
 // readyDetails is the exporter's part of /readyz: reported, never blocking.
+// dead_letters counts the stream entries this process wrote to the
+// warehouse's dead_letters table instead of a row; last_dead_letter names
+// the latest, and why.
 func (r *exporterRunner) readyDetails(ctx context.Context) any {
+	type deadLetter struct {
+		Stream  string `json:"stream"`
+		EntryID string `json:"entry_id"`
+		Reason  string `json:"reason"`
+		Error   string `json:"error"`
+		At      string `json:"at"`
+	}
 	type details struct {
 		Exporter struct {
-			Rows             uint64  `json:"rows_exported"`
-			Backlog          int64   `json:"backlog_entries"`
-			Pending          int64   `json:"pending_entries"`
-			OldestPendingAge float64 `json:"oldest_pending_age_seconds"`
-			Error            string  `json:"error,omitempty"`
+			Rows             uint64      `json:"rows_exported"`
+			Backlog          int64       `json:"backlog_entries"`
+			Pending          int64       `json:"pending_entries"`
+			OldestPendingAge float64     `json:"oldest_pending_age_seconds"`
+			DeadLetters      uint64      `json:"dead_letters"`
+			LastDeadLetter   *deadLetter `json:"last_dead_letter,omitempty"`
+			Error            string      `json:"error,omitempty"`
 		} `json:"exporter"`
 	}
 	var d details
 	s, err := r.snapshot(ctx)
 	d.Exporter.Rows, d.Exporter.Backlog, d.Exporter.Pending = s.Rows, s.Backlog, s.Pending
 	d.Exporter.OldestPendingAge = s.OldestPendingAge.Round(time.Millisecond).Seconds()
+	st := r.exp.Stats()
+	d.Exporter.DeadLetters = st.DeadLetters
+	if l := st.LastDeadLetter; l.Reason != "" {
+		d.Exporter.LastDeadLetter = &deadLetter{Stream: l.Stream, EntryID: l.EntryID, Reason: l.Reason,
+			Error: l.Error, At: l.At.UTC().Format(time.RFC3339Nano)}
+	}
 	if err != nil {
 		d.Exporter.Error = "backlog unavailable"
 	}

@@ -20,14 +20,14 @@ func (s *Sink) WriteBatch(ctx context.Context, enrollments []warehouse.Enrollmen
 	if len(enrollments) == 0 && len(experiments) == 0 {
 		return nil
 	}
-	return s.with(ctx, func(conn *sql.Conn) error {
+	return classify(s.with(ctx, func(conn *sql.Conn) error {
 		return tx(ctx, conn, func() error {
 			if err := writeExperiments(ctx, conn, experiments); err != nil {
 				return err
 			}
 			return writeEnrollments(conn, enrollments)
 		})
-	})
+	}))
 }
 
 func writeEnrollments(conn *sql.Conn, rows []warehouse.EnrollmentRow) error {

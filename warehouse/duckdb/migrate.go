@@ -52,6 +52,18 @@ CREATE TABLE experiment_changes (
 	{Version: 2, Name: "experiment salt", SQL: `
 ALTER TABLE experiments ADD COLUMN salt VARCHAR DEFAULT '';
 ALTER TABLE experiment_changes ADD COLUMN salt VARCHAR DEFAULT '';`},
+	// Stream entries the exporter could not write (see warehouse.DeadLetter).
+	{Version: 3, Name: "dead letters", SQL: `
+CREATE TABLE dead_letters (
+	stream        VARCHAR     NOT NULL,
+	entry_id      VARCHAR     NOT NULL,
+	experiment_id VARCHAR     NOT NULL,
+	reason        VARCHAR     NOT NULL,
+	error         VARCHAR     NOT NULL,
+	fields        VARCHAR     NOT NULL,
+	first_seen_at TIMESTAMPTZ NOT NULL,
+	PRIMARY KEY (stream, entry_id)
+);`},
 }
 
 // Migrate applies the pending migrations, each in a transaction with its

@@ -33,7 +33,7 @@ func (s *Sink) WriteBatch(ctx context.Context, enrollments []warehouse.Enrollmen
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("postgres warehouse: %w", err)
+		return fmt.Errorf("postgres warehouse: %w", classify(err))
 	}
 	return nil
 }

@@ -55,6 +55,18 @@ CREATE TABLE {s}.experiment_changes (
 	{Version: 2, Name: "experiment salt", SQL: `
 ALTER TABLE {s}.experiments ADD COLUMN salt text NOT NULL DEFAULT '';
 ALTER TABLE {s}.experiment_changes ADD COLUMN salt text NOT NULL DEFAULT '';`},
+	// Stream entries the exporter could not write (see warehouse.DeadLetter).
+	{Version: 3, Name: "dead letters", SQL: `
+CREATE TABLE {s}.dead_letters (
+	stream        text        NOT NULL,
+	entry_id      text        NOT NULL,
+	experiment_id text        NOT NULL,
+	reason        text        NOT NULL,
+	error         text        NOT NULL,
+	fields        text        NOT NULL,
+	first_seen_at timestamptz NOT NULL,
+	PRIMARY KEY (stream, entry_id)
+);`},
 }
 
 // Migrate applies the pending migrations in one transaction, under an

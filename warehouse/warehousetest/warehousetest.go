@@ -48,8 +48,8 @@ func Experiment(id string, v int64) warehouse.ExperimentRow {
 }
 
 // SchemaVersion is the number of migrations every sink has: 1 the tables,
-// 2 the salt column.
-const SchemaVersion = 2
+// 2 the salt column, 3 the dead letters.
+const SchemaVersion = 3
 
 // Inspector reads a sink's tables back for assertions.
 type Inspector interface {
@@ -221,6 +221,83 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 			t.Fatal(err)
 		}
 		Equal(t, members, enr[:5])
+	})
+
+	t.Run("RefusedDataIsRefusedError", func(t *testing.T) {
+		s := open(t)
+		mustMigrate(t, s.Warehouse)
+		rows := Enrollments("exp-1", 10)
+		rows[4].UserID = "bad\xffutf8" // refused by every sink (DuckDB: as NULL)
+		err := s.Warehouse.WriteBatch(ctx, clone(rows), nil)
+		if err == nil || !warehouse.IsRefused(err) {
+			t.Fatalf("WriteBatch with invalid UTF-8: err=%v, want a warehouse.RefusedError", err)
+		}
+		if got := Scan(t, s.Warehouse, Day, Day.Add(24*time.Hour)); len(got) != 0 {
+			t.Fatalf("a refused batch left %d rows, want none (one transaction)", len(got))
+		}
+		// A cancelled write is not the data's fault.
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := s.Warehouse.WriteBatch(cctx, Enrollments("exp-1", 3), nil); err == nil || warehouse.IsRefused(err) {
+			t.Fatalf("WriteBatch on a cancelled context: err=%v, want an error that is not refused", err)
+		}
+	})
+
+	t.Run("DeadLettersKeepFirst", func(t *testing.T) {
+		s := open(t)
+		mustMigrate(t, s.Warehouse)
+		w, ok := s.Warehouse.(warehouse.DeadLetterWriter)
+		r, ok2 := s.Warehouse.(warehouse.DeadLetterReader)
+		if !ok || !ok2 {
+			t.Fatalf("%T does not implement warehouse.DeadLetterWriter and Reader", s.Warehouse)
+		}
+		fields := map[string]any{"type": "enroll", "user": "nul\x00user", "group": "bad\xff", "ts": "1773480413589"}
+		first := []warehouse.DeadLetter{
+			{Stream: "{exp:e}:events", EntryID: "1-0", ExperimentID: "e", Reason: warehouse.ReasonInvalidText,
+				Error: "user_id holds a NUL byte", Fields: warehouse.EncodeFields(fields), SeenAt: Day},
+			{Stream: "{exp:e}:events", EntryID: "2-0", ExperimentID: "e", Reason: warehouse.ReasonRefused,
+				Error: "raw \x00 and \xfe in an error", Fields: `{}`, SeenAt: Day.Add(time.Second)},
+		}
+		if err := w.WriteDeadLetters(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		again := append([]warehouse.DeadLetter(nil), first...)
+		again[0].Error, again[0].SeenAt = "later", Day.Add(time.Hour)
+		again = append(again, warehouse.DeadLetter{Stream: "{exp:f}:events", EntryID: "1-0", ExperimentID: "f",
+			Reason: warehouse.ReasonMalformed, Error: "unknown event type", Fields: `{"type":"x"}`, SeenAt: Day.Add(2 * time.Second)})
+		if err := w.WriteDeadLetters(ctx, again); err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.ReadDeadLetters(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 {
+			t.Fatalf("read %d dead letters, want 3: %+v", len(got), got)
+		}
+		if got[0].Error != first[0].Error || !got[0].SeenAt.Equal(Day) {
+			t.Fatalf("a dead letter written twice kept %+v, want the first", got[0])
+		}
+		if got[1].Error != `raw \x00 and \xfe in an error` {
+			t.Fatalf("error text %q, want it escaped", got[1].Error)
+		}
+		back, err := warehouse.DecodeFields(got[0].Fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range fields {
+			if back[k] != v {
+				t.Fatalf("field %s read back %q, want %q (fields %s)", k, back[k], v, got[0].Fields)
+			}
+		}
+		if err := r.DeleteDeadLetters(ctx, []warehouse.DeadLetter{got[0], {Stream: "absent", EntryID: "1-0"}}); err != nil {
+			t.Fatal(err)
+		}
+		if left, err := r.ReadDeadLetters(ctx); err != nil {
+			t.Fatal(err)
+		} else if len(left) != 2 || left[0].EntryID != "2-0" {
+			t.Fatalf("after deleting the first: %+v", left)
+		}
 	})
 }
 
