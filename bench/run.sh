@@ -12,15 +12,22 @@
 #   5. Go benchmarks of the hot path (benchstat-friendly output);
 #   6. Redis memory per member at 1M members, throughput as members grow to
 #      1M, and throughput from 1 to 1,000 experiments;
+#   7. Redis Cluster: a local 3-master, 3-replica cluster (cmd/assign-devcluster)
+#      and a second assignd against one seed node; the runs of (2) and (3)
+#      again, one hot experiment (-experiments 1: one slot, one shard), and
+#      (2) and (3) with -redis-min-replicas 1; the CPU of assignd and of every
+#      redis-server of the cluster, masters and replicas;
 # then writes BENCHMARKS.md with the machine, every command and the verdicts.
 #
 # Everything runs on loopback. assignd gets its own port and key namespace,
-# and every key it wrote is deleted at the end. Whole run: about 5 minutes on
-# an idle 2-core machine (BENCH_QUICK=1: about 1 minute, for a smoke test).
+# and every key it wrote is deleted at the end; the cluster lives in the
+# bench's work dir and is stopped and removed at the end. Whole run: about 7
+# minutes on an idle 2-core machine (BENCH_QUICK=1: about 2 minutes, for a
+# smoke test).
 #
 # Knobs (environment): BENCH_QUICK=1, BENCH_DURATION (default 10s),
-# BENCH_FILL (members for (6), default 1000000), BENCH_OUT (default
-# BENCHMARKS.md), REDIS_URL, PG_URL.
+# BENCH_FILL (members for (6), default 1000000), BENCH_CLUSTER=0 (skip (7)),
+# BENCH_OUT (default BENCHMARKS.md), REDIS_URL, PG_URL.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -37,6 +44,7 @@ BENCHTIME=300ms
 BENCHCOUNT=3
 WARMUP=2s            # unmeasured load before each measured run (connections, pools, caches)
 EXPERIMENT_SCALE="1 10 100 1000"
+CLUSTER=${BENCH_CLUSTER:-1}
 if [ "$QUICK" = 1 ]; then
 	DUR=3s SCALE_DUR=2s FILL=${BENCH_FILL:-50000} FILL_MAX=30s CEIL_N=50000 CEIL_P16_N=100000 USERS=50000
 	BENCHTIME=100ms BENCHCOUNT=1 EXPERIMENT_SCALE="1 100" WARMUP=1s
@@ -57,6 +65,10 @@ install_tools() {
 	command -v wrk >/dev/null || need+=(wrk)
 	command -v curl >/dev/null || need+=(curl)
 	command -v openssl >/dev/null || need+=(openssl)
+	if [ "$CLUSTER" = 1 ]; then
+		command -v jq >/dev/null || need+=(jq)
+		command -v redis-server >/dev/null || need+=(redis-server)
+	fi
 	if ! command -v redis-server >/dev/null && ! redis_up; then need+=(redis-server); fi
 	if [ ${#need[@]} -gt 0 ]; then
 		log "installing ${need[*]} from Debian packages"
@@ -87,17 +99,51 @@ NS="bench-$(date +%s)-$$:"
 ADMIN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 ASSIGND_PID=
+CLUSTER_ASSIGND_PID=
+DEVCLUSTER_PID=
+CLUSTER_DIR=$WORK/cluster
+CLUSTER_PIDS=
+
+# stop_cluster stops (7)'s assignd and the devcluster (SIGTERM: it stops its
+# redis-servers; any node still alive after that is killed by its pid) and
+# removes the cluster's dir. Called after (7) and from cleanup.
+stop_cluster() {
+	if [ -n "$CLUSTER_ASSIGND_PID" ]; then
+		kill "$CLUSTER_ASSIGND_PID" 2>/dev/null || true
+		wait "$CLUSTER_ASSIGND_PID" 2>/dev/null || true
+		CLUSTER_ASSIGND_PID=
+	fi
+	if [ -n "$DEVCLUSTER_PID" ]; then
+		kill "$DEVCLUSTER_PID" 2>/dev/null || true
+		for _ in $(seq 100); do kill -0 "$DEVCLUSTER_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$DEVCLUSTER_PID" 2>/dev/null || true
+		wait "$DEVCLUSTER_PID" 2>/dev/null || true
+		DEVCLUSTER_PID=
+	fi
+	local pid
+	for pid in $CLUSTER_PIDS; do
+		# A node the devcluster could not stop: still a redis-server (not a reused pid)?
+		if grep -qs redis-server "/proc/$pid/cmdline"; then kill -9 "$pid" 2>/dev/null || true; fi
+	done
+	CLUSTER_PIDS=
+	rm -rf "$CLUSTER_DIR"
+}
 
 cleanup() {
 	set +e
 	if [ -n "$ASSIGND_PID" ]; then kill "$ASSIGND_PID" 2>/dev/null; wait "$ASSIGND_PID" 2>/dev/null; fi
+	stop_cluster
 	redis-cli -h $REDIS_HOST -p $REDIS_PORT --scan --pattern "${NS}*" | xargs -r -n 1000 redis-cli -h $REDIS_HOST -p $REDIS_PORT del >/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+# Ctrl-C or a TERM ends the whole bench through cleanup: otherwise bash would
+# go on with the next step once a generator had handled the signal.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-log "building assignd, assign-loadtest and the report writer"
-go build -o "$BIN/" ./cmd/assignd ./cmd/assign-loadtest ./bench/report
+log "building assignd, assign-loadtest, assign-devcluster and the report writer"
+go build -o "$BIN/" ./cmd/assignd ./cmd/assign-loadtest ./cmd/assign-devcluster ./bench/report
 
 # cmd records the command that produced a result, for BENCHMARKS.md.
 cmd() { local name=$1; shift; printf '%s\t%s\n' "$name" "$*" >>"$RES/commands.tsv"; }
@@ -190,6 +236,138 @@ log "(3) open loop at $RATE/s (half of (2))"
 OPEN_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 256 -rate "$RATE" -duration $DUR -warmup $WARMUP)
 "${LT[@]}" "${OPEN_FLAGS[@]}" -prefix open >"$RES/open.json" 2>"$RES/open.log" || true
 cmd open "$LT_SHOWN ${OPEN_FLAGS[*]} -prefix open"
+
+# --- (7) Redis Cluster ----------------------------------------------------------------
+# Right after (2) and (3), so that the machine's other load is as close as it
+# can be to theirs. The same runs, the same flags, against a second assignd
+# whose -redis-url names one seed node of a local 3-master, 3-replica cluster.
+free_port() {
+	local p
+	for p in $(seq "$1" "$2"); do
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
+	done
+	return 1
+}
+# start_cluster_assignd [extra assignd flags...]: (re)starts (7)'s assignd.
+start_cluster_assignd() {
+	if [ -n "$CLUSTER_ASSIGND_PID" ]; then
+		kill "$CLUSTER_ASSIGND_PID" 2>/dev/null || true
+		wait "$CLUSTER_ASSIGND_PID" 2>/dev/null || true
+		CLUSTER_ASSIGND_PID=
+	fi
+	CARGS=(-addr 127.0.0.1:$CPORT -redis-url "$SEED_URL" -namespace "$NS" -admin-token "$ADMIN"
+		-jwt-secret "$SECRET" -exporter=false -log-level warn -log-format json "$@")
+	"$BIN/assignd" "${CARGS[@]}" >>"$WORK/assignd-cluster.log" 2>&1 &
+	CLUSTER_ASSIGND_PID=$!
+	for _ in $(seq 100); do curl -fsS "$CURL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+	curl -fsS "$CURL/healthz" >/dev/null 2>&1 || return 1
+	CLT=("$BIN/assign-loadtest" -url "$CURL" -admin-token "$ADMIN" -jwt-secret "$SECRET"
+		-redis-url "$SEED_URL" -namespace "$NS" -json -progress off -watch "assignd=$CLUSTER_ASSIGND_PID,$CLUSTER_WATCH")
+	CLT_SHOWN="assign-loadtest -url $CURL -admin-token <admin> -jwt-secret <secret> -redis-url $SEED_URL -namespace $NS -json -watch assignd=<pid>,redis-master-<port>=<pid>,...,redis-replica-<port>=<pid>,..."
+	CASSIGND_SHOWN="assignd -addr 127.0.0.1:$CPORT -redis-url $SEED_URL -namespace $NS -admin-token <random> -jwt-secret <random> -exporter=false -log-level warn${*:+ $*}"
+}
+# placement NAME PREFIX N: which master holds each experiment's keys
+# (EXISTS answers 1 on the owner, MOVED elsewhere), one "id<TAB>master" a line.
+placement() {
+	local name=$1 prefix=$2 n=$3 i a
+	for i in $(seq 0 $((n - 1))); do
+		for a in $MASTERS; do
+			if [ "$(redis-cli -h "${a%:*}" -p "${a##*:}" exists "${NS}{exp:$prefix-$i}" 2>/dev/null)" = 1 ]; then
+				printf '%s-%d\t%s\n' "$prefix" "$i" "$a"
+			fi
+		done
+	done >"$RES/cluster_placement_$name.tsv"
+}
+cluster_skip() {
+	log "(7) skipped: $*"
+	echo "skipped=$*" >>"$RES/cluster.env"
+}
+
+if [ "$CLUSTER" != 1 ]; then
+	echo "skipped=BENCH_CLUSTER=$CLUSTER" >"$RES/cluster.env"
+	log "(7) Redis Cluster skipped (BENCH_CLUSTER=$CLUSTER)"
+else
+	log "(7) Redis Cluster: starting 3 masters, 3 replicas (assign-devcluster)"
+	echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)" >"$RES/cluster.env"
+	DC_ARGS=(-masters 3 -replicas 1 -json -dir "$CLUSTER_DIR")
+	"$BIN/assign-devcluster" "${DC_ARGS[@]}" >"$WORK/devcluster.json" 2>"$WORK/devcluster.log" &
+	DEVCLUSTER_PID=$!
+	cmd cluster_start "assign-devcluster -masters 3 -replicas 1 -json -dir <bench work dir>/cluster"
+	for _ in $(seq 1200); do
+		[ -s "$WORK/devcluster.json" ] && break
+		kill -0 "$DEVCLUSTER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	CPORT=
+	if ! [ -s "$WORK/devcluster.json" ] || ! jq -e .seed_url "$WORK/devcluster.json" >/dev/null 2>&1; then
+		tail -20 "$WORK/devcluster.log" >&2
+		cluster_skip "assign-devcluster did not start a cluster ($(tail -1 "$WORK/devcluster.log" 2>/dev/null))"
+	elif ! CPORT=$(free_port $((PORT + 1)) 18200); then
+		cluster_skip "no free port for the cluster's assignd"
+	fi
+	if [ -n "$CPORT" ]; then
+		cp "$WORK/devcluster.json" "$RES/cluster_nodes.json"
+		SEED_URL=$(jq -r .seed_url "$WORK/devcluster.json")
+		MASTERS=$(jq -r '.nodes[] | select(.role == "master") | .addr' "$WORK/devcluster.json" | tr '\n' ' ')
+		CLUSTER_PIDS=$(jq -r '.nodes[].pid' "$WORK/devcluster.json" | tr '\n' ' ')
+		# Every redis-server of the cluster by role and port: redis-master-7001=pid,...
+		CLUSTER_WATCH=$(jq -r '[.nodes[] | "redis-\(.role)-\(.port)=\(.pid)"] | join(",")' "$WORK/devcluster.json")
+		{
+			echo "seed_url=$SEED_URL"
+			echo "redis=$(redis-server --version | awk '{print $3}' | sed 's/^v=//')"
+			echo "node_timeout=$(jq -r .node_timeout "$WORK/devcluster.json")"
+		} >>"$RES/cluster.env"
+		CURL=http://127.0.0.1:$CPORT
+		log "(7) starting a second assignd on $CURL against the seed $SEED_URL"
+		if ! start_cluster_assignd; then
+			tail -20 "$WORK/assignd-cluster.log" >&2
+			cluster_skip "the cluster's assignd did not start ($(tail -1 "$WORK/assignd-cluster.log"))"
+		else
+			echo "assignd=$CASSIGND_SHOWN" >>"$RES/cluster.env"
+			cmd cluster_assignd "$CASSIGND_SHOWN"
+
+			log "(7) cluster: maximum throughput (the flags of (2))"
+			"${CLT[@]}" "${MAX_FLAGS[@]}" -prefix cmax >"$RES/cluster_max.json" 2>"$RES/cluster_max.log" || true
+			cmd cluster_max "$CLT_SHOWN ${MAX_FLAGS[*]} -prefix cmax"
+			placement max cmax 10
+
+			CRATE=$(awk -F'"ok_rate": ' 'NF > 1 {split($2, a, ","); printf "%d", a[1] / 2; exit}' "$RES/cluster_max.json")
+			CRATE=${CRATE:-0}
+			[ "$CRATE" -gt 0 ] || CRATE=1000
+			log "(7) cluster: open loop at $CRATE/s (half of the cluster's maximum; the flags of (3))"
+			COPEN_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 256 -rate "$CRATE" -duration $DUR -warmup $WARMUP)
+			"${CLT[@]}" "${COPEN_FLAGS[@]}" -prefix copen >"$RES/cluster_open.json" 2>"$RES/cluster_open.log" || true
+			cmd cluster_open "$CLT_SHOWN ${COPEN_FLAGS[*]} -prefix copen"
+
+			log "(7) cluster: one hot experiment (the flags of (2) with -experiments 1)"
+			HOT_FLAGS=(-experiments 1 -users $USERS -returning 0.5 -connections 64 -duration $DUR -warmup $WARMUP)
+			"${CLT[@]}" "${HOT_FLAGS[@]}" -prefix chot >"$RES/cluster_hot.json" 2>"$RES/cluster_hot.log" || true
+			cmd cluster_hot "$CLT_SHOWN ${HOT_FLAGS[*]} -prefix chot"
+			placement hot chot 1
+
+			log "(7) cluster: assignd restarted with -redis-min-replicas 1"
+			if ! start_cluster_assignd -redis-min-replicas 1; then
+				tail -20 "$WORK/assignd-cluster.log" >&2
+				echo "durable_skipped=assignd -redis-min-replicas 1 did not start" >>"$RES/cluster.env"
+			else
+				echo "durable_assignd=$CASSIGND_SHOWN" >>"$RES/cluster.env"
+				cmd cluster_durable_assignd "$CASSIGND_SHOWN"
+				"${CLT[@]}" "${MAX_FLAGS[@]}" -prefix dmax >"$RES/cluster_durable_max.json" 2>"$RES/cluster_durable_max.log" || true
+				cmd cluster_durable_max "$CLT_SHOWN ${MAX_FLAGS[*]} -prefix dmax"
+				DRATE=$(awk -F'"ok_rate": ' 'NF > 1 {split($2, a, ","); printf "%d", a[1] / 2; exit}' "$RES/cluster_durable_max.json")
+				DRATE=${DRATE:-0}
+				[ "$DRATE" -gt 0 ] || DRATE=1000
+				log "(7) cluster, -redis-min-replicas 1: open loop at $DRATE/s (half of its maximum)"
+				DOPEN_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 256 -rate "$DRATE" -duration $DUR -warmup $WARMUP)
+				"${CLT[@]}" "${DOPEN_FLAGS[@]}" -prefix dopen >"$RES/cluster_durable_open.json" 2>"$RES/cluster_durable_open.log" || true
+				cmd cluster_durable_open "$CLT_SHOWN ${DOPEN_FLAGS[*]} -prefix dopen"
+			fi
+		fi
+	fi
+	echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RES/cluster.env"
+	log "(7) stopping the cluster"
+	stop_cluster
+fi
 
 # --- (4) the naive PostgreSQL baseline ----------------------------------------------
 if pg_up; then

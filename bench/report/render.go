@@ -47,6 +47,7 @@ func Render(r *Results) string {
 	r.renderPG(w)
 	r.renderGoBench(w)
 	r.renderScaling(w)
+	r.renderCluster(w)
 	r.renderLimits(w)
 	return b.String()
 }
@@ -164,6 +165,7 @@ func (r *Results) renderVerdicts(w writer) {
 	} else {
 		w("| 6c | throughput from 10k to 1M users | | flat | not measured |\n")
 	}
+	r.clusterVerdict(w)
 	w("\n")
 }
 
@@ -232,10 +234,14 @@ func (r *Results) renderRun(w writer, name string, rep *loadtest.Report) {
 	}
 	if c := rep.CPU; c != nil && c.Wall > 0 {
 		w("| CPU during the run, in cores | machine %.2f of %.0f busy", c.Busy/c.Wall, c.Cores)
-		for _, k := range []string{"assignd", "redis", "generator"} {
+		for _, k := range []string{"assignd", "redis"} {
 			if v, ok := c.Processes[k]; ok {
 				w("; %s %.2f", k, v/c.Wall)
 			}
+		}
+		w("%s", clusterCPU(c))
+		if v, ok := c.Processes["generator"]; ok {
+			w("; generator %.2f", v/c.Wall)
 		}
 		if len(c.Processes) > 1 {
 			w("; other processes %.2f", otherCores(c))
@@ -458,6 +464,13 @@ func (r *Results) disturbed() []string {
 		for i, rep := range r.Experiments[n] {
 			add(fmt.Sprintf("(6) %d experiments round %d", n, i+1), rep)
 		}
+	}
+	if c := r.Cluster; c != nil {
+		add("(7) the cluster's maximum throughput", c.Max)
+		add("(7) the cluster's open loop", c.Open)
+		add("(7) the hot experiment", c.Hot)
+		add("(7) -redis-min-replicas 1 maximum throughput", c.DurableMax)
+		add("(7) -redis-min-replicas 1 open loop", c.DurableOpen)
 	}
 	return out
 }

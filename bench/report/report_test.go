@@ -150,3 +150,167 @@ func TestRender(t *testing.T) {
 		t.Errorf("no caveat with 1 core taken by others")
 	}
 }
+
+// TestLoadCluster reads (7)'s files of the fixture: the nodes as
+// assign-devcluster -json printed them, every run, the placements.
+func TestLoadCluster(t *testing.T) {
+	res, err := LoadResults("testdata/cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Cluster
+	if c == nil {
+		t.Fatal("no cluster results")
+	}
+	if len(c.Nodes) != 6 || c.Nodes[3].Role != "replica" || c.Nodes[3].Master != "127.0.0.1:7001" || c.Nodes[0].PID != 8001 {
+		t.Errorf("nodes %+v", c.Nodes)
+	}
+	if m := c.Masters(); len(m) != 3 || m[2] != "127.0.0.1:7003" {
+		t.Errorf("masters %v", m)
+	}
+	for name, rep := range map[string]*loadtest.Report{"max": c.Max, "open": c.Open, "hot": c.Hot, "durable_max": c.DurableMax, "durable_open": c.DurableOpen} {
+		if rep == nil {
+			t.Errorf("cluster_%s.json not read", name)
+		}
+	}
+	if len(c.Placement["max"]) != 10 || c.Placement["max"]["cmax-4"] != "127.0.0.1:7002" || c.Placement["hot"]["chot-0"] != "127.0.0.1:7001" {
+		t.Errorf("placement %v", c.Placement)
+	}
+	if c.Env["seed_url"] != "redis://127.0.0.1:7001" || c.Env["loadavg_end"] != "1.30 1.40 1.50" {
+		t.Errorf("env %v", c.Env)
+	}
+}
+
+// TestRenderCluster renders the fixture's section 7 and checks every figure
+// against the numbers the fixture was made of.
+func TestRenderCluster(t *testing.T) {
+	res, err := LoadResults("testdata/cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := Render(res)
+	for _, want := range []string{
+		// Targets, row 7: (7.2 + 3.6 + 0.9) s × 10,000 / 180,000 = 0.65 vs (8 + 4) × 10,000 / 200,000 = 0.60.
+		"| 7 | Redis Cluster (3 masters, 3 replicas), run (2): CPU per decision of `assignd` + Redis, in cores per 10,000 decisions/s | cluster **0.65** vs single node 0.60 = **1.08×**; throughput 18,000 vs 20,000 decisions/s | ≤ 1.15× the single node | met (1.08×) |",
+		"## 7. Redis Cluster",
+		"Load average at the start of this part 1.00 1.10 1.20, at its end 1.30 1.40 1.50.",
+		"```\nassign-devcluster -masters 3 -replicas 1 -json -dir <bench work dir>/cluster\n```",
+		"```\nassignd -addr 127.0.0.1:18081 -redis-url redis://127.0.0.1:7001\n```",
+		// The nodes and where the experiments fell.
+		"| 127.0.0.1:7001 | master | 4 (cmax-0, cmax-3, cmax-6, cmax-9) | chot-0 |",
+		"| 127.0.0.1:7002 | master | 3 (cmax-1, cmax-4, cmax-7) | - |",
+		"| 127.0.0.1:7004 | replica of 127.0.0.1:7001 | - | - |",
+		// The comparison table: single, cluster, ratio, min-replicas, ratio.
+		"| maximum throughput (2), decisions/s | 20,000 | 18,000 | 0.90× | 9,000 | 0.50× |",
+		"| half load (3), requests/s | 10,000 | 9,000 | 0.90× | 4,500 | 0.50× |",
+		"| **p99 at half load (3)**, from the intended send time | 6.00 ms | 8.00 ms | 1.33× | 20.00 ms | 2.50× |",
+		"| `assignd` | 0.40 | 0.40 | 1.00× | 0.70 | 1.75× |",
+		"| Redis, every redis-server (single node: its one; cluster: 3 masters + 3 replicas) | 0.20 | 0.25 | 1.25× | 0.50 | 2.00× |",
+		"| Redis masters only | 0.20 | 0.20 | 1.00× | 0.40 | 2.00× |",
+		"| Redis replicas only | - | 0.05 | - | 0.10 | 2.00× |",
+		"| **`assignd` + Redis** (the target's measure) | 0.60 | 0.65 | 1.08× | 1.20 | 1.85× |",
+		"| `assignd` + Redis, cores per 10,000 decisions/s | 0.75 | 0.87 | 1.16× | 1.56 | 1.79× |", // (3): 7.5 s / 100,000, 7.8 s / 90,000, 7 s / 45,000
+		"| failed or dropped requests, (2) + (3) | 0 | 0 | - | 4 | - |",
+		// The verdict and its parts.
+		"**Target (issue 9): the cluster's CPU per decision, `assignd` + Redis, within 15% of the single node's: 0.65 / 0.60 cores per 10,000 decisions/s = 1.08×, met.**",
+		"Counting the masters only (the single node has no replica to feed): 1.00×.",
+		"By process: `assignd` 0.40 → 0.40 (1.00×), Redis 0.20 → 0.25 (1.25×).",
+		// What separate machines would add: one core per node.
+		"The single node at 0.20 cores per 10,000 decisions/s: about **50,000 decisions/s**.",
+		"The cluster's busiest master (:7001) at 0.10: about **100,000 decisions/s**",
+		"about **150,000 decisions/s** with many experiments spread evenly (3 masters at 0.20 cores per 10,000/s between them)",
+		"0.40 cores per 10,000 decisions/s is about 25,000 decisions/s per core",
+		"The replicas' 0.05 cores per 10,000 decisions/s",
+		// The runs, each with its command and the CPU of every node.
+		"```\nassign-loadtest -url http://127.0.0.1:18081 -experiments 10 -prefix cmax\n```",
+		"; assignd 0.72; redis masters 0.36 (:7001 0.18, :7002 0.09, :7003 0.09); redis replicas 0.09 (:7004 0.03, :7005 0.03, :7006 0.03); generator 0.45; other processes 0.36 |",
+		// The hot experiment.
+		"one master (127.0.0.1:7001) runs every script call",
+		"| decisions/s | 18,000 | **15,000** | 0.83× |",
+		"| busiest master, cores | 0.18 (:7001) | 0.30 (:7001) | 1.67× |",
+		"| the other masters, cores | | 0.00 together | |",
+		"at the 0.20 cores per 10,000 decisions/s that master took here, about **50,000 decisions/s**",
+		"```\nassign-loadtest -url http://127.0.0.1:18081 -experiments 1 -prefix chot\n```",
+		// -redis-min-replicas 1.
+		"```\nassignd -addr 127.0.0.1:18081 -redis-url redis://127.0.0.1:7001 -redis-min-replicas 1\n```",
+		"maximum throughput 18,000 → **9,000 decisions/s** (0.50×); p99 at half load 8.00 → **20.00 ms** (at 4,500/s instead of 9,000/s); CPU of `assignd` + Redis per 10,000 decisions/s 0.65 → **1.20** (+85%): `assignd` 0.40 → 0.70, Redis 0.25 → 0.50; 4 requests failed (all answered 503",
+		// The hot run, one master: (6 + 3.02 + 0.3) s × 10,000 / 150,000 = 0.62 < 0.65.
+		"With the whole load on one master instead (7c), the cluster took 0.62 cores per 10,000 decisions/s, 1.04× the single node's: the extra CPU comes with spreading",
+		"```\nassign-loadtest -url http://127.0.0.1:18081 -experiments 10 -prefix dmax\n```",
+		"```\nassign-loadtest -url http://127.0.0.1:18081 -rate 4500 -prefix dopen\n```",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(md)
+	}
+
+	// More CPU per decision on the cluster: the verdict follows.
+	res.Cluster.Max.CPU.Processes["assignd"] = 9 // (9 + 3.6 + 0.9) / 18 = 0.75 = 1.25× 0.60
+	md = Render(res)
+	for _, want := range []string{
+		"cluster **0.75** vs single node 0.60 = **1.25×**",
+		"| ≤ 1.15× the single node | **not met** (1.25×) |",
+		"= 1.25×, NOT MET.**",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report with 1.25× lacks %q", want)
+		}
+	}
+
+	// Other processes taking CPU during a cluster run: the caveat names it.
+	res.Cluster.Open.CPU.Busy = 20 // 20 - 4.5 - 2.7 - 0.6 - 2.5 = 9.7 s over 10 s
+	if md := Render(res); !strings.Contains(md, "(7) the cluster's open loop (0.97 cores)") {
+		t.Errorf("no caveat for the cluster's open loop")
+	}
+}
+
+// TestRenderClusterSkipped: BENCH_CLUSTER=0, a cluster that did not start, and
+// a results dir from before (7) are each said, never rendered as zeros.
+func TestRenderClusterSkipped(t *testing.T) {
+	for _, tc := range []struct {
+		name, env string
+		wants     []string
+	}{
+		{"BENCH_CLUSTER=0", "skipped=BENCH_CLUSTER=0\n", []string{
+			"## 7. Redis Cluster\n\nNot measured: BENCH_CLUSTER=0.",
+			"| ≤ 1.15× the single node | not measured (BENCH_CLUSTER=0) |",
+		}},
+		{"no cluster part", "", []string{
+			"## 7. Redis Cluster\n\nNot measured (this run had no cluster part).",
+			"| ≤ 1.15× the single node | not measured |",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "machine.env"), []byte("cores=2\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			writeJSON(t, filepath.Join(dir, "max.json"), loadtest.Report{OKRate: 20000, OK: 200000,
+				CPU: &loadtest.CPUUsage{Wall: 10, Cores: 2, Busy: 17, Processes: map[string]float64{"assignd": 8, "redis": 4, "generator": 5}}})
+			if tc.env != "" {
+				if err := os.WriteFile(filepath.Join(dir, "cluster.env"), []byte(tc.env), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := LoadResults(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (res.Cluster == nil) != (tc.env == "") {
+				t.Fatalf("cluster results %+v with cluster.env %q", res.Cluster, tc.env)
+			}
+			md := Render(res)
+			for _, want := range tc.wants {
+				if !strings.Contains(md, want) {
+					t.Errorf("report lacks %q", want)
+				}
+			}
+			if strings.Contains(md, "7a.") || strings.Contains(md, "Target (issue 9)") {
+				t.Errorf("cluster runs rendered although none was measured:\n%s", md)
+			}
+		})
+	}
+}

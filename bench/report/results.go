@@ -32,6 +32,39 @@ type Results struct {
 	Wrk                 *Wrk
 	GoBench             []GoBenchmark
 	GoBenchRaw          string
+	Cluster             *ClusterResults // (7); nil when the run had no cluster part
+}
+
+// ClusterResults is (7): the runs through a second assignd against a local
+// Redis Cluster (assign-devcluster), with the flags of (2) and (3).
+type ClusterResults struct {
+	Env   map[string]string // cluster.env: seed_url, redis, node_timeout, assignd, loadavg_start/end, skipped, ...
+	Nodes []ClusterNode     // cluster_nodes.json, assign-devcluster -json
+
+	Max, Open   *loadtest.Report // the flags of (2) and (3)
+	Hot         *loadtest.Report // the flags of (2) with -experiments 1
+	DurableMax  *loadtest.Report // (2) with assignd -redis-min-replicas 1
+	DurableOpen *loadtest.Report // (3) with assignd -redis-min-replicas 1
+
+	// Placement maps a run ("max", "hot") to its experiments' masters:
+	// experiment id -> master address.
+	Placement map[string]map[string]string
+}
+
+// ClusterNode is one redis-server of the cluster, with its role at start.
+type ClusterNode struct {
+	Addr   string `json:"addr"`
+	Port   int    `json:"port"`
+	PID    int    `json:"pid"`
+	Role   string `json:"role"`
+	Master string `json:"master,omitempty"`
+}
+
+// clusterDescription is what assign-devcluster -json prints.
+type clusterDescription struct {
+	SeedURL     string        `json:"seed_url"`
+	NodeTimeout string        `json:"node_timeout"`
+	Nodes       []ClusterNode `json:"nodes"`
 }
 
 // RedisBenchmark is one line of redis-benchmark --csv.
@@ -106,6 +139,9 @@ func LoadResults(dir string) (*Results, error) {
 			r.Experiments[n] = append(r.Experiments[n], rep)
 		}
 	}
+	if r.Cluster, err = loadCluster(dir); err != nil {
+		return nil, err
+	}
 	if b, err := readOptional(filepath.Join(dir, "wrk.txt")); err != nil {
 		return nil, err
 	} else if b != nil {
@@ -118,6 +154,71 @@ func LoadResults(dir string) (*Results, error) {
 		r.GoBench = ParseGoBench(string(b))
 	}
 	return r, nil
+}
+
+// loadCluster reads (7)'s files: cluster.env, cluster_nodes.json,
+// cluster_<run>.json and cluster_placement_<run>.tsv. It returns nil when
+// there are none (a run from before (7), or its results dir without it).
+func loadCluster(dir string) (*ClusterResults, error) {
+	c := &ClusterResults{Placement: map[string]map[string]string{}}
+	var err error
+	if c.Env, err = readEnv(filepath.Join(dir, "cluster.env")); err != nil {
+		return nil, err
+	}
+	found := len(c.Env) > 0
+	for name, dst := range map[string]**loadtest.Report{
+		"max": &c.Max, "open": &c.Open, "hot": &c.Hot, "durable_max": &c.DurableMax, "durable_open": &c.DurableOpen,
+	} {
+		if *dst, err = readReport(filepath.Join(dir, "cluster_"+name+".json")); err != nil {
+			return nil, err
+		}
+		found = found || *dst != nil
+	}
+	if b, err := readOptional(filepath.Join(dir, "cluster_nodes.json")); err != nil {
+		return nil, err
+	} else if b != nil {
+		var d clusterDescription
+		if err := json.Unmarshal(b, &d); err != nil {
+			return nil, fmt.Errorf("cluster_nodes.json: %w", err)
+		}
+		c.Nodes = d.Nodes
+		if c.Env["seed_url"] == "" {
+			c.Env["seed_url"] = d.SeedURL
+		}
+		if c.Env["node_timeout"] == "" {
+			c.Env["node_timeout"] = d.NodeTimeout
+		}
+		found = true
+	}
+	for _, run := range []string{"max", "hot"} {
+		b, err := readOptional(filepath.Join(dir, "cluster_placement_"+run+".tsv"))
+		if err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if id, master, ok := strings.Cut(strings.TrimSpace(line), "\t"); ok {
+				if c.Placement[run] == nil {
+					c.Placement[run] = map[string]string{}
+				}
+				c.Placement[run][id] = master
+			}
+		}
+	}
+	if !found {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// Masters returns the addresses of the cluster's masters at start.
+func (c *ClusterResults) Masters() []string {
+	var out []string
+	for _, n := range c.Nodes {
+		if n.Role == "master" {
+			out = append(out, n.Addr)
+		}
+	}
+	return out
 }
 
 func readOptional(path string) ([]byte, error) {
