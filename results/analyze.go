@@ -16,6 +16,11 @@ type Result struct {
 	ExperimentID  string `json:"experiment_id"`
 	OutcomeColumn string `json:"outcome_column"` // converted or value
 	TimeColumn    string `json:"time_column,omitempty"`
+	// TimeColumnType is the warehouse's type of TimeColumn; one without a
+	// zone (TIMESTAMP, DATE) is read as UTC, and a warning says so.
+	TimeColumnType string `json:"time_column_type,omitempty"`
+	// TimeRule is how an event is compared with the enrollment (TimeRule).
+	TimeRule string `json:"time_rule,omitempty"`
 	// EnrolledFrom and EnrolledBefore are Query's enrollment window, when set.
 	EnrolledFrom   *time.Time `json:"enrolled_from,omitempty"`
 	EnrolledBefore *time.Time `json:"enrolled_before,omitempty"`
@@ -38,6 +43,9 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{ExperimentID: q.ExperimentID, TimeColumn: q.TimeColumn, Warnings: []string{}}
+	if q.TimeColumn != "" {
+		res.TimeRule = q.TimeColumn + " " + TimeRule
+	}
 	if !q.EnrolledFrom.IsZero() {
 		from := q.EnrolledFrom.UTC()
 		res.EnrolledFrom = &from
@@ -83,6 +91,13 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 	res.OutcomeColumn = column
 	if q.TimeColumn == "" {
 		res.Warnings = append(res.Warnings, "no time column: outcomes from before each user's enrollment count too")
+	} else if typ, err := w.TimeColumnType(ctx, q); err != nil {
+		return nil, err
+	} else if typ != "" && !zoned(typ) {
+		res.TimeColumnType = typ
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s has no time zone (%s): its values are read as UTC", q.TimeColumn, typ))
+	} else {
+		res.TimeColumnType = typ
 	}
 
 	in, err := Input(q, column, groups, aggs)

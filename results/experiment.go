@@ -66,6 +66,7 @@ WHERE experiment_id = $1 ORDER BY version`, id)
 		if a.Groups, err = parseGroups(s); err != nil {
 			return nil, err
 		}
+		a.From = a.From.UTC() // drivers may give the process's zone
 		if !sameProbabilities(a.Groups, e.Groups) {
 			e.ProbabilitiesChanged = true
 		}

@@ -10,6 +10,11 @@ import (
 	"github.com/assign-dev/assign/assign"
 )
 
+// TimeRule is the comparison that counts an event, as printed: strictly
+// after the enrollment, as the seed's own analysis query (README,
+// docs/warehouse.md) has it.
+const TimeRule = "> enrolled_at"
+
 // Outcome columns of the contract.
 const (
 	ColumnConverted = "converted" // binary outcome
@@ -26,7 +31,8 @@ type Query struct {
 	OutcomeSQL string
 
 	// TimeColumn names the column of OutcomeSQL holding when each event
-	// happened; only events at or after the user's enrolled_at count.
+	// happened; only events strictly after the user's enrolled_at count
+	// (TimeRule). A column without a time zone is read as UTC.
 	// Empty counts every event (not recommended: see the package doc).
 	TimeColumn string
 
@@ -117,12 +123,7 @@ func (w *Warehouse) OutcomeColumn(ctx context.Context, q Query) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	rows, err := w.db.QueryContext(ctx, "SELECT * FROM ("+outcome+") AS o LIMIT 0")
-	if err != nil {
-		return "", assign.Invalidf("outcome_sql", "the outcome query fails: %v", err)
-	}
-	cols, err := rows.Columns()
-	rows.Close()
+	cols, _, err := w.describe(ctx, outcome)
 	if err != nil {
 		return "", err
 	}
@@ -147,6 +148,52 @@ func (w *Warehouse) OutcomeColumn(ctx context.Context, q Query) (string, error) 
 	return "", assign.Invalidf("outcome_sql", "the outcome query must return a converted (0/1) or a value (numeric) column (it returns %s)", strings.Join(cols, ", "))
 }
 
+// describe runs the outcome query without reading rows and returns its
+// columns and their database types (upper case, by lower-case name).
+func (w *Warehouse) describe(ctx context.Context, outcome string) ([]string, map[string]string, error) {
+	rows, err := w.db.QueryContext(ctx, "SELECT * FROM ("+outcome+") AS o LIMIT 0")
+	if err != nil {
+		return nil, nil, assign.Invalidf("outcome_sql", "the outcome query fails: %v", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, nil, err
+	}
+	types := map[string]string{}
+	if cts, err := rows.ColumnTypes(); err == nil {
+		for _, t := range cts {
+			types[strings.ToLower(t.Name())] = strings.ToUpper(t.DatabaseTypeName())
+		}
+	}
+	return cols, types, nil
+}
+
+// TimeColumnType returns the database type of the query's time column
+// (TIMESTAMPTZ, TIMESTAMP, DATE, ...), "" without one.
+func (w *Warehouse) TimeColumnType(ctx context.Context, q Query) (string, error) {
+	if q.TimeColumn == "" {
+		return "", nil
+	}
+	outcome, err := cleanSQL(q.OutcomeSQL)
+	if err != nil {
+		return "", err
+	}
+	_, types, err := w.describe(ctx, outcome)
+	if err != nil {
+		return "", err
+	}
+	return types[strings.ToLower(q.TimeColumn)], nil
+}
+
+// zoned reports whether a time column's database type carries its zone
+// (an instant): TIMESTAMPTZ in PostgreSQL and DuckDB. TIMESTAMP, DATE and
+// the like are wall-clock values, which the warehouse reads as UTC (the
+// session zone Open sets).
+func zoned(typ string) bool {
+	return strings.Contains(typ, "TZ") || strings.Contains(typ, "TIME ZONE")
+}
+
 // AggregateSQL returns the SQL that aggregates the outcome per group for the
 // outcome column kind, and its arguments ($1 the experiment id, then the
 // enrollment window's bounds when set). Both PostgreSQL and DuckDB run it
@@ -166,7 +213,7 @@ func AggregateSQL(q Query, column string) (string, []any, error) {
 		if err != nil {
 			return "", nil, err
 		}
-		on += " AND o." + tc + " >= e.enrolled_at"
+		on += " AND o." + tc + " > e.enrolled_at"
 	}
 	var perUser, perGroup string
 	switch column {

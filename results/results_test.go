@@ -148,7 +148,8 @@ func TestWarehouse_Analyze_Binary(t *testing.T) {
 
 // R's sleep data and Welch's t-test, through the warehouse: values summed
 // per user after enrollment (an order at the very instant of enrollment
-// counts), a user without orders counts as 0.
+// does not count, one a millisecond later does: only strictly after), a user
+// without orders counts as 0.
 func TestWarehouse_Analyze_Numeric(t *testing.T) {
 	ref := resultstest.Sleep()
 	forEachWarehouse(t, ref.Fixture, func(t *testing.T, w *results.Warehouse) {
@@ -355,5 +356,32 @@ func TestWarehouse_Analyze_ProbabilitiesChanged(t *testing.T) {
 		if !res.SRM.Mismatch || res.Groups[0].ExpectedN != 1800 {
 			t.Fatalf("with given groups: SRM %+v, groups %+v, want the mismatch against 0.9/0.1", res.SRM, res.Groups)
 		}
+	})
+}
+
+// A time column without a zone (TIMESTAMP) is read as UTC, whatever zone
+// the session would otherwise have: the published prop.test numbers, with a
+// warning naming the column's type. On PostgreSQL, a URL asking for a
+// Tokyo session (TimeZone=Asia/Tokyo, a startup parameter) changes nothing. The
+// process-zone side (TZ) is TestResultsCommand_TimeZones in cmd/assignctl.
+func TestWarehouse_Analyze_ZonelessTime(t *testing.T) {
+	ref := resultstest.PropTest()
+	ref.Fixture.OrdersWithoutZone = true
+	check := func(t *testing.T, w *results.Warehouse) {
+		res, err := w.Analyze(context.Background(), results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReport(t, res.Report, ref)
+		if res.TimeColumnType != "TIMESTAMP" || res.TimeRule != "ordered_at > enrolled_at" || len(res.Warnings) != 1 ||
+			res.Warnings[0] != "ordered_at has no time zone (TIMESTAMP): its values are read as UTC" {
+			t.Fatalf("type %q rule %q warnings %q", res.TimeColumnType, res.TimeRule, res.Warnings)
+		}
+	}
+	t.Run("duckdb", func(t *testing.T) { check(t, mustOpen(t, resultstest.LoadDuckDB(t, ref.Fixture))) })
+	t.Run("postgres", func(t *testing.T) {
+		u := resultstest.LoadPostgres(t, ref.Fixture)
+		check(t, mustOpen(t, u))
+		check(t, mustOpen(t, u+"&TimeZone=Asia/Tokyo"))
 	})
 }

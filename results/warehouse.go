@@ -16,9 +16,23 @@
 //
 // Exactly one of converted and value must be present. Several rows per user
 // are fine. When Query.TimeColumn is set, only the rows with
-// <time> >= the user's enrolled_at count: what happened before the user saw
-// the experiment says nothing about it (the seed requires it; set it).
-// Timestamps should be TIMESTAMPTZ, or TIMESTAMP in UTC.
+// <time> > the user's enrolled_at count (strictly after, as the seed's own
+// analysis query in the README and docs/warehouse.md has it): what happened
+// before the user saw the experiment says nothing about it (the seed
+// requires it; set it).
+//
+// # Time zones
+//
+// Results do not depend on where they are computed: Open sets every
+// session's time zone to UTC (DuckDB's default is the machine's TZ,
+// PostgreSQL's the server's setting, PGTZ or the URL's), so every
+// comparison is made in UTC. A TIMESTAMPTZ column is an instant and
+// compares as one. A column without a zone (TIMESTAMP, DATE) holds wall
+// clock values: they are read as UTC, and Result.Warnings says so. Store
+// event times as TIMESTAMPTZ, or as TIMESTAMP in UTC; a TIMESTAMP in local
+// time must be converted in the outcome query, e.g. PostgreSQL's
+// ordered_at AT TIME ZONE 'Europe/Amsterdam' or DuckDB's
+// timezone('Europe/Amsterdam', ordered_at), both of which give an instant.
 //
 // Per enrolled user, in SQL:
 //
@@ -40,13 +54,13 @@ package results
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
-	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" database/sql driver
+	"github.com/duckdb/duckdb-go/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -104,7 +118,8 @@ func Open(ctx context.Context, rawURL string) (*Warehouse, error) {
 }
 
 // NewWarehouse wraps an open database of the given dialect, for callers that
-// manage the connection themselves.
+// manage the connection themselves. Its session time zone should be UTC, as
+// Open sets it (see the package doc).
 func NewWarehouse(db *sql.DB, dialect string) *Warehouse {
 	return &Warehouse{db: db, dialect: dialect}
 }
@@ -138,7 +153,22 @@ func openPostgres(ctx context.Context, rawURL string) (*Warehouse, error) {
 	if schema != "" && schema != "public" {
 		cfg.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize() + ", public"
 	}
-	db := stdlib.OpenDB(*cfg)
+	// Results must not depend on where they are computed: the session zone
+	// is UTC whatever PGTZ, the URL or the server's configuration say, so
+	// that a timestamp without a zone (and any date arithmetic of the
+	// analyst's query) is read as UTC.
+	for k := range cfg.RuntimeParams {
+		if strings.EqualFold(k, "timezone") {
+			delete(cfg.RuntimeParams, k)
+		}
+	}
+	cfg.RuntimeParams["timezone"] = "UTC"
+	// And once more after connecting, in case the URL's options (-c
+	// timezone=...) come after the startup parameter.
+	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "SET TIME ZONE 'UTC'")
+		return err
+	}))
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, assign.Errorf(assign.EUNAVAILABLE, "warehouse: cannot connect to PostgreSQL at %s: %v", u.Host, err)
@@ -153,18 +183,24 @@ func openDuckDB(ctx context.Context, path string) (*Warehouse, error) {
 	if err := statFile(path); err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
-	if err != nil {
-		return nil, fmt.Errorf("warehouse: open %s: %w", path, err)
+	// Every connection's session zone is UTC (DuckDB's default is the
+	// machine's zone, TZ): see openPostgres.
+	setUTC := func(e driver.ExecerContext) error {
+		_, err := e.ExecContext(context.Background(), "SET TimeZone = 'UTC'", nil)
+		return err
 	}
 	deadline := time.Now().Add(lockWait)
 	for {
-		err = db.PingContext(ctx)
+		// Opening the database takes the file's lock: retried as a whole.
+		connector, err := duckdb.NewConnector(path+"?access_mode=read_only", setUTC)
 		if err == nil {
-			return &Warehouse{db: db, dialect: DialectDuckDB}, nil
+			db := sql.OpenDB(connector)
+			if err = db.PingContext(ctx); err == nil {
+				return &Warehouse{db: db, dialect: DialectDuckDB}, nil
+			}
+			db.Close()
 		}
 		if !isLockError(err) || time.Now().After(deadline) || ctx.Err() != nil {
-			db.Close()
 			return nil, assign.Errorf(assign.EUNAVAILABLE, "warehouse: open %s: %v", path, err)
 		}
 		time.Sleep(50 * time.Millisecond)

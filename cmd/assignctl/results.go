@@ -30,7 +30,7 @@ func (c *ResultsCommand) flagSet() *flag.FlagSet {
 	fs := newFlagSet("results", &c.Globals, c.Main)
 	fs.StringVar(&c.q.OutcomeSQL, "outcome-sql", "", "`SQL` returning user_id, converted (0/1) or value (numeric), and the time column")
 	fs.StringVar(&c.outcomeFile, "outcome-file", "", "`file` holding the outcome SQL (\"-\" reads stdin)")
-	fs.StringVar(&c.q.TimeColumn, "outcome-time-column", "", "`column` of the outcome SQL with each event's time: only events at or after the user's enrolled_at count (strongly recommended)")
+	fs.StringVar(&c.q.TimeColumn, "outcome-time-column", "", "`column` of the outcome SQL with each event's time: only events strictly after the user's enrolled_at count (strongly recommended); a column without a time zone is read as UTC")
 	fs.StringVar(&c.q.Control, "control", "", "control `group` (default: the first group)")
 	fs.Float64Var(&c.q.ConfidenceLevel, "confidence", stats.DefaultConfidenceLevel, "confidence `level` of the intervals; significance is p < 1 - level")
 	fs.BoolVar(&c.q.LowerIsBetter, "lower-is-better", false, "a lower outcome is better (refunds, time to checkout)")
@@ -149,7 +149,10 @@ The outcome query returns one row per event with the columns
 	converted     0/1 or boolean (binary outcome), or
 	value         a number (numeric outcome)
 	<time>        when it happened, named by --outcome-time-column
-Only events at or after each user's enrolled_at count. Per user: converted
+Only events strictly after each user's enrolled_at count (<time> >
+enrolled_at). Every comparison is made in UTC, wherever assignctl runs: a
+time column without a zone (TIMESTAMP, DATE) is read as UTC, and a note says
+so; convert local wall-clock times in the query (AT TIME ZONE). Per user: converted
 is 1 if any event converted; value is the sum of the values. Enrolled users
 without events count as not converted, or as 0.
 
@@ -229,7 +232,10 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 	fmt.Fprintf(w, "Experiment: %s\n", r.ExperimentID)
 	counted := "every event (no time column)"
 	if r.TimeColumn != "" {
-		counted = "events with " + r.TimeColumn + " >= enrolled_at"
+		counted = "events with " + r.TimeRule
+		if r.TimeRule == "" {
+			counted = "events with " + r.TimeColumn + " " + results.TimeRule
+		}
 	}
 	fmt.Fprintf(w, "Outcome:    %s (%s), counted from %s\n", r.OutcomeColumn, r.Outcome, counted)
 	fmt.Fprintf(w, "Control:    %s    Confidence: %s    Correction: %s\n", r.Control, level, r.Correction)

@@ -156,7 +156,7 @@ func TestResultsCommand_Binary(t *testing.T) {
 	// p = 0.01350.
 	r := run(t, map[string]string{"TERMINAL": "1"}, "", args...).mustOK(t)
 	mustContain(t, r.Stdout,
-		"Experiment: prop-test", "converted (binary), counted from events with ordered_at >= enrolled_at",
+		"Experiment: prop-test", "converted (binary), counted from events with ordered_at > enrolled_at",
 		"Control:    old_journey    Confidence: 95%    Correction: none",
 		"old_journey (control)", "128", "39", "30.47%", "new_journey", "214", "94", "43.93%",
 		"+13.46", "[+3.07, +23.84]", "+44.16%", "[+6.55%, +95.06%]", "2.470", "0.0135",

@@ -53,6 +53,10 @@ type Fixture struct {
 	Enrollments  []warehouse.EnrollmentRow
 	Experiments  []warehouse.ExperimentRow
 	Orders       []Order
+	// OrdersWithoutZone stores ordered_at as a TIMESTAMP without a zone
+	// (the UTC wall clock) instead of a TIMESTAMPTZ: what the analysis must
+	// read as UTC whatever the zone of the machine or the session.
+	OrdersWithoutZone bool
 }
 
 // Outcome queries of the fixtures' orders table.
@@ -132,7 +136,9 @@ func NewNumeric(id string, groups []assign.Group, values map[string][]float64) *
 				// Halving and adding back is exact in binary floating point.
 				f.Orders = append(f.Orders, Order{user, at.Add(time.Hour), 1, v / 2}, Order{user, at.Add(2 * time.Hour), 1, v / 2})
 			default:
-				f.Orders = append(f.Orders, Order{user, at, 1, v}) // at the very instant of enrollment: counts
+				// A millisecond after enrolling counts; at the very instant
+				// of enrollment does not (only strictly after counts).
+				f.Orders = append(f.Orders, Order{user, at.Add(time.Millisecond), 1, v}, Order{user, at, 1, 777})
 			}
 		}
 	}
@@ -195,14 +201,18 @@ func LoadDuckDB(tb testing.TB, f *Fixture) string {
 	csvPath := filepath.Join(filepath.Dir(path), "orders.csv")
 	var b strings.Builder
 	b.WriteString("user_id,ordered_at,converted,amount\n")
+	timeType, layout := "TIMESTAMPTZ", time.RFC3339Nano
+	if f.OrdersWithoutZone {
+		timeType, layout = "TIMESTAMP", "2006-01-02 15:04:05.999999"
+	}
 	for _, o := range f.Orders {
-		fmt.Fprintf(&b, "%s,%s,%d,%s\n", o.UserID, o.OrderedAt.UTC().Format(time.RFC3339Nano), o.Converted, strconv.FormatFloat(o.Amount, 'g', -1, 64))
+		fmt.Fprintf(&b, "%s,%s,%d,%s\n", o.UserID, o.OrderedAt.UTC().Format(layout), o.Converted, strconv.FormatFloat(o.Amount, 'g', -1, 64))
 	}
 	if err := os.WriteFile(csvPath, []byte(b.String()), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE orders AS SELECT * FROM read_csv('`+csvPath+`',
-	header = true, columns = {'user_id': 'VARCHAR', 'ordered_at': 'TIMESTAMPTZ', 'converted': 'INTEGER', 'amount': 'DOUBLE'})`); err != nil {
+	header = true, columns = {'user_id': 'VARCHAR', 'ordered_at': '`+timeType+`', 'converted': 'INTEGER', 'amount': 'DOUBLE'})`); err != nil {
 		tb.Fatal(err)
 	}
 	return path
@@ -236,12 +246,16 @@ func LoadPostgres(tb testing.TB, f *Fixture) string {
 		tb.Fatal(err)
 	}
 	table := pgx.Identifier{schema, "orders"}
-	if _, err := pool.Exec(ctx, `CREATE TABLE `+table.Sanitize()+` (user_id text, ordered_at timestamptz, converted integer, amount double precision)`); err != nil {
+	timeType := "timestamptz"
+	if f.OrdersWithoutZone {
+		timeType = "timestamp" // pgx writes a time.Time's wall clock: UTC below
+	}
+	if _, err := pool.Exec(ctx, `CREATE TABLE `+table.Sanitize()+` (user_id text, ordered_at `+timeType+`, converted integer, amount double precision)`); err != nil {
 		tb.Fatal(err)
 	}
 	rows := make([][]any, len(f.Orders))
 	for i, o := range f.Orders {
-		rows[i] = []any{o.UserID, o.OrderedAt, o.Converted, o.Amount}
+		rows[i] = []any{o.UserID, o.OrderedAt.UTC(), o.Converted, o.Amount}
 	}
 	if _, err := pool.CopyFrom(ctx, table, []string{"user_id", "ordered_at", "converted", "amount"}, pgx.CopyFromRows(rows)); err != nil {
 		tb.Fatal(err)
