@@ -243,9 +243,10 @@ func (e *Exporter) Run(ctx context.Context) error {
 	var inflight chan error
 	for ctx.Err() == nil {
 		if err := e.refresh(ctx, false); err != nil {
+			// The streams known so far are still read and flushed: the
+			// node holding the stream set may be the only one down.
 			e.logRedis(ctx, "refresh streams", err)
-			sleep(ctx, e.RetryMin)
-			continue
+			e.lastRefresh = e.Now()
 		}
 		if e.wakeChanged(ctx) {
 			e.readSet()
@@ -318,6 +319,10 @@ func (e *Exporter) drain(stop context.Context, b *batch) error {
 	if err := e.refresh(stop, true); err != nil {
 		return nil
 	}
+	// Quiet streams too: an update just before the stop may have written
+	// an event there that no change record has announced yet.
+	clear(e.quiet)
+	e.readSet()
 	for stop.Err() == nil && len(e.streams) > 0 {
 		if b.full(e.BatchSize) {
 			if err := e.flush(stop, b); err != nil {

@@ -76,10 +76,24 @@ func (e *Exporter) addTracked(b *batch, stream string, msgs []redis.XMessage) {
 // settle marks quiet every stream of read that was read to its end (fewer
 // entries than count came back) and takes no enrollments, and says whether
 // any did.
-func (e *Exporter) settle(read []string, got map[string]int, count int64) bool {
-	changed := false
+//
+// Config events may go to another exporter of the group, so before a stream
+// turns quiet its experiment's state is read again from Redis (one pipeline
+// for the candidates of this read; a stream pays it once, as it turns quiet).
+func (e *Exporter) settle(ctx context.Context, read []string, got map[string]int, count int64) bool {
+	var candidates []string
 	for _, s := range read {
 		if active, ok := e.active[s]; ok && !active && int64(got[s]) < count && !e.quiet[s] {
+			candidates = append(candidates, s)
+		}
+	}
+	if len(candidates) == 0 {
+		return false
+	}
+	e.learn(ctx, candidates)
+	changed := false
+	for _, s := range candidates {
+		if !e.active[s] {
 			e.quiet[s] = true
 			changed = true
 		}
@@ -124,8 +138,9 @@ func (e *Exporter) wakeChanged(ctx context.Context) bool {
 	for _, z := range changed {
 		s, _ := z.Member.(string)
 		// Each change wakes its stream once, though the slack shows it to
-		// several looks.
-		if z.Score <= e.changeSeen[s] {
+		// several looks (a score that moved, up or down with another
+		// process's clock, is a new change).
+		if z.Score == e.changeSeen[s] {
 			continue
 		}
 		e.changeSeen[s] = z.Score

@@ -154,3 +154,58 @@ func TestExporter_QuietStreams(t *testing.T) {
 		waitFor(t, "the event without a change record, by the sweep", func() bool { return sink.version("done") == 99 })
 	})
 }
+
+// TestExporter_DrainReadsQuietStreams: a graceful stop reads quiet streams
+// too, so an event written there just before (no change record announced it
+// yet) is not left behind, which on the embedded Redis would lose it.
+func TestExporter_DrainReadsQuietStreams(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		store := redisstore.New(b.Client, b.Keys)
+		if err := store.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e := &assign.Experiment{ID: "ending", MaxSampleSize: 10, SamplingProbability: 1, Status: assign.StatusStopped,
+			Groups: []assign.Group{{Name: "a", Probability: 1}}}
+		if err := store.CreateExperiment(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		stream := redisstore.EventsKey(b.Keys.Prefix("ending", ""))
+		sink := newMemSink()
+		x := newExporter(b, sink, "d1")
+		x.SweepInterval = time.Hour
+		r := start(x)
+		waitFor(t, "the stopped stream to turn quiet", func() bool { return slices.Contains(x.Quiet(), stream) })
+		configEvent(t, b, stream, "ending", "", 7)
+		if err := r.stop(t); err != nil {
+			t.Fatal(err)
+		}
+		if v := sink.version("ending"); v != 7 {
+			t.Fatalf("warehouse version %d after a graceful stop, want 7", v)
+		}
+	})
+}
+
+// TestExporter_KeepsStreamsDroppedFromTheSet: a stream that disappears from
+// the stream set (its node lost the entry in a failover) while it still
+// exists is still exported, and written back into the set.
+func TestExporter_KeepsStreamsDroppedFromTheSet(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		key := createExperiment(t, b, "dropped", "", 1)
+		want := enroll(t, b, key, "dropped", "early-", 5, 0)
+		sink := newMemSink()
+		r := start(newExporter(b, sink, "k1"))
+		defer r.stop(t)
+		waitFor(t, "the first rows", func() bool { return sink.count() == 5 })
+		if err := b.Client.SRem(ctx, b.Keys.Streams(), key).Err(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond) // a few refreshes (50 ms) without it in the set
+		want = append(want, enroll(t, b, key, "dropped", "late-", 5, 100)...)
+		waitFor(t, "the rows written after the stream left the set", func() bool { return sink.count() == len(want) })
+		if ok, err := b.Client.SIsMember(ctx, b.Keys.Streams(), key).Result(); err != nil || !ok {
+			t.Fatalf("the stream is not back in the set (%v, %v)", ok, err)
+		}
+	})
+}

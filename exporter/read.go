@@ -26,6 +26,7 @@ func (e *Exporter) refresh(ctx context.Context, force bool) error {
 	if err != nil {
 		return err
 	}
+	members = e.keepDropped(ctx, members)
 	slices.Sort(members)
 	if force {
 		clear(e.known)
@@ -50,8 +51,12 @@ func (e *Exporter) refresh(ctx context.Context, force bool) error {
 				e.known[fresh[i]] = struct{}{}
 			case isNoKey(err):
 				// The stream is gone (or not yet made); look again next time.
-			default:
+			case redis.HasErrorPrefix(err, "ERR"), redis.HasErrorPrefix(err, "WRONGTYPE"):
 				return err
+			default:
+				// Its node is down or moving: the others go on, this one is
+				// tried again at the next refresh.
+				e.logRedis(ctx, "create consumer group", err)
 			}
 		}
 	}
@@ -71,6 +76,47 @@ func (e *Exporter) refresh(ctx context.Context, force bool) error {
 	e.readSet()
 	e.lastRefresh = e.Now()
 	return nil
+}
+
+// keepDropped adds back to members the streams read so far that are missing
+// from the stream set but still exist (the set's node lost them in a
+// failover), and writes them back into the set: a stream is never dropped
+// while it may hold events.
+func (e *Exporter) keepDropped(ctx context.Context, members []string) []string {
+	in := make(map[string]struct{}, len(members))
+	for _, s := range members {
+		in[s] = struct{}{}
+	}
+	var dropped []string
+	for _, s := range e.all {
+		if _, ok := in[s]; !ok {
+			dropped = append(dropped, s)
+		}
+	}
+	if len(dropped) == 0 {
+		return members
+	}
+	exists := make([]*redis.IntCmd, len(dropped))
+	_, _ = e.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, s := range dropped {
+			exists[i] = p.Exists(ctx, s)
+		}
+		return nil
+	})
+	var back []any
+	for i, s := range dropped {
+		if exists[i].Err() != nil || exists[i].Val() == 1 { // unknown: kept, to be safe
+			members = append(members, s)
+			if exists[i].Err() == nil {
+				back = append(back, s)
+			}
+		}
+	}
+	if len(back) > 0 {
+		e.Logger.Warn("exporter: streams missing from the stream set written back", "streams", len(back))
+		_ = e.Client.SAdd(ctx, e.Keys.Streams(), back...).Err()
+	}
+	return members
 }
 
 // streamGroup is streams one XREADGROUP may read together: every stream on
@@ -170,7 +216,7 @@ func (e *Exporter) read(ctx context.Context, b *batch, block time.Duration) erro
 		e.addTracked(b, s.Stream, s.Messages)
 		got[s.Stream] = len(s.Messages)
 	}
-	if e.settle(e.streams, got, count) {
+	if e.settle(ctx, e.streams, got, count) {
 		e.readSet()
 	}
 	return nil
@@ -215,6 +261,7 @@ func (e *Exporter) readSlots(ctx context.Context, b *batch, block time.Duration,
 	})
 	var firstErr error
 	var got, regroup, settled bool
+	failed := 0
 	for i, cmd := range cmds {
 		g := due[i]
 		res, err := cmd.Result()
@@ -224,7 +271,7 @@ func (e *Exporter) readSlots(ctx context.Context, b *batch, block time.Duration,
 				e.addTracked(b, s.Stream, s.Messages)
 				n[s.Stream] = len(s.Messages)
 			}
-			settled = e.settle(g.streams, n, count) || settled
+			settled = e.settle(ctx, g.streams, n, count) || settled
 		}
 		switch {
 		case err == nil && len(res) > 0:
@@ -237,13 +284,19 @@ func (e *Exporter) readSlots(ctx context.Context, b *batch, block time.Duration,
 			regroup = true
 			g.wait = pollMin
 		default:
-			// This slot's node is down or moving: the others go on.
+			// This slot's node is down or moving: the others go on, and
+			// this one is tried again later and later.
 			if firstErr == nil {
 				firstErr = err
 			}
-			g.wait = e.RetryMin
+			failed++
+			g.wait = min(max(2*g.wait, e.RetryMin), e.RetryMax)
 		}
 		g.next = now.Add(g.wait)
+	}
+	if failed < len(due) && firstErr != nil {
+		e.logRedis(ctx, "read", firstErr) // some slots answered: no pause for the others
+		firstErr = nil
 	}
 	if regroup {
 		_ = e.refresh(ctx, true)
@@ -260,17 +313,22 @@ func (e *Exporter) readSlots(ctx context.Context, b *batch, block time.Duration,
 // never acknowledged, and flushes them in batches: one stream group at a
 // time (a cluster's slots cannot be read together).
 func (e *Exporter) readOwnPending(ctx, stop context.Context, b *batch) error {
-	for {
-		if err := e.refresh(ctx, true); err != nil {
-			e.logRedis(ctx, "refresh streams", err)
-			if !sleep(ctx, e.RetryMin) {
-				return ctx.Err()
-			}
-			continue
+	// A few tries, then on: what stays pending (a node down at the start)
+	// is claimed later (claim takes this consumer's idle entries too).
+	for try := 1; ; try++ {
+		err := e.refresh(ctx, true)
+		if err == nil {
+			break
 		}
-		break
+		e.logRedis(ctx, "refresh streams", err)
+		if try == historyTries {
+			return nil
+		}
+		if !sleep(ctx, e.RetryMin) {
+			return ctx.Err()
+		}
 	}
-	for _, g := range e.groups {
+	for _, g := range slices.Clone(e.groups) {
 		if err := e.readHistory(ctx, stop, b, g.streams); err != nil {
 			return err
 		}
@@ -281,6 +339,10 @@ func (e *Exporter) readOwnPending(ctx, stop context.Context, b *batch) error {
 	return nil
 }
 
+// historyTries bounds the attempts at the start-up reads before the
+// exporter goes on without them.
+const historyTries = 3
+
 // readHistory reads this consumer's pending entries of streams, which one
 // XREADGROUP may name together, flushing full batches.
 func (e *Exporter) readHistory(ctx, stop context.Context, b *batch, streams []string) error {
@@ -288,6 +350,7 @@ func (e *Exporter) readHistory(ctx, stop context.Context, b *batch, streams []st
 	for _, s := range streams {
 		after[s] = "0"
 	}
+	failures := 0
 	for len(after) > 0 {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -309,6 +372,9 @@ func (e *Exporter) readHistory(ctx, stop context.Context, b *batch, streams []st
 		}).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			e.logRedis(ctx, "read pending", err)
+			if failures++; failures == historyTries {
+				return nil // left to claim
+			}
 			if isNoGroup(err) {
 				// A stream of the group was deleted or re-created: drop
 				// the ones without a group and go on with the rest.
@@ -352,8 +418,37 @@ func (e *Exporter) readHistory(ctx, stop context.Context, b *batch, streams []st
 // claim takes over the entries other consumers read more than ClaimIdle
 // ago and never acknowledged: those of a dead exporter.
 func (e *Exporter) claim(ctx context.Context, b *batch) error {
-	for _, s := range e.all {
-		start := "0-0"
+	// One pipelined XAUTOCLAIM per stream first (usually nothing to claim:
+	// one round trip per node for all of them), then the streams with more
+	// one by one. A stream whose node fails is claimed next time.
+	count := int64(min(max(e.BatchSize-b.n, 1), 100))
+	var firstErr error
+	more := map[string]string{}
+	for lo := 0; lo < len(e.all); lo += claimChunk {
+		chunk := e.all[lo:min(lo+claimChunk, len(e.all))]
+		cmds := make([]*redis.XAutoClaimCmd, len(chunk))
+		_, _ = e.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, s := range chunk {
+				cmds[i] = p.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: s, Group: redisstore.ConsumerGroup,
+					Consumer: e.Consumer, MinIdle: e.ClaimIdle, Start: "0-0", Count: count})
+			}
+			return nil
+		})
+		for i, c := range cmds {
+			msgs, next, err := c.Result()
+			if err != nil {
+				if !isNoGroup(err) && !isNoKey(err) && firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			e.claimed(b, chunk[i], msgs)
+			if next != "0-0" && next != "" {
+				more[chunk[i]] = next
+			}
+		}
+	}
+	for s, start := range more {
 		for b.n < e.BatchSize {
 			msgs, next, err := e.Client.XAutoClaim(ctx, &redis.XAutoClaimArgs{
 				Stream:   s,
@@ -364,15 +459,12 @@ func (e *Exporter) claim(ctx context.Context, b *batch) error {
 				Count:    int64(e.BatchSize - b.n),
 			}).Result()
 			if err != nil {
-				if isNoGroup(err) {
-					break
+				if !isNoGroup(err) && firstErr == nil {
+					firstErr = err
 				}
-				return err
+				break
 			}
-			if len(msgs) > 0 {
-				e.Logger.Info("exporter: claimed idle entries", "stream", s, "entries", len(msgs))
-				e.add(b, s, msgs)
-			}
+			e.claimed(b, s, msgs)
 			if next == "0-0" || next == "" {
 				break
 			}
@@ -380,7 +472,17 @@ func (e *Exporter) claim(ctx context.Context, b *batch) error {
 		}
 	}
 	e.forgetConsumers(ctx)
-	return nil
+	return firstErr
+}
+
+// claimChunk bounds the streams of one pipeline of claims.
+const claimChunk = 1000
+
+func (e *Exporter) claimed(b *batch, stream string, msgs []redis.XMessage) {
+	if len(msgs) > 0 {
+		e.Logger.Info("exporter: claimed idle entries", "stream", stream, "entries", len(msgs))
+		e.add(b, stream, msgs)
+	}
 }
 
 // forgetConsumers removes the group's consumers that hold nothing and have
