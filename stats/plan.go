@@ -73,7 +73,9 @@ type Plan struct {
 	// Reverse is true when MaximumSampleSize was given and Effect computed.
 	Reverse bool        `json:"reverse"`
 	Groups  []PlanGroup `json:"groups"`
-	// Total is the maximum sample size to set (enrolled users);
+	// Total is the maximum sample size to set (enrolled users): the
+	// smallest whose expected split gives every group its Users (for equal
+	// groups, groups × Users; the cap itself in a reverse plan).
 	// TotalBeforeSampling = Total / SamplingProbability, rounded up.
 	Total               int64 `json:"total"`
 	TotalBeforeSampling int64 `json:"total_before_sampling"`
@@ -152,7 +154,12 @@ func MakePlan(in PlanInput) (*Plan, error) {
 		if math.IsInf(total, 0) || total > 1e15 {
 			return nil, assign.Invalidf("effect", "the effect %v is too small to plan for", in.Effect)
 		}
-		p.Effect, p.ExactTotal, p.Total = Float(d), total, ceilUsers(total)
+		p.Effect, p.ExactTotal = Float(d), total
+		// The cap whose expected split gives every group its users (each
+		// rounded up): for equal groups, groups × the users of one.
+		for _, pr := range in.Probabilities {
+			p.Total = max(p.Total, ceilUsers(float64(ceilUsers(total*pr))/pr))
+		}
 	}
 	if p.Effect.Valid() {
 		if binary {

@@ -65,8 +65,8 @@ func TestMakePlan(t *testing.T) {
 		approx(t, "ExactTotal", p.ExactTotal, 2*n, 1e-6)
 		approx(t, "Effect", p.Effect, 0.022, 1e-15)
 		approx(t, "Target", p.Target, 0.132, 1e-15)
-		if p.Total != 6897 || p.Groups[0].Users != 3449 || p.Groups[1].Users != 3449 ||
-			p.TotalBeforeSampling != int64(math.Ceil(6897/0.9)) || p.Groups[0].BeforeSampling != int64(math.Ceil(n/0.9)) {
+		if p.Total != 6898 || p.Groups[0].Users != 3449 || p.Groups[1].Users != 3449 ||
+			p.TotalBeforeSampling != int64(math.Ceil(6898/0.9)) || p.Groups[0].BeforeSampling != int64(math.Ceil(n/0.9)) {
 			t.Fatalf("plan %+v", p)
 		}
 		if p.Alpha != 0.05 || p.ComparisonAlpha != 0.05 || p.Power != 0.8 || p.Method != stats.MethodPlanProportions || p.Reverse {
@@ -82,7 +82,7 @@ func TestMakePlan(t *testing.T) {
 		n := 4651.41787657651419436531217991
 		approx(t, "ExactTotal", p.ExactTotal, 3*n, 1e-6)
 		approx(t, "ComparisonAlpha", p.ComparisonAlpha, 0.025, 1e-15)
-		if len(p.Groups) != 3 || p.Groups[2].Users != 4652 || p.Total != int64(math.Ceil(3*n)) {
+		if len(p.Groups) != 3 || p.Groups[2].Users != 4652 || p.Total != 3*4652 {
 			t.Fatalf("plan %+v", p)
 		}
 	})

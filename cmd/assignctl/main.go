@@ -90,6 +90,7 @@ var commands = []struct {
 	{"resume", "enroll new users again", func(m *Main) Command { return newStatusCommand(m, "resume", assign.StatusRunning) }},
 	{"stop", "end the experiment (members keep their group)", func(m *Main) Command { return newStatusCommand(m, "stop", assign.StatusStopped) }},
 	{"rollout", "give one group to every user of the experiment", func(m *Main) Command { return &RolloutCommand{Main: m} }},
+	{"plan", "the users an experiment needs to detect an effect, or the effect a cap detects", func(m *Main) Command { return &PlanCommand{Main: m} }},
 	{"results", "analyse the experiment from the warehouse", func(m *Main) Command { return &ResultsCommand{Main: m} }},
 	{"export", "write one day's enrollments as Parquet and CSV files", func(m *Main) Command { return &ExportCommand{Main: m} }},
 	{"restore", "put experiments and members back into Redis from the warehouse", func(m *Main) Command { return &RestoreCommand{Main: m} }},
