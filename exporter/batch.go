@@ -16,16 +16,48 @@ type batch struct {
 	seen        map[string]struct{} // stream + id, against an entry read twice
 	enrollments []warehouse.EnrollmentRow
 	experiments []warehouse.ExperimentRow
-	enrRefs     []entryRef // the stream entry of each enrollment row
-	expRefs     []entryRef // the stream entry of each experiment row
+	// runs say which stream entry each row comes from, for its dead
+	// letter, at a few words per read rather than per row.
+	runs []run
 	// dead is the entries that cannot become rows (malformed, invalid
 	// text), to be dead-lettered with the batch; flush adds the rows the
 	// warehouse refuses.
 	dead []warehouse.DeadLetter
 }
 
-// entryRef names the stream entry a row comes from, for its dead letter.
-type entryRef struct{ stream, id string }
+// run is consecutive rows of one kind that come from consecutive entries of
+// acks[stream]: row+i from acks[stream][ack+i], for i < n.
+type run struct {
+	stream string
+	exp    bool // rows of experiments, else of enrollments
+	ack    int
+	row    int
+	n      int
+}
+
+// note records that row (of experiments when exp) comes from the entry at
+// index ack of acks[stream].
+func (b *batch) note(stream string, exp bool, row, ack int) {
+	if k := len(b.runs) - 1; k >= 0 {
+		r := &b.runs[k]
+		if r.exp == exp && r.row+r.n == row && r.ack+r.n == ack && r.stream == stream {
+			r.n++
+			return
+		}
+	}
+	b.runs = append(b.runs, run{stream: stream, exp: exp, ack: ack, row: row, n: 1})
+}
+
+// entry returns the stream and id of the entry row (of experiments when
+// exp) comes from.
+func (b *batch) entry(exp bool, row int) (stream, id string) {
+	for _, r := range b.runs {
+		if r.exp == exp && row >= r.row && row < r.row+r.n {
+			return r.stream, b.acks[r.stream][r.ack+row-r.row]
+		}
+	}
+	return "", "" // not reached: every row is noted
+}
 
 func newBatch() *batch {
 	return &batch{acks: make(map[string][]string), seen: make(map[string]struct{})}
@@ -74,7 +106,7 @@ func (e *Exporter) add(b *batch, stream string, msgs []redis.XMessage) {
 					continue
 				}
 			}
-			b.enrRefs = append(b.enrRefs, entryRef{stream, m.ID})
+			b.note(stream, false, ne, len(b.acks[stream])-1)
 		case len(b.experiments) > nx:
 			if !e.noPrecheck {
 				if err := warehouse.CheckExperiment(&b.experiments[nx]); err != nil {
@@ -83,7 +115,7 @@ func (e *Exporter) add(b *batch, stream string, msgs []redis.XMessage) {
 					continue
 				}
 			}
-			b.expRefs = append(b.expRefs, entryRef{stream, m.ID})
+			b.note(stream, true, nx, len(b.acks[stream])-1)
 		}
 	}
 }
@@ -109,8 +141,8 @@ func (b *batch) reset() {
 	clear(b.seen)
 	b.enrollments = b.enrollments[:0]
 	b.experiments = b.experiments[:0]
-	b.enrRefs = b.enrRefs[:0]
-	b.expRefs = b.expRefs[:0]
+	clear(b.runs)
+	b.runs = b.runs[:0]
 	clear(b.dead)
 	b.dead = b.dead[:0]
 }

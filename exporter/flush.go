@@ -121,12 +121,12 @@ func (w *batchWrite) write(ctx context.Context, lo, hi int) error {
 	}
 	if hi-lo == 1 {
 		if lo < nx {
-			r, ref := &w.b.experiments[lo], w.b.expRefs[lo]
-			w.b.dead = append(w.b.dead, w.e.deadLetter(ref.stream, ref.id, experimentFields(r), warehouse.ReasonRefused, refused))
+			stream, id := w.b.entry(true, lo)
+			w.b.dead = append(w.b.dead, w.e.deadLetter(stream, id, experimentFields(&w.b.experiments[lo]), warehouse.ReasonRefused, refused))
 			w.deadExperiments++
 		} else {
-			r, ref := &w.b.enrollments[lo-nx], w.b.enrRefs[lo-nx]
-			w.b.dead = append(w.b.dead, w.e.deadLetter(ref.stream, ref.id, enrollmentFields(r), warehouse.ReasonRefused, refused))
+			stream, id := w.b.entry(false, lo-nx)
+			w.b.dead = append(w.b.dead, w.e.deadLetter(stream, id, enrollmentFields(&w.b.enrollments[lo-nx]), warehouse.ReasonRefused, refused))
 			w.deadEnrollments++
 		}
 		return nil
