@@ -83,6 +83,32 @@ func TestEnroll_RecreatedExperiment(t *testing.T) {
 	})
 }
 
+// An experiment created again in another layer (so under another key
+// prefix) is found by a process that cached it where it was.
+func TestEnroll_RecreatedInAnotherLayer(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *redisstore.Store, c redis.UniversalClient) {
+		ctx := testenv.Context(t)
+		running := redisstore.New(c, s.Keys())
+		old := newExperiment("moved", 100, 1)
+		old.Layer = "first"
+		mustCreate(t, s, old)
+		mustEnroll(t, running, old.ID, "u-0")
+		flush(t, c, s.Keys().Namespace)
+		e := newExperiment("moved", 100, 1, assign.Group{Name: "only", Probability: 1})
+		e.Layer = "second"
+		mustCreate(t, s, e)
+		for i := range 5 {
+			res, err := running.Enroll(ctx, assign.EnrollRequest{ExperimentID: e.ID, UserID: fmt.Sprint("u-", i)})
+			if err != nil || res.Group != "only" || !res.New {
+				t.Fatalf("u-%d through the running process: %+v, %v", i, res, err)
+			}
+		}
+		if owner, ok, err := s.LayerOwner(ctx, "second", "u-0"); err != nil || !ok || owner != e.ID {
+			t.Fatalf("owner in the new layer: %q %v %v", owner, ok, err)
+		}
+	})
+}
+
 // The other scripts refuse another definition too: an update computed from
 // the lost experiment (same version, 1) and a restore batch computed from
 // it write nothing.

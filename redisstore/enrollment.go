@@ -32,12 +32,20 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 	if err != nil {
 		return nil, err
 	}
-	d, code, err := s.withDefinition(ctx, d, func(d *definition) (int64, error) { return s.enroll(ctx, d, req) })
+	run := func(d *definition) (int64, error) { return s.enroll(ctx, d, req) }
+	d, code, err := s.withDefinition(ctx, d, run)
 	if err != nil {
 		return nil, err
 	}
 	if code == scripts.ReplyNotFound {
 		s.defs.Delete(d.ID) // the configuration is gone: forget it
+		// Or it was created again under another prefix (in another layer)
+		// than the definition used: read afresh once.
+		if fresh, err := s.freshDefinition(ctx, d.ID); err == nil && fresh.prefix != d.prefix {
+			if d, code, err = s.withDefinition(ctx, fresh, run); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return d.decodeEnroll(code)
 }

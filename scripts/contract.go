@@ -2,6 +2,7 @@ package scripts
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/assign-dev/assign/assign"
@@ -12,7 +13,8 @@ import (
 // defined here, once, in Go: Prelude renders them as Lua locals that
 // scripts.go prepends to every script (local F_STATUS = 'status', ...), so
 // the scripts never spell a field name, a reply code or a KEYS/ARGV position
-// themselves (TestSources_UseTheContract checks it). redisstore builds KEYS
+// themselves (TestSources_UseTheContract checks it). Only the constants a
+// script uses are rendered into it. redisstore builds KEYS
 // and ARGV and decodes replies from the same constants, in one file
 // (redisstore/contract.go).
 //
@@ -220,14 +222,16 @@ var common = []luaConst{
 }
 
 // enrollFields are the fields of the configuration hash the enrollment
-// script reads on a miss, in the order of its HMGET (ENROLL_FIELDS, and
-// ENROLL_FIELDS_IN_LAYER with the layer index after them); the script reads
-// the reply by the indexes C_<NAME>, rendered from the same list.
-var enrollFields = []luaConst{
-	{"C_STATUS", FieldStatus}, {"C_MAX", FieldMax}, {"C_SAMPLING", FieldSampling}, {"C_CUM", FieldCumulative},
-	{"C_N", FieldEnrolled}, {"C_WINNER", FieldWinner}, {"C_T0", FieldEpoch}, {"C_BUCKETS", FieldBuckets},
-	{"C_GEN", FieldGenerations}, {"C_FP", FieldFingerprint},
-	{"C_LAYER_INDEX", FieldLayerIndex}, // last: read in a layer only
+// script reads on a miss, in the order of its HMGET: the script names them
+// {{ENROLL_FIELDS}} (and {{ENROLL_FIELDS_IN_LAYER}}, with the layer index
+// last), which build replaces by the F_ names in this order, and reads the
+// reply by the indexes C_<NAME>, rendered from the same list. No table is
+// built per call.
+var enrollFields = []struct{ index, field string }{
+	{"C_STATUS", "F_STATUS"}, {"C_MAX", "F_MAX"}, {"C_SAMPLING", "F_SAMPLING"}, {"C_CUM", "F_CUM"},
+	{"C_N", "F_N"}, {"C_WINNER", "F_WINNER"}, {"C_T0", "F_T0"}, {"C_BUCKETS", "F_BUCKETS"},
+	{"C_GEN", "F_GEN"}, {"C_FP", "F_FP"},
+	{"C_LAYER_INDEX", "F_LAYER_INDEX"}, // last: read in a layer only
 }
 
 // positions are each script's own KEYS and ARGV positions.
@@ -257,36 +261,61 @@ var positions = map[string][]luaConst{
 	},
 }
 
-// Prelude returns the Lua constants of the named script (enroll, create,
-// update or restore): the common ones, then its KEYS and ARGV positions
-// (and, for enroll, its HMGET field list with the reply indexes). Every
-// script source starts with it.
-func Prelude(script string) string {
+// constants returns every constant the named script (enroll, create,
+// update or restore) may use: the common ones, its KEYS and ARGV positions,
+// and for enroll the indexes of its HMGET reply.
+func constants(script string) []luaConst {
 	pos, ok := positions[script]
 	if !ok {
 		panic("scripts: no script " + script)
 	}
+	cs := append(append([]luaConst(nil), common...), pos...)
+	if script == "enroll" {
+		for i, f := range enrollFields {
+			cs = append(cs, luaConst{f.index, i + 1})
+		}
+	}
+	return cs
+}
+
+// expand replaces the field-list placeholders of a script's text.
+func expand(body string) string {
+	names := make([]string, len(enrollFields))
+	for i, f := range enrollFields {
+		names[i] = f.field
+	}
+	body = strings.ReplaceAll(body, "{{ENROLL_FIELDS_IN_LAYER}}", strings.Join(names, ", "))
+	return strings.ReplaceAll(body, "{{ENROLL_FIELDS}}", strings.Join(names[:len(names)-1], ", "))
+}
+
+var (
+	luaIdent      = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+	luaLineRemark = regexp.MustCompile(`(?m)--.*$`) // the scripts hold no "--" inside strings
+)
+
+// Prelude renders, as Lua locals, the constants of the named script that
+// body (its expanded text) uses: only those, as each costs the script a
+// little on every call.
+func Prelude(script, body string) string {
+	used := map[string]bool{}
+	for _, id := range luaIdent.FindAllString(luaLineRemark.ReplaceAllString(body, ""), -1) {
+		used[id] = true
+	}
 	var b strings.Builder
 	b.WriteString("-- Generated from scripts/contract.go: the constants of the contract with redisstore.\n")
-	write := func(cs []luaConst) {
-		for _, c := range cs {
+	for _, c := range constants(script) {
+		if used[c.name] {
 			fmt.Fprintf(&b, "local %s = %s\n", c.name, luaValue(c.value))
 		}
 	}
-	write(common)
-	write(pos)
-	if script == "enroll" {
-		names := make([]string, len(enrollFields))
-		for i, f := range enrollFields {
-			fmt.Fprintf(&b, "local %s = %d\n", f.name, i+1)
-			names[i] = luaValue(f.value)
-		}
-		last := len(names) - 1
-		fmt.Fprintf(&b, "local ENROLL_FIELDS = {%s}\n", strings.Join(names[:last], ", "))
-		fmt.Fprintf(&b, "local ENROLL_FIELDS_IN_LAYER = {%s}\n", strings.Join(names, ", "))
-	}
 	b.WriteString("-- End of the generated constants.\n")
 	return b.String()
+}
+
+// build returns the full source of the named script from its parts.
+func build(script string, parts ...string) string {
+	body := expand(strings.Join(parts, ""))
+	return Prelude(script, body) + body
 }
 
 // luaValue renders a constant as a Lua literal. Strings are plain ASCII

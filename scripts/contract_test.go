@@ -33,15 +33,6 @@ var (
 	preludeDef = regexp.MustCompile(`(?m)^local ([A-Z][A-Z0-9_]*) = `)
 )
 
-// declared returns the names a prelude declares.
-func declared(prelude string) map[string]bool {
-	names := map[string]bool{}
-	for _, m := range preludeDef.FindAllStringSubmatch(prelude, -1) {
-		names[m[1]] = true
-	}
-	return names
-}
-
 // TestSources_UseTheContract fails when the scripts and Go could disagree:
 // a script that uses a constant the Go contract does not define (it would be
 // nil in Lua, silently: miniredis allows undeclared globals), or that spells
@@ -73,14 +64,13 @@ func contractProblems(files map[string]string) map[string][]string {
 			}
 		}
 	}
-	for _, f := range enrollFields {
-		strs[f.value.(string)] = f.name
-	}
 	for file, src := range files {
+		src = expand(src)
+		contract := map[string]bool{}
 		decl := map[string]bool{"KEYS": true, "ARGV": true}
 		for _, s := range scriptOf[file] {
-			for n := range declared(Prelude(s)) {
-				decl[n] = true
+			for _, c := range constants(s) {
+				decl[c.name], contract[c.name] = true, true
 			}
 		}
 		var problems []string
@@ -94,7 +84,7 @@ func contractProblems(files map[string]string) map[string][]string {
 			}
 			bare := luaString.ReplaceAllString(code, "''")
 			if m := localConst.FindStringSubmatch(bare); m != nil {
-				if decl[m[1]] && !strings.Contains(Prelude(scriptOf[file][0]), "local "+m[1]+" = ") {
+				if contract[m[1]] {
 					problems = append(problems, at+": redeclares a contract name")
 				}
 				decl[m[1]] = true // a constant of the script's own (a chunk size)
@@ -146,31 +136,47 @@ func TestSources_UseTheContract_Catches(t *testing.T) {
 	}
 }
 
-// Every generated prelude is valid as far as names go: no name twice, every
-// string a plain name (luaValue panics otherwise), and the enrollment
-// script's HMGET indexes follow its field list.
+// Every script gets a valid prelude: no name twice, every string a plain
+// name (luaValue panics otherwise), only the constants it uses, and the
+// enrollment script's HMGET lists its fields in the order of the reply
+// indexes.
 func TestPrelude(t *testing.T) {
 	for s := range positions {
-		p := Prelude(s)
 		seen := map[string]bool{}
-		for _, m := range preludeDef.FindAllStringSubmatch(p, -1) {
-			if seen[m[1]] {
-				t.Errorf("%s: %s declared twice", s, m[1])
+		for _, c := range constants(s) {
+			if seen[c.name] {
+				t.Errorf("%s: %s declared twice", s, c.name)
 			}
-			seen[m[1]] = true
+			seen[c.name] = true
 		}
-		if !strings.HasPrefix(Source(s), p) {
-			t.Errorf("%s: the source does not start with its prelude", s)
+		src := Source(s)
+		end := strings.Index(src, "-- End of the generated constants.\n")
+		if !strings.HasPrefix(src, "-- Generated from scripts/contract.go") || end < 0 {
+			t.Fatalf("%s: no prelude:\n%s", s, src)
+		}
+		body := src[end:]
+		for _, m := range preludeDef.FindAllStringSubmatch(src[:end], -1) {
+			if !regexp.MustCompile(`\b` + m[1] + `\b`).MatchString(luaLineRemark.ReplaceAllString(body, "")) {
+				t.Errorf("%s: %s rendered but unused", s, m[1])
+			}
+		}
+		if strings.Contains(src, "{{") {
+			t.Errorf("%s: a placeholder is left", s)
 		}
 	}
-	p := Prelude("enroll")
+	p := Source("enroll")
 	for i, f := range enrollFields {
-		if !strings.Contains(p, fmt.Sprintf("local %s = %d\n", f.name, i+1)) {
-			t.Errorf("%s is not %d", f.name, i+1)
+		if !strings.Contains(p, fmt.Sprintf("local %s = %d\n", f.index, i+1)) {
+			t.Errorf("%s is not %d", f.index, i+1)
 		}
 	}
-	if !strings.Contains(p, "local ENROLL_FIELDS = {'status', 'max', 'p', 'cum', 'n', 'winner', 't0', 'buckets', 'gen', 'fp'}\n") ||
-		!strings.Contains(p, "local ENROLL_FIELDS_IN_LAYER = {'status', 'max', 'p', 'cum', 'n', 'winner', 't0', 'buckets', 'gen', 'fp', 'li'}\n") {
-		t.Errorf("enroll prelude:\n%s", p)
+	for _, want := range []string{
+		"redis.call('HMGET', config, F_STATUS, F_MAX, F_SAMPLING, F_CUM, F_N, F_WINNER, F_T0, F_BUCKETS, F_GEN, F_FP, F_LAYER_INDEX)",
+		"redis.call('HMGET', config, F_STATUS, F_MAX, F_SAMPLING, F_CUM, F_N, F_WINNER, F_T0, F_BUCKETS, F_GEN, F_FP)",
+		"local F_FP = 'fp'\n", "local MEMBER_GROUPS = 128\n", "local R_STALE = -6\n", "local A_FP = 6\n",
+	} {
+		if !strings.Contains(p, want) {
+			t.Errorf("the enrollment script lacks %q", want)
+		}
 	}
 }

@@ -2,7 +2,8 @@
 -- atomically. The draws are computed in Go (a keyed hash), never here:
 -- math.random is not deterministic in Redis 7. Every name in capitals is a
 -- constant of the contract with Go, generated from scripts/contract.go and
--- prepended to this file.
+-- prepended to this file; {{ENROLL_FIELDS}} is replaced by the list of the
+-- fields the reply indexes C_<NAME> read (scripts/contract.go, enrollFields).
 --
 -- KEYS[K_CONFIG]  configuration hash   <prefix>
 -- KEYS[K_BUCKET]  the user's member bucket in the newest generation
@@ -83,9 +84,9 @@ end
 -- 2. The live configuration.
 local c
 if layer then
-  c = redis.call('HMGET', config, unpack(ENROLL_FIELDS_IN_LAYER))
+  c = redis.call('HMGET', config, {{ENROLL_FIELDS_IN_LAYER}})
 else
-  c = redis.call('HMGET', config, unpack(ENROLL_FIELDS))
+  c = redis.call('HMGET', config, {{ENROLL_FIELDS}})
 end
 local status, max, p, cum, n, winner, t0, li =
   c[C_STATUS], c[C_MAX], c[C_SAMPLING], c[C_CUM], c[C_N], c[C_WINNER], c[C_T0], c[C_LAYER_INDEX]

@@ -31,10 +31,10 @@ var (
 // functions otherwise, and Redis 7 functions would need FUNCTION LOAD, which
 // miniredis lacks).
 var (
-	enrollSource  = Prelude("enroll") + enrollLua
-	createSource  = Prelude("create") + layerLua + createLua
-	updateSource  = Prelude("update") + layerLua + updateLua
-	restoreSource = Prelude("restore") + restoreLua
+	enrollSource  = build("enroll", enrollLua)
+	createSource  = build("create", layerLua, createLua)
+	updateSource  = build("update", layerLua, updateLua)
+	restoreSource = build("restore", restoreLua)
 )
 
 // Enroll decides and records one enrollment atomically: the hot path.
