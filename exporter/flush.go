@@ -143,7 +143,8 @@ func (w *batchWrite) write(ctx context.Context, lo, hi int) error {
 // no dead letters (not a warehouse.DeadLetterWriter) gets them in the log
 // only, at error level.
 func (e *Exporter) writeDeadLetters(ctx context.Context, dead []warehouse.DeadLetter) error {
-	if dw, ok := e.Sink.(warehouse.DeadLetterWriter); ok {
+	dw, kept := e.Sink.(warehouse.DeadLetterWriter)
+	if kept {
 		if err := e.retry(ctx, "write dead letters", func(ctx context.Context) error {
 			return dw.WriteDeadLetters(ctx, dead)
 		}); err != nil {
@@ -151,8 +152,13 @@ func (e *Exporter) writeDeadLetters(ctx context.Context, dead []warehouse.DeadLe
 		}
 	}
 	for _, d := range dead {
-		e.Logger.Error("exporter: stream entry dead-lettered", "stream", d.Stream, "id", d.EntryID,
-			"reason", d.Reason, "err", d.Error, "fields", d.Fields)
+		if kept { // the fields (user ids) are in the table, not in the log
+			e.Logger.Error("exporter: stream entry dead-lettered", "stream", d.Stream, "id", d.EntryID,
+				"reason", d.Reason, "err", d.Error)
+		} else {
+			e.Logger.Error("exporter: stream entry dropped (this warehouse keeps no dead letters)", "stream", d.Stream,
+				"id", d.EntryID, "reason", d.Reason, "err", d.Error, "fields", d.Fields)
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
