@@ -109,6 +109,35 @@ func TestEnroll_RecreatedInAnotherLayer(t *testing.T) {
 	})
 }
 
+// A restore rebuilds the same definition and t0, so the same fingerprint: a
+// process that cached the experiment before the loss is refused for its
+// layout only when that changed, never for its definition.
+func TestRestore_KeepsTheFingerprint(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *redisstore.Store, c redis.UniversalClient) {
+		ctx := testenv.Context(t)
+		e := newExperiment("same-fp", 100, 1)
+		e.Eligibility = []assign.Rule{{Claim: "plan", Equals: "pro"}}
+		mustCreate(t, s, e)
+		config := redisstore.ConfigKey(s.Keys().Prefix(e.ID, ""))
+		before, err := c.HGet(ctx, config, redisstore.FieldFingerprint).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved, err := s.FindExperimentByID(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flush(t, c, s.Keys().Namespace)
+		saved.Stats = nil
+		if created, err := s.RestoreExperiment(ctx, saved); err != nil || !created {
+			t.Fatalf("RestoreExperiment: %v %v", created, err)
+		}
+		if after, err := c.HGet(ctx, config, redisstore.FieldFingerprint).Result(); err != nil || after != before {
+			t.Fatalf("fingerprint %q after the restore (%v), %q before", after, err, before)
+		}
+	})
+}
+
 // The other scripts refuse another definition too: an update computed from
 // the lost experiment (same version, 1) and a restore batch computed from
 // it write nothing.
