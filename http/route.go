@@ -45,6 +45,11 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) string {
 			s.handleListExperiments(ctx)
 		}
 		return RouteExperimentList
+	case "/api/plan":
+		if s.allow(ctx, RoutePlan, "GET, HEAD", fasthttp.MethodGet, fasthttp.MethodHead) {
+			s.handlePlan(ctx)
+		}
+		return RoutePlan
 	case "/healthz":
 		if s.allow(ctx, RouteHealthz, "GET, HEAD", fasthttp.MethodGet, fasthttp.MethodHead) {
 			s.handleHealthz(ctx)

@@ -8,6 +8,7 @@
 //	GET   /api/experiments/{id}        admin token   one experiment with stats
 //	PATCH /api/experiments/{id}        admin token   change status, sampling, cap, weights, winner
 //	GET   /api/layers/{name}           admin token   how a layer's slots are split between its experiments
+//	GET   /api/plan?baseline=&effect=  admin token   the sample an experiment needs (stats.MakePlan)
 //	GET   /healthz                                   process alive
 //	GET   /readyz                                    dependencies ready
 package http

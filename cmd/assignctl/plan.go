@@ -53,6 +53,15 @@ func (c *PlanCommand) ParseFlags(args []string) error {
 	} else if err := exactArgs(args); err != nil {
 		return err
 	}
+	// 0 means "the default" to stats.MakePlan; given, it is wrong.
+	switch {
+	case c.in.Alpha == 0:
+		return usageErrorf("--alpha must be in (0, 1), e.g. 0.05")
+	case c.in.Power == 0:
+		return usageErrorf("--power must be in (0, 1), e.g. 0.8")
+	case c.in.SamplingProbability == 0:
+		return usageErrorf("--sampling must be in (0, 1]")
+	}
 	c.outcomeNumeric = c.in.SD != 0
 	if c.outcomeNumeric {
 		if c.baseline != "" {

@@ -77,5 +77,7 @@ func TestPlanCommand(t *testing.T) {
 		run(t, nil, "", "plan", "--baseline", "2", "--effect", "1pp").mustCode(t, ExitError, "baseline")
 		run(t, nil, "", "plan", "--baseline", "0.1", "--effect", "1pp", "--group", "a=0.5", "--group", "b=0.4").mustCode(t, ExitError, "sum to")
 		run(t, nil, "", "plan", "extra").mustCode(t, ExitUsage, "want 0 argument(s)")
+		run(t, nil, "", "plan", "--baseline", "0.1", "--effect", "1pp", "--sampling", "0").mustCode(t, ExitUsage, "--sampling")
+		run(t, nil, "", "plan", "--baseline", "0.1", "--effect", "1pp", "--power", "0").mustCode(t, ExitUsage, "--power")
 	})
 }
