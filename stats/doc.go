@@ -14,6 +14,10 @@
 //     prop.test(correct = FALSE) prints it.
 //   - Binary outcome, p-value: two-sided two-proportion z-test with the pooled
 //     standard error; z² equals the X-squared of prop.test(correct = FALSE).
+//     When an expected cell count of the 2×2 table is below 5 (Cochran's
+//     rule) the normal approximation does not hold: two-sided Fisher's exact
+//     test instead, as R's fisher.test (FisherExact), named in Test, the
+//     verdict and Note.
 //   - Binary outcome, relative lift p2/p1 - 1: the delta method on the log of
 //     the risk ratio (Katz et al., 1978), se = sqrt(1/x2 - 1/n2 + 1/x1 - 1/n1),
 //     interval exp(log(p2/p1) ± z·se) - 1.
@@ -30,8 +34,14 @@
 //     probabilities changed over time, Input.ExpectedShares gives the expected
 //     split instead (package results weighs each period by its enrollments).
 //
+//   - Power and sample size (MakePlan, Comparison.DetectableEffect): R's
+//     power.prop.test (Fleiss, pooled under H0) and power.t.test (noncentral
+//     t) with strict = FALSE, generalised to unequal groups; several
+//     treatment groups are planned at alpha/(groups-1). See power.go.
+//
 // A comparison is significant when its (Holm-adjusted) p-value is below
-// 1 - confidence level. Because the z-test uses the pooled standard error and
+// 1 - confidence level, and never under a sample ratio mismatch: then every
+// verdict starts with "unreliable: sample ratio mismatch" (Unreliable). Because the z-test uses the pooled standard error and
 // the interval the unpooled one, near the boundary the interval may touch 0
 // while p < α, or the reverse; the verdict follows the p-value.
 //

@@ -201,7 +201,7 @@ func TestAnalyze_SmallSample(t *testing.T) {
 
 // Under a sample ratio mismatch a comparison that is significant by its
 // p-value is neither significant nor a win: 2000/2000 users against a
-// configured 40/60 split (chi-square 333, p ~ 1e-74), 200 against 300
+// configured 40/60 split (chi-square 166.7, p ~ 4e-38), 200 against 300
 // conversions (p < 1e-5).
 func TestAnalyze_SRMVerdict(t *testing.T) {
 	in := stats.Input{Groups: []stats.GroupInput{binaryGroup("control", 0.4, 2000, 200), binaryGroup("treatment", 0.6, 2000, 300)}}

@@ -63,7 +63,13 @@ func TestPlanCommand(t *testing.T) {
 		if !p.Reverse || p.Total != 3000 || p.TotalBeforeSampling != 3334 {
 			t.Fatalf("plan %+v", p)
 		}
-		r := run(t, nil, "", "plan", "--output", "table", "--mean", "6.5", "--sd", "20", "--max", "3000").mustOK(t)
+		// docs/walkthrough.md's command, as printed there.
+		r := run(t, nil, "", "plan", "--output", "table", "--baseline", "11%", "--max", "3000", "--sampling", "0.9",
+			"--group", "old_journey=0.5", "--group", "new_journey=0.5").mustOK(t)
+		mustContain(t, r.Stdout, "Effect:   +3.41 pp (+30.96%), to 14.41%, the smallest detectable with 3000 users",
+			"old_journey  0.5          1500   1667", "TOTAL                     3000   3334",
+			"With a maximum sample size of 3000; with sampling 0.9, 3334 eligible users must reach the screen.")
+		r = run(t, nil, "", "plan", "--output", "table", "--mean", "6.5", "--sd", "20", "--max", "3000").mustOK(t)
 		// delta = 2.04664425278500807682359548086 (mpmath).
 		mustContain(t, r.Stdout, "Effect:   +2.04664 (+31.49%), to 8.54664, the smallest detectable with 3000 users",
 			"With a maximum sample size of 3000.")

@@ -158,9 +158,13 @@ without events count as not converted, or as 0.
 
 Per group it prints n, conversions and rate (or mean and sd), and against the
 control: the difference and relative lift with confidence intervals, the
-two-proportion z-test (binary) or Welch t-test (numeric) p-value, Holm-adjusted
-with more than two groups, a sample-ratio-mismatch check against the
-configured probabilities (flagged loudly when p < 0.001) and a verdict.
+two-proportion z-test (binary; Fisher's exact test when an expected cell
+count is below 5, said in the verdict) or Welch t-test (numeric) p-value,
+Holm-adjusted with more than two groups, a sample-ratio-mismatch check
+against the configured probabilities (flagged loudly when p < 0.001; every
+verdict then reads "unreliable: sample ratio mismatch" and nothing is
+significant), a verdict, and the effect each comparison can detect with 80%
+power with the users it has (see assignctl plan).
 
 Example (DuckDB warehouse, orders in a CSV file):
 

@@ -315,3 +315,35 @@ func TestResultsCommand_SmallSample(t *testing.T) {
 	mustContain(t, r.Stdout, "0.1648", "p=0.16 (Fisher's exact test)", "Notes:",
 		"treatment vs control: an expected cell count is 0.857 (below 5): Fisher's exact test instead of the z-test")
 }
+
+// Under a failed sample-ratio check no verdict names a winner: 2000/2000
+// users against a configured 40/60 split (chi-square 166.7, df 1), with 200
+// against 300 conversions, which alone would be "treatment beats control"
+// (z = 4.78). The table, the JSON and the CSV say "unreliable" and
+// significant is false.
+func TestResultsCommand_SRMVerdict(t *testing.T) {
+	f, _ := resultstest.NewBinary("srm", []resultstest.GroupSpec{
+		{Name: "control", Probability: 0.4, N: 2000, Conversions: 200},
+		{Name: "treatment", Probability: 0.6, N: 2000, Conversions: 300},
+	})
+	path := resultstest.LoadDuckDB(t, f)
+	args := resultsArgs(path, "srm", resultstest.BinarySQL)
+	const verdict = "unreliable: sample ratio mismatch; treatment vs control: +5.0 pp (+50.0%), 95% CI +3.0 to +7.0 pp, p<0.0001"
+	var res results.Result
+	r := run(t, nil, "", append(args, "--output", "json")...).mustOK(t)
+	r.json(t, &res)
+	c := res.Comparisons[0]
+	if !res.SRM.Mismatch || c.Significant || !c.Unreliable || c.Verdict != verdict {
+		t.Fatalf("srm %+v comparison %+v", res.SRM, c)
+	}
+	mustContain(t, r.Stderr, "WARNING: SAMPLE RATIO MISMATCH")
+	rows := run(t, nil, "", append(args, "--output", "csv")...).mustOK(t).csv(t)
+	if rows[1]["significant"] != "false" || rows[1]["unreliable"] != "true" || rows[1]["verdict"] != verdict {
+		t.Fatalf("csv %v", rows[1])
+	}
+	out := run(t, nil, "", append(args, "--output", "table")...).mustOK(t).Stdout
+	mustContain(t, out, "Verdict:\n  "+verdict, ": MISMATCH (see above): every verdict is unreliable")
+	if strings.Contains(out, "beats") {
+		t.Fatalf("a winner under a mismatch:\n%s", out)
+	}
+}

@@ -238,6 +238,23 @@ func (ref *walkthroughRef) check(t *testing.T, res *results.Result) {
 	if res.SRM.Mismatch != (math.Erfc(math.Sqrt(chi/2)) < 0.001) || res.SRM.DF != 1 {
 		t.Fatalf("srm %+v", res.SRM)
 	}
+	// The effect detectable with these users at 80% power (Fleiss' formula
+	// of R's power.prop.test, unequal groups): the rate q above p1 where
+	// (q - p1 - z975·√(p̄(1-p̄)(1/n1+1/n2))) / √(p1(1-p1)/n1 + q(1-q)/n2) = z80,
+	// p̄ = (n1 p1 + n2 q)/(n1+n2), found here by bisection with the published
+	// quantile z80 = qnorm(0.8) = 0.8416212335729143 (no package stats).
+	const z80 = 0.8416212335729143
+	lo, hi := p1, 1.0
+	for range 200 {
+		q := (lo + hi) / 2
+		pb := (n1*p1 + n2*q) / (n1 + n2)
+		if (q-p1-z975*math.Sqrt(pb*(1-pb)*(1/n1+1/n2)))/math.Sqrt(p1*(1-p1)/n1+q*(1-q)/n2) < z80 {
+			lo = q
+		} else {
+			hi = q
+		}
+	}
+	near(t, "detectable_effect", float64(c.DetectableEffect), (lo+hi)/2-p1, 1e-9)
 }
 
 // pValue is the two-sided p-value of the pooled two-proportion z-test.
