@@ -78,7 +78,7 @@ func NewClient(ctx context.Context, rawURL string) (redis.UniversalClient, error
 	cluster, err := isCluster(ctx, probe)
 	probe.Close()
 	if err != nil {
-		return nil, assign.Errorf(assign.EUNAVAILABLE, "redis at %s: %v", opt.Addr, err)
+		return nil, err
 	}
 	if !cluster {
 		return redis.NewClient(opt), nil
@@ -86,9 +86,36 @@ func NewClient(ctx context.Context, rawURL string) (redis.UniversalClient, error
 	if opt.DB != 0 {
 		return nil, assign.Errorf(assign.EINVALID, "redis url: %s is a Redis Cluster node, which has only database 0", opt.Addr)
 	}
-	// The seed's own path (/0) is not a cluster option.
-	u.Path = ""
-	return newClusterClient(u.String())
+	return seededClusterClient(opt), nil
+}
+
+// seededClusterClient returns a cluster client seeded with the one node of
+// opt, with everything its URL set (credentials, TLS, pool and timeouts):
+// the URL was parsed as a single node's, whose options ParseClusterURL
+// would not all accept.
+func seededClusterClient(opt *redis.Options) *redis.ClusterClient {
+	return newClusterFromOptions(&redis.ClusterOptions{
+		Addrs:           []string{opt.Addr},
+		ClientName:      opt.ClientName,
+		Protocol:        opt.Protocol,
+		Username:        opt.Username,
+		Password:        opt.Password,
+		TLSConfig:       opt.TLSConfig,
+		MaxRetries:      opt.MaxRetries,
+		MinRetryBackoff: opt.MinRetryBackoff,
+		MaxRetryBackoff: opt.MaxRetryBackoff,
+		DialTimeout:     opt.DialTimeout,
+		ReadTimeout:     opt.ReadTimeout,
+		WriteTimeout:    opt.WriteTimeout,
+		PoolFIFO:        opt.PoolFIFO,
+		PoolSize:        opt.PoolSize,
+		PoolTimeout:     opt.PoolTimeout,
+		MinIdleConns:    opt.MinIdleConns,
+		MaxIdleConns:    opt.MaxIdleConns,
+		MaxActiveConns:  opt.MaxActiveConns,
+		ConnMaxIdleTime: opt.ConnMaxIdleTime,
+		ConnMaxLifetime: opt.ConnMaxLifetime,
+	})
 }
 
 func newClusterClient(rawURL string) (*redis.ClusterClient, error) {
@@ -99,13 +126,17 @@ func newClusterClient(rawURL string) (*redis.ClusterClient, error) {
 	if opt.TLSConfig != nil {
 		opt.TLSConfig.MinVersion = tls.VersionTLS12
 	}
+	return newClusterFromOptions(opt), nil
+}
+
+func newClusterFromOptions(opt *redis.ClusterOptions) *redis.ClusterClient {
 	opt.ContextTimeoutEnabled = true
 	setDefaults(&opt.PoolSize, &opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout)
 	// go-redis reloads the slot map on MOVED and every reload interval, but
 	// not when a master stops answering: with its 60 s default, a shard whose
 	// replica took over kept failing for about a minute.
 	opt.ClusterStateReloadInterval = ClusterReloadInterval
-	return redis.NewClusterClient(opt), nil
+	return redis.NewClusterClient(opt)
 }
 
 func setDefaults(pool *int, dial, read, write, wait *time.Duration) {
@@ -126,17 +157,25 @@ func setDefaults(pool *int, dial, read, write, wait *time.Duration) {
 	}
 }
 
-// isCluster asks a node whether it runs in cluster mode. A server without
-// the cluster section (miniredis, some proxies) is a single node.
+// isCluster asks a node whether it runs in cluster mode. A server that does
+// not know the cluster section (miniredis, some proxies) is a single node; one
+// that refuses to say (an ACL without INFO, NOPERM) is an error: guessing
+// "single" there would send a cluster's keys to one node (MOVED on every
+// call), so the user is told to name the kind (addr= seeds, or the
+// permission). Errors are EUNAVAILABLE (no answer) or EINVALID.
 func isCluster(ctx context.Context, c *redis.Client) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	addr := c.Options().Addr
 	info, err := c.Info(ctx, "cluster").Result()
 	var reply redis.Error
-	if errors.As(err, &reply) {
-		return false, nil // the server refuses INFO cluster: not a cluster
-	} else if err != nil {
-		return false, err
+	switch {
+	case errors.As(err, &reply) && (strings.Contains(err.Error(), "not supported") || strings.Contains(err.Error(), "unknown")):
+		return false, nil
+	case errors.As(err, &reply):
+		return false, assign.Errorf(assign.EINVALID, "redis at %s refused INFO cluster (%v): cannot tell a cluster node from a single one; allow INFO, or name a cluster by its seeds (redis://h1:p1?addr=h2:p2)", addr, err)
+	case err != nil:
+		return false, assign.Errorf(assign.EUNAVAILABLE, "redis at %s: %v (for a cluster, name several seeds: redis://h1:p1?addr=h2:p2)", addr, err)
 	}
 	return strings.Contains(info, "cluster_enabled:1"), nil
 }

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +111,40 @@ func TestNewClient_Cluster(t *testing.T) {
 func cleanNamespace(tb testing.TB, c redis.UniversalClient, ns string) {
 	for _, k := range allKeys(tb, c, ns+"*") {
 		c.Del(context.Background(), k)
+	}
+}
+
+// TestNewClient_RefusedInfo: a node whose ACL refuses INFO cannot be told
+// from a cluster node; guessing "single" would send a cluster's keys to one
+// node, so the error says what to do.
+func TestNewClient_RefusedInfo(t *testing.T) {
+	p := startRedisProc(t)
+	admin := redis.NewClient(&redis.Options{Addr: p.addr})
+	defer admin.Close()
+	ctx := testenv.Context(t)
+	if err := admin.Do(ctx, "ACL", "SETUSER", "limited", "on", ">limited-pw", "~*", "+@all", "-info").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := redisstore.NewClient(ctx, "redis://limited:limited-pw@"+p.addr)
+	if assign.ErrorCode(err) != assign.EINVALID || !strings.Contains(err.Error(), "addr=") {
+		t.Fatalf("INFO refused: %v, want EINVALID naming the seeds form", err)
+	}
+}
+
+// TestNewClient_ClusterSeedOptions: options of a single seed's URL that the
+// cluster URL form would refuse (db=0) are kept, not an error.
+func TestNewClient_ClusterSeedOptions(t *testing.T) {
+	cl := testenv.SharedCluster(t)
+	c, err := redisstore.NewClient(testenv.Context(t), cl.SeedURL()+"?db=0&pool_size=9&read_timeout=2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	o := c.(*redis.ClusterClient).Options()
+	if o.PoolSize != 9 || o.ReadTimeout != 2*time.Second || !o.ContextTimeoutEnabled {
+		t.Fatalf("options not kept: PoolSize=%d ReadTimeout=%v", o.PoolSize, o.ReadTimeout)
+	}
+	if err := c.Ping(testenv.Context(t)).Err(); err != nil {
+		t.Fatal(err)
 	}
 }

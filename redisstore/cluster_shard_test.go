@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -175,10 +176,12 @@ func TestEnroll_MinReplicas(t *testing.T) {
 			}
 		}
 		s.MinReplicas = 2 // each master has one replica
-		cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		cctx, cancel := context.WithTimeout(ctx, time.Second) // WAIT gets half
 		defer cancel()
-		if _, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: "durable", UserID: "late"}); assign.ErrorCode(err) != assign.EUNAVAILABLE {
-			t.Fatalf("two replicas of one: %v, want EUNAVAILABLE", err)
+		// WAIT's own answer (one replica of the two), not a timeout.
+		if _, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: "durable", UserID: "late"}); assign.ErrorCode(err) != assign.EUNAVAILABLE ||
+			!strings.Contains(err.Error(), "reached 1 of the 2 replicas") {
+			t.Fatalf("two replicas of one: %v, want EUNAVAILABLE from WAIT's answer", err)
 		}
 		s.MinReplicas = 0
 		if res := mustEnroll(t, s, "durable", "late"); res.New || !res.Enrolled {
@@ -193,10 +196,56 @@ func TestEnroll_MinReplicas(t *testing.T) {
 		ctx := testenv.Context(t)
 		mustCreate(t, s, newExperiment("durable", 100, 1))
 		s.MinReplicas = 1 // the test server has no replica
-		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		cctx, cancel := context.WithTimeout(ctx, time.Second) // WAIT gets half
 		defer cancel()
-		if _, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: "durable", UserID: "u"}); assign.ErrorCode(err) != assign.EUNAVAILABLE {
-			t.Fatalf("no replica: %v, want EUNAVAILABLE", err)
+		if _, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: "durable", UserID: "u"}); assign.ErrorCode(err) != assign.EUNAVAILABLE ||
+			!strings.Contains(err.Error(), "reached 0 of the 1 replicas") {
+			t.Fatalf("no replica: %v, want EUNAVAILABLE from WAIT's answer", err)
+		}
+	})
+}
+
+// TestEnroll_LostMembersReenrollIntoTheSameGroup: replication is
+// asynchronous, so a failover may promote a replica that never received the
+// last members (their bucket entries and counters). Such a user, coming
+// back, is enrolled again, and into the group they were told: the draws
+// depend only on the salt, the experiment and the user.
+func TestEnroll_LostMembersReenrollIntoTheSameGroup(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *redisstore.Store, c redis.UniversalClient) {
+		ctx := testenv.Context(t)
+		groups := []assign.Group{{Name: "a", Probability: 0.2}, {Name: "b", Probability: 0.3}, {Name: "c", Probability: 0.5}}
+		mustCreate(t, s, newExperiment("lossy", 1000, 0.7, groups...))
+		told := map[string]*assign.Enrollment{}
+		for i := range 200 {
+			u := fmt.Sprint("u-", i)
+			told[u] = mustEnroll(t, s, "lossy", u)
+		}
+		// The replica that took over never got any member of this experiment.
+		buckets, err := s.BucketKeys(ctx, "lossy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range buckets {
+			c.Del(ctx, k)
+		}
+		config := redisstore.ConfigKey(s.Keys().Prefix("lossy", ""))
+		c.HSet(ctx, config, "n", 0, "c0", 0, "c1", 0, "c2", 0)
+
+		again := 0
+		for u, before := range told {
+			after := mustEnroll(t, s, "lossy", u)
+			if after.Group != before.Group || after.Reason != before.Reason {
+				t.Fatalf("%s: told %+v before the loss, %+v after", u, before, after)
+			}
+			if before.Enrolled {
+				if !after.New {
+					t.Fatalf("%s: %+v, want enrolled anew (the member was lost)", u, after)
+				}
+				again++
+			}
+		}
+		if n := checkCounts(t, s, "lossy"); n != int64(again) || again == 0 {
+			t.Fatalf("n=%d after the re-enrollments, want %d", n, again)
 		}
 	})
 }

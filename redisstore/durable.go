@@ -13,6 +13,7 @@ import (
 // DefaultReplicaWait bounds WAIT when the caller's context has no deadline.
 const DefaultReplicaWait = time.Second
 
+
 // runEnrollReplicated calls the enrollment script and then WAIT for
 // s.MinReplicas replicas on the same connection of the node owning the
 // keys, in one round trip: the answer leaves only once that many replicas
@@ -26,10 +27,16 @@ func (s *Store) runEnrollReplicated(ctx context.Context, keys []string, args ...
 	if err != nil {
 		return 0, err
 	}
-	wait := DefaultReplicaWait
+	// WAIT must answer before the client stops reading, or its "fewer
+	// replicas" reply is never seen: it gets half of what is left of the
+	// caller's deadline and of the connection's read timeout (a replica on
+	// the same network acknowledges in well under a millisecond), the rest
+	// is the script's and the round trip's.
+	wait := min(DefaultReplicaWait, node.Options().ReadTimeout)
 	if dl, ok := ctx.Deadline(); ok {
-		wait = max(time.Until(dl), time.Millisecond)
+		wait = min(wait, time.Until(dl))
 	}
+	wait = max(wait/2, time.Millisecond)
 	var script *redis.Cmd
 	var acked *redis.IntCmd
 	run := func(eval bool) error {

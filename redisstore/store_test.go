@@ -92,10 +92,14 @@ func openCluster(tb testing.TB) (*redisstore.Store, redis.UniversalClient) {
 	return s, c
 }
 
+// openClusterPipelined is openCluster with the pipeline assignd runs on a
+// cluster: one full-duplex autopipeline per master.
 func openClusterPipelined(tb testing.TB) (*redisstore.Store, redis.UniversalClient) {
 	tb.Helper()
 	s, c := openCluster(tb)
-	ap, err := c.AsyncAutoPipeline()
+	opts := redis.DefaultAutoPipelineOptions()
+	opts.FullDuplex = true
+	ap, err := c.AsyncAutoPipelineWithOptions(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
