@@ -161,7 +161,7 @@ func TestMakePlan(t *testing.T) {
 // (the sum of the hypergeometric probabilities at most the observed one):
 //
 //	4/6 vs 8/8    15/91           = 0.16483516483516483 (the case; R prints 0.1648)
-//	3/4 vs 1/4    17/35           = 0.4857142857142857  (R's ?fisher.test TeaTasting, two-sided: 0.4857)
+//	3/4 vs 1/4    17/35           = 0.4857142857142857  (the TeaTasting table of R's ?fisher.test, two-sided; its one-sided example prints 0.2429 = 17/70)
 //	2/12 vs 10/17 213473/3991995  = 0.05347526737884191
 //	1/20 vs 7/22                  = 0.04712404712404712
 func TestFisherExact(t *testing.T) {
