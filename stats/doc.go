@@ -33,7 +33,6 @@
 //     with a positive probability, flagged when p < SRMThreshold. When the
 //     probabilities changed over time, Input.ExpectedShares gives the expected
 //     split instead (package results weighs each period by its enrollments).
-//
 //   - Power and sample size (MakePlan, Comparison.DetectableEffect): R's
 //     power.prop.test (Fleiss, pooled under H0) and power.t.test (noncentral
 //     t) with strict = FALSE, generalised to unequal groups; several
@@ -41,9 +40,10 @@
 //
 // A comparison is significant when its (Holm-adjusted) p-value is below
 // 1 - confidence level, and never under a sample ratio mismatch: then every
-// verdict starts with "unreliable: sample ratio mismatch" (Unreliable). Because the z-test uses the pooled standard error and
-// the interval the unpooled one, near the boundary the interval may touch 0
-// while p < α, or the reverse; the verdict follows the p-value.
+// verdict starts with "unreliable: sample ratio mismatch" (Unreliable).
+// Because the z-test uses the pooled standard error and the interval the
+// unpooled one, near the boundary the interval may touch 0 while p < α, or
+// the reverse; the verdict follows the p-value.
 //
 // Undefined numbers (a rate of an empty group, a test without variance) are
 // NaN in Go and null in JSON; see Float.
