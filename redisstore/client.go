@@ -2,8 +2,8 @@ package redisstore
 
 import (
 	"context"
-	"errors"
 	"crypto/tls"
+	"errors"
 	"net/url"
 	"runtime"
 	"strings"

@@ -147,6 +147,23 @@ func TestStore_IndexHealing(t *testing.T) {
 				t.Fatalf("create again: %v, want ECONFLICT", err)
 			}
 		})
+
+		t.Run("StreamLostAfterTheListing", func(t *testing.T) {
+			mustCreate(t, s, newExperiment("listed", 10, 1))
+			reader := redisstore.New(c, k) // a process whose cache a listing warmed
+			if _, _, err := reader.FindExperiments(ctx, assign.ExperimentFilter{}); err != nil {
+				t.Fatal(err)
+			}
+			events := redisstore.EventsKey(k.Prefix("listed", ""))
+			c.SRem(ctx, k.Streams(), events)
+			if _, err := reader.Enroll(ctx, assign.EnrollRequest{ExperimentID: "listed", UserID: "u"}); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the stream back in the stream set", func() bool {
+				ok, _ := c.SIsMember(ctx, k.Streams(), events).Result()
+				return ok
+			})
+		})
 	})
 }
 
@@ -175,7 +192,7 @@ func TestEnroll_MinReplicas(t *testing.T) {
 				t.Fatalf("user %d: %+v, %v", i, res, err)
 			}
 		}
-		s.MinReplicas = 2 // each master has one replica
+		s.MinReplicas = 2                                     // each master has one replica
 		cctx, cancel := context.WithTimeout(ctx, time.Second) // WAIT gets half
 		defer cancel()
 		// WAIT's own answer (one replica of the two), not a timeout.
@@ -195,7 +212,7 @@ func TestEnroll_MinReplicas(t *testing.T) {
 		s, _ := MustOpenRedisStore(t, 0)
 		ctx := testenv.Context(t)
 		mustCreate(t, s, newExperiment("durable", 100, 1))
-		s.MinReplicas = 1 // the test server has no replica
+		s.MinReplicas = 1                                     // the test server has no replica
 		cctx, cancel := context.WithTimeout(ctx, time.Second) // WAIT gets half
 		defer cancel()
 		if _, err := s.Enroll(cctx, assign.EnrollRequest{ExperimentID: "durable", UserID: "u"}); assign.ErrorCode(err) != assign.EUNAVAILABLE ||

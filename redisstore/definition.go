@@ -162,7 +162,9 @@ func (d *definition) group(i int) string {
 // Returns ENOTFOUND, never cached.
 func (s *Store) definition(ctx context.Context, id string) (*definition, error) {
 	if v, ok := s.defs.Load(id); ok {
-		return v.(*definition), nil
+		d := v.(*definition)
+		s.healSoon(id, d.Layer)
+		return d, nil
 	}
 	return s.freshDefinition(ctx, id)
 }
@@ -214,9 +216,7 @@ func (s *Store) freshDefinition(ctx context.Context, id string) (*definition, er
 	if err != nil {
 		return nil, err
 	}
-	if err := s.healOnce(ctx, id, d.Layer); err != nil {
-		return nil, err
-	}
+	s.healSoon(id, d.Layer)
 	s.defs.Store(id, d)
 	return d, nil
 }
@@ -240,24 +240,31 @@ func (s *Store) prefix(ctx context.Context, id string) (string, error) {
 	} else if !ok {
 		return "", notFound(id)
 	}
-	if err := s.heal(ctx, id, ""); err != nil {
-		return "", err
-	}
+	_ = s.heal(ctx, id, "") // best effort: found at its prefix either way
 	return prefix, nil
 }
 
-// healOnce heals the index entries of an experiment once per process: the
-// listing and the exporter's stream set then hold every experiment this
-// process has served, whatever an index shard may have lost.
-func (s *Store) healOnce(ctx context.Context, id, layer string) error {
-	if _, done := s.healed.Load(id); done {
-		return nil
+// HealInterval is how often a process writes again the index entries of
+// each experiment it serves (healSoon).
+const HealInterval = 10 * time.Minute
+
+// healSoon writes the index entries of an experiment this process serves, in
+// the background, at most once per HealInterval: the listing and the
+// exporter's stream set then hold every experiment in use, whatever an index
+// shard may have lost, also after this process first read it. Best effort:
+// a failure (the index's node down) is tried again a HealInterval later, and
+// never delays or fails the caller.
+func (s *Store) healSoon(id, layer string) {
+	now := time.Now().UnixNano()
+	if v, ok := s.healed.Load(id); ok && now-v.(int64) < int64(HealInterval) {
+		return
 	}
-	if err := s.heal(ctx, id, layer); err != nil {
-		return err
-	}
-	s.healed.Store(id, struct{}{})
-	return nil
+	s.healed.Store(id, now)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = s.heal(ctx, id, layer)
+	}()
 }
 
 // heal writes the index entries of an existing experiment (its reservation,

@@ -13,7 +13,6 @@ import (
 // DefaultReplicaWait bounds WAIT when the caller's context has no deadline.
 const DefaultReplicaWait = time.Second
 
-
 // runEnrollReplicated calls the enrollment script and then WAIT for
 // s.MinReplicas replicas on the same connection of the node owning the
 // keys, in one round trip: the answer leaves only once that many replicas

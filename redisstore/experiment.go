@@ -157,9 +157,7 @@ func (s *Store) findExperiment(ctx context.Context, id string) (*assign.Experime
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.healOnce(ctx, id, e.Layer); err != nil {
-		return nil, nil, err
-	}
+	s.healSoon(id, e.Layer)
 	return e, d, nil
 }
 

@@ -57,8 +57,8 @@ type Store struct {
 	// Misses are not cached, so an experiment is found as soon as it exists.
 	defs sync.Map
 
-	// healed holds the ids whose index entries this process has checked
-	// (see healOnce).
+	// healed holds, by id, when this process last wrote the experiment's
+	// index entries (unix ns, see healSoon).
 	healed sync.Map
 }
 

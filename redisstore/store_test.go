@@ -207,4 +207,3 @@ func checkCounts(tb testing.TB, s *redisstore.Store, id string) int64 {
 	}
 	return e.Stats.Enrolled
 }
-

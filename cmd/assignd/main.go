@@ -118,7 +118,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			// between batches, so several may be in flight at once.
 			opts.MaxConcurrentBatches, opts.Unordered = n, true
 		}
-		if _, ok := client.(*redis.ClusterClient); ok && opts.MaxConcurrentBatches <= 1 {
+		if _, ok := client.(*redis.ClusterClient); ok && opts.MaxConcurrentBatches > 1 {
+			m.Logger.Warn("-pipeline-batches above 1 on a Redis Cluster: the half-duplex pipeline mixes the masters, so a dead master stalls every shard's enrollments until its calls fail; keep 1")
+		} else if ok {
 			// One pipeline per master: the half-duplex batches mix the
 			// nodes, so one dead master would stall the batches of every
 			// shard until its commands fail (measured: healthy shards' calls
