@@ -8,8 +8,4 @@ import (
 )
 
 // TestMain stops the package's shared Redis Cluster after the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopSharedCluster()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

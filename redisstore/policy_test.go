@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -25,36 +22,10 @@ import (
 // with extra arguments, and returns a client of it.
 func privateRedis(t *testing.T, args ...string) *redis.Client {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		testenv.Missing(t, "redis-server binary", "PATH", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, args...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), ContextTimeoutEnabled: true, MaxRetries: -1})
+	p := startRedisProc(t, args...)
+	c := redis.NewClient(&redis.Options{Addr: p.addr, ContextTimeoutEnabled: true, MaxRetries: -1})
 	t.Cleanup(func() { c.Close() })
-	want := fmt.Sprintf("process_id:%d", cmd.Process.Pid)
-	for i := 0; i < 200; i++ {
-		// Ours, not another run's server on the same port; INFO may be
-		// renamed away too, then any PING answer will do.
-		if info, err := c.Info(context.Background(), "server").Result(); err == nil && strings.Contains(info, want) {
-			return c
-		} else if err != nil && strings.Contains(err.Error(), "unknown command") && c.Ping(context.Background()).Err() == nil {
-			return c
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Fatalf("redis-server (pid %d) did not start on port %d", cmd.Process.Pid, port)
-	return nil
+	return c
 }
 
 type logBuffer struct {

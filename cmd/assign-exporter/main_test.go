@@ -20,11 +20,7 @@ import (
 )
 
 // TestMain stops the package's shared Redis Cluster after the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopSharedCluster()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 func newMain(env map[string]string) (*main.Main, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer

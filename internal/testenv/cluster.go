@@ -91,3 +91,12 @@ func lookRedisServer() error {
 	_, err := exec.LookPath("redis-server")
 	return err
 }
+
+// Main runs a test binary's tests, then stops its shared cluster:
+//
+//	func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	StopSharedCluster()
+	return code
+}
