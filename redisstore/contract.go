@@ -166,7 +166,8 @@ type createCall struct {
 	by, event    string
 	id           string
 	ownerBuckets uint32
-	fields       []any // field, value, ... of the configuration hash (configFields)
+	fp           string // the fingerprint among the fields
+	fields       []any  // field, value, ... of the configuration hash (configFields)
 }
 
 func (c *createCall) keys() []string {
@@ -184,18 +185,29 @@ func (c *createCall) args() []any {
 	args[scripts.CreateArgEvent-1] = c.event
 	args[scripts.CreateArgID-1] = c.id
 	args[scripts.CreateArgOwnerBuckets-1] = strconv.FormatUint(uint64(c.ownerBuckets), 10)
+	args[scripts.CreateArgFP-1] = c.fp
 	return append(args, c.fields...)
 }
 
-// decodeCreate reads a creation reply: whether the experiment was created.
-func decodeCreate(code int64) (created bool, err error) {
+// createOutcome is what the creation script answered.
+type createOutcome int
+
+const (
+	createCreated createOutcome = iota
+	createExists                // another configuration holds the id
+	createSame                  // the configuration exists with this very definition: a replayed call (go-redis retries a call whose reply timed out), or a restore of what is there
+)
+
+func decodeCreate(code int64) (createOutcome, error) {
 	switch code {
 	case scripts.ReplyCreated:
-		return true, nil
+		return createCreated, nil
 	case scripts.ReplyExists:
-		return false, nil
+		return createExists, nil
+	case scripts.ReplySame:
+		return createSame, nil
 	}
-	return false, assign.Errorf(assign.EINTERNAL, "unknown creation script reply %d", code)
+	return 0, assign.Errorf(assign.EINTERNAL, "unknown creation script reply %d", code)
 }
 
 // updateCall is one call of the update script (scripts/update.lua).

@@ -138,6 +138,46 @@ func TestRestore_KeepsTheFingerprint(t *testing.T) {
 	})
 }
 
+// The creation script tells a replay of its own call (go-redis retries a
+// call whose reply timed out, and a creation's first run may well have
+// succeeded) from another experiment holding the id: the fingerprint is the
+// same only for the same call, whose salt is new. A replay is a success, not
+// a conflict.
+func TestScripts_CreateReplay(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *redisstore.Store, c redis.UniversalClient) {
+		ctx := testenv.Context(t)
+		prefix := s.Keys().Prefix("replayed", "")
+		create := func(fp string) int64 {
+			t.Helper()
+			args := make([]any, scripts.CreateArgFields-1)
+			args[scripts.CreateArgConsumerGroup-1] = redisstore.ConsumerGroup
+			args[scripts.CreateArgBy-1] = "ops"
+			args[scripts.CreateArgEvent-1] = "{}"
+			args[scripts.CreateArgID-1] = "replayed"
+			args[scripts.CreateArgOwnerBuckets-1] = "1024"
+			args[scripts.CreateArgFP-1] = fp
+			args = append(args, redisstore.FieldFingerprint, fp, redisstore.FieldStatus, "running", redisstore.FieldWinner, "-1")
+			n, err := scripts.Create.Run(ctx, c, []string{redisstore.ConfigKey(prefix), redisstore.EventsKey(prefix)}, args...).Int64()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := create("aaaa"); n != scripts.ReplyCreated {
+			t.Fatalf("first call: %d", n)
+		}
+		if n := create("aaaa"); n != scripts.ReplySame {
+			t.Fatalf("the same call again: %d, want %d", n, scripts.ReplySame)
+		}
+		if n := create("bbbb"); n != scripts.ReplyExists {
+			t.Fatalf("another experiment: %d, want %d", n, scripts.ReplyExists)
+		}
+		if n, err := c.XLen(ctx, redisstore.EventsKey(prefix)).Result(); err != nil || n != 1 {
+			t.Fatalf("%d config events (%v), want 1", n, err)
+		}
+	})
+}
+
 // The other scripts refuse another definition too: an update computed from
 // the lost experiment (same version, 1) and a restore batch computed from
 // it write nothing.

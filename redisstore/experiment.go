@@ -60,8 +60,9 @@ func (s *Store) CreateExperiment(ctx context.Context, e *assign.Experiment) erro
 	if err != nil {
 		return err
 	}
+	fields, fp := configFields(e, InitialBucketCount(e.MaxSampleSize), now.Unix())
 	call := createCall{prefix: prefix, by: e.UpdatedBy, event: event, id: e.ID,
-		ownerBuckets: LayerOwnerBuckets(e.MaxSampleSize), fields: configFields(e, InitialBucketCount(e.MaxSampleSize), now.Unix())}
+		ownerBuckets: LayerOwnerBuckets(e.MaxSampleSize), fp: fp, fields: fields}
 	if e.Layer != "" {
 		call.layer = s.keys.Layer(e.Layer)
 	}
@@ -69,17 +70,19 @@ func (s *Store) CreateExperiment(ctx context.Context, e *assign.Experiment) erro
 	if err != nil {
 		return storeError(err)
 	}
-	if created, err := decodeCreate(code); err != nil {
+	// The salt is new for each creation, so a configuration with this
+	// fingerprint is this very creation, replayed: created.
+	if outcome, err := decodeCreate(code); err != nil {
 		return err
-	} else if !created {
+	} else if outcome == createExists {
 		return conflict(e.ID)
 	}
 	return nil
 }
 
 // configFields returns the field/value pairs of a new configuration hash,
-// its fingerprint included.
-func configFields(e *assign.Experiment, buckets uint32, epoch int64) []any {
+// its fingerprint included, and the fingerprint.
+func configFields(e *assign.Experiment, buckets uint32, epoch int64) ([]any, string) {
 	def, _ := json.Marshal(definitionJSON{
 		ID:          e.ID,
 		Groups:      e.GroupNames(),
@@ -88,9 +91,10 @@ func configFields(e *assign.Experiment, buckets uint32, epoch int64) []any {
 		Salt:        e.Salt,
 		CreatedAt:   e.CreatedAt,
 	})
+	fp := fingerprint(string(def), epoch)
 	f := []any{
 		FieldDefinition, string(def),
-		FieldFingerprint, fingerprint(string(def), epoch),
+		FieldFingerprint, fp,
 		FieldBuckets, strconv.FormatUint(uint64(buckets), 10),
 		FieldEpoch, strconv.FormatInt(epoch, 10),
 		FieldEnrolled, "0",
@@ -100,7 +104,7 @@ func configFields(e *assign.Experiment, buckets uint32, epoch int64) []any {
 		n := strconv.Itoa(i)
 		f = append(f, FieldGroupName+n, g.Name, FieldGroupCount+n, "0")
 	}
-	return f
+	return f, fp
 }
 
 // mutableFields returns the field/value pairs of what an update may change.

@@ -82,13 +82,15 @@ func (s *Store) RestoreExperiment(ctx context.Context, e *assign.Experiment) (cr
 	// The same definition and t0 give the same fingerprint: a process that
 	// cached the experiment from before the loss is refused only for its
 	// layout, if that changed.
+	fields, fp := configFields(&c, BucketCount(c.MaxSampleSize), c.CreatedAt.Unix())
 	call := createCall{prefix: prefix, by: c.UpdatedBy, event: event, id: c.ID,
-		ownerBuckets: LayerOwnerBuckets(c.MaxSampleSize), fields: configFields(&c, BucketCount(c.MaxSampleSize), c.CreatedAt.Unix())}
+		ownerBuckets: LayerOwnerBuckets(c.MaxSampleSize), fp: fp, fields: fields}
 	code, err := scripts.Create.Run(ctx, s.client, call.keys(), call.args()...).Int64()
 	if err != nil {
 		return false, storeError(err)
 	}
-	return decodeCreate(code)
+	outcome, err := decodeCreate(code)
+	return outcome == createCreated, err
 }
 
 // validateRestore checks what a faithful restore needs beyond Validate.

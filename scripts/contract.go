@@ -111,7 +111,8 @@ const (
 	ReplyStale       = -6 // the caller's definition (fingerprint or layout) is not Redis's: reload it and call again
 
 	ReplyCreated = 1 // create.lua: created
-	ReplyExists  = 0 // create.lua: the configuration exists already
+	ReplyExists  = 0 // create.lua: the configuration exists already, another definition
+	ReplySame    = 2 // create.lua: the configuration exists already with this very definition (a replayed call)
 	ReplyApplied = 1 // update.lua: applied
 	ReplyMoved   = 0 // update.lua: the version or the definition moved since the read: read again
 )
@@ -160,7 +161,8 @@ const (
 	CreateArgEvent         = 3 // JSON of the experiment, for the config event
 	CreateArgID            = 4 // experiment id (recorded in the layer hash)
 	CreateArgOwnerBuckets  = 5 // owner bucket count, kept only by the layer's first experiment
-	CreateArgFields        = 6 // field, value, ... of the configuration hash, to the end
+	CreateArgFP            = 6 // the fingerprint among the fields (a replay finds it)
+	CreateArgFields        = 7 // field, value, ... of the configuration hash, to the end
 
 	// update.lua
 	UpdateKeyConfig = 1
@@ -218,7 +220,8 @@ var common = []luaConst{
 	{"R_NEW", ReplyNew}, {"R_EXISTING", ReplyExisting}, {"R_ROLLED_OUT", ReplyRolledOut},
 	{"R_NOT_FOUND", ReplyNotFound}, {"R_NOT_RUNNING", ReplyNotRunning}, {"R_NOT_SAMPLED", ReplyNotSampled},
 	{"R_SAMPLE_FULL", ReplySampleFull}, {"R_NOT_ELIGIBLE", ReplyNotEligible}, {"R_STALE", ReplyStale},
-	{"R_CREATED", ReplyCreated}, {"R_EXISTS", ReplyExists}, {"R_APPLIED", ReplyApplied}, {"R_MOVED", ReplyMoved},
+	{"R_CREATED", ReplyCreated}, {"R_EXISTS", ReplyExists}, {"R_SAME", ReplySame},
+	{"R_APPLIED", ReplyApplied}, {"R_MOVED", ReplyMoved},
 }
 
 // enrollFields are the fields of the configuration hash the enrollment
@@ -247,7 +250,8 @@ var positions = map[string][]luaConst{
 	"create": {
 		{"K_CONFIG", CreateKeyConfig}, {"K_EVENTS", CreateKeyEvents}, {"K_LAYER", CreateKeyLayer},
 		{"A_CONSUMER_GROUP", CreateArgConsumerGroup}, {"A_BY", CreateArgBy}, {"A_EVENT", CreateArgEvent},
-		{"A_ID", CreateArgID}, {"A_OWNER_BUCKETS", CreateArgOwnerBuckets}, {"A_FIELDS", CreateArgFields},
+		{"A_ID", CreateArgID}, {"A_OWNER_BUCKETS", CreateArgOwnerBuckets}, {"A_FP", CreateArgFP},
+		{"A_FIELDS", CreateArgFields},
 	},
 	"update": {
 		{"K_CONFIG", UpdateKeyConfig}, {"K_EVENTS", UpdateKeyEvents}, {"K_LAYER", UpdateKeyLayer},

@@ -12,12 +12,19 @@
 -- ARGV[A_EVENT]           JSON of the experiment, for the config event
 -- ARGV[A_ID]              experiment id (recorded in the layer hash; unused outside a layer)
 -- ARGV[A_OWNER_BUCKETS]   owner bucket count, kept only by the layer's first experiment
+-- ARGV[A_FP]              the fingerprint the fields hold (F_FP)
 -- ARGV[A_FIELDS..]        field, value, field, value ... of the configuration hash
 --
--- Returns R_CREATED, or R_EXISTS when the configuration already exists.
+-- Returns R_CREATED; R_SAME when the configuration exists with this very
+-- fingerprint (a replay of this call: a creation's salt is new each time, so
+-- only the same call writes the same one; a restore writes the definition it
+-- had); R_EXISTS when another configuration holds the id.
 local config, events, layer = KEYS[K_CONFIG], KEYS[K_EVENTS], KEYS[K_LAYER]
 local US_PER_MS = 1000
 if redis.call('EXISTS', config) == 1 then
+  if redis.call('HGET', config, F_FP) == ARGV[A_FP] then
+    return R_SAME
+  end
   return R_EXISTS
 end
 redis.call('HSET', config, unpack(ARGV, A_FIELDS))
