@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/internal/rediscluster"
 	"github.com/assign-dev/assign/internal/testenv"
 	"github.com/assign-dev/assign/redisstore"
 )
@@ -265,4 +266,36 @@ func TestEnroll_LostMembersReenrollIntoTheSameGroup(t *testing.T) {
 			t.Fatalf("n=%d after the re-enrollments, want %d", n, again)
 		}
 	})
+}
+
+// TestPing_ClusterSlotsUnserved: with cluster-require-full-coverage no, a
+// cluster missing a slot's owner still says cluster_state:ok; the store is
+// not ready all the same (an experiment may live in that slot).
+func TestPing_ClusterSlotsUnserved(t *testing.T) {
+	cl := testenv.NewCluster(t, rediscluster.Options{ReplicasPerMaster: -1})
+	ctx := testenv.Context(t)
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cl.Addrs()})
+	defer c.Close()
+	s := redisstore.New(c, redisstore.Keys{Namespace: testenv.Namespace()})
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("healthy cluster: %v", err)
+	}
+	owner, err := cl.MasterOf(ctx, "{slot-zero-probe}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := redis.NewClient(&redis.Options{Addr: owner})
+	defer n.Close()
+	slot := int(redisstore.Slot("{slot-zero-probe}"))
+	if err := n.ClusterDelSlots(ctx, slot).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the store to say the slot is unserved", func() bool {
+		err := s.Ping(ctx)
+		return assign.ErrorCode(err) == assign.EUNAVAILABLE
+	})
+	if err := n.ClusterAddSlots(ctx, slot).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the store to be ready again", func() bool { return s.Ping(ctx) == nil })
 }

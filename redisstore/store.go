@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -112,6 +113,12 @@ func (s *Store) eachMaster(ctx context.Context, fn func(ctx context.Context, c r
 		}
 		if !strings.Contains(info, "cluster_state:ok") {
 			return assign.Errorf(assign.EUNAVAILABLE, "redis cluster node %s: cluster_state is not ok", c.Options().Addr)
+		}
+		// With cluster-require-full-coverage no the state stays ok while
+		// slots are unassigned or their master failed: every slot may hold
+		// an experiment, so each must be served.
+		if !strings.Contains(info, "cluster_slots_ok:"+strconv.Itoa(ClusterSlots)+"\r") && !strings.Contains(info, "cluster_slots_ok:"+strconv.Itoa(ClusterSlots)+"\n") {
+			return assign.Errorf(assign.EUNAVAILABLE, "redis cluster node %s: not every slot is served", c.Options().Addr)
 		}
 		return fn(ctx, c)
 	})
