@@ -42,6 +42,15 @@ type Input struct {
 	// when the probabilities changed during the experiment: each period's
 	// probabilities weighted by the enrollments in it.
 	ExpectedShares []float64 `json:"expected_shares,omitempty"`
+	// Method decides significance and the verdict: MethodFixed (empty
+	// means fixed) or MethodSequential. Every comparison carries both: the
+	// fixed-horizon numbers in its top-level fields, the always-valid ones
+	// in Comparison.Sequential.
+	Method string `json:"method,omitempty"`
+	// PlannedSampleSize is the total sample the sequential test's mixture is
+	// tuned for (the experiment's maximum_sample_size); 0 means
+	// DefaultSequentialHorizon.
+	PlannedSampleSize int64 `json:"planned_sample_size,omitempty"`
 }
 
 // GroupInput is one group: its configured probability and exactly one of
@@ -67,7 +76,11 @@ type Report struct {
 	Control         string  `json:"control"`
 	ConfidenceLevel float64 `json:"confidence_level"`
 	// Correction is "holm" when two or more comparisons were adjusted, else "none".
-	Correction  string        `json:"correction"`
+	Correction string `json:"correction"`
+	// Method is what Significant and the verdicts rest on: MethodFixed
+	// (the fixed-horizon z, Fisher or Welch test) or MethodSequential (the
+	// always-valid mSPRT of Comparison.Sequential).
+	Method      string        `json:"method"`
 	Groups      []GroupResult `json:"groups"`
 	Comparisons []Comparison  `json:"comparisons"` // one per non-control group, in input order
 	SRM         SRM           `json:"srm"`
@@ -108,11 +121,19 @@ func Analyze(in Input) (*Report, error) {
 		control = in.Groups[0].Name
 	}
 
+	if in.Method == "" {
+		in.Method = MethodFixed
+	}
+	horizon := in.PlannedSampleSize
+	if horizon <= 0 {
+		horizon = DefaultSequentialHorizon
+	}
 	r := &Report{
 		Outcome:         OutcomeNumeric,
 		Control:         control,
 		ConfidenceLevel: level,
 		Correction:      "none",
+		Method:          in.Method,
 		Groups:          make([]GroupResult, len(in.Groups)),
 		Comparisons:     []Comparison{},
 	}
@@ -174,11 +195,16 @@ func Analyze(in Input) (*Report, error) {
 			continue
 		}
 		var c Comparison
+		var sq Sequential
 		if binary {
 			c = CompareBinary(*in.Groups[ci].Binary, *g.Binary, level)
+			sq = SequentialBinary(*in.Groups[ci].Binary, *g.Binary, horizon, level)
 		} else {
 			c = CompareNumeric(summaries[ci], summaries[i], level)
+			sq = SequentialNumeric(summaries[ci], summaries[i], horizon, level)
 		}
+		sq.AdjustedPValue = sq.PValue
+		c.Sequential = &sq
 		c.Group, c.Control = g.Name, control
 		r.Comparisons = append(r.Comparisons, c)
 	}
@@ -192,17 +218,26 @@ func Analyze(in Input) (*Report, error) {
 		for i, p := range Holm(raw) {
 			r.Comparisons[i].AdjustedPValue = Float(p)
 		}
+		for i, c := range r.Comparisons {
+			raw[i] = float64(c.Sequential.PValue)
+		}
+		for i, p := range Holm(raw) {
+			r.Comparisons[i].Sequential.AdjustedPValue = Float(p)
+		}
 	}
 	alpha := 1 - level
 	for i := range r.Comparisons {
 		c := &r.Comparisons[i]
 		c.Significant = c.AdjustedPValue.Valid() && float64(c.AdjustedPValue) < alpha
+		if in.Method == MethodSequential {
+			c.Significant = c.Sequential.AdjustedPValue.Valid() && float64(c.Sequential.AdjustedPValue) < alpha
+		}
 		// Under a sample ratio mismatch the assignment itself is suspect:
 		// no comparison may be called a win or a loss.
 		if r.SRM.Mismatch {
 			c.Significant, c.Unreliable = false, true
 		}
-		c.Verdict = verdict(*c, binary, in.LowerIsBetter, level)
+		c.Verdict = verdict(*c, binary, in.LowerIsBetter, level, in.Method == MethodSequential)
 	}
 
 	// The effect each comparison could detect with its users, at the power
@@ -247,6 +282,14 @@ func (in Input) validate() (float64, error) {
 		level = DefaultConfidenceLevel
 	} else if !(level > 0 && level < 1) {
 		return 0, assign.Invalidf("confidence_level", "confidence_level must be in (0, 1), got %v", level)
+	}
+	switch in.Method {
+	case "", MethodFixed, MethodSequential:
+	default:
+		return 0, assign.Invalidf("method", "method must be %q or %q, got %q", MethodFixed, MethodSequential, in.Method)
+	}
+	if in.PlannedSampleSize < 0 {
+		return 0, assign.Invalidf("planned_sample_size", "planned_sample_size must be >= 0, got %d", in.PlannedSampleSize)
 	}
 	if len(in.Groups) == 0 {
 		return 0, assign.Invalidf("groups", "at least one group is required")

@@ -44,6 +44,9 @@ type Comparison struct {
 	// comparisons), from the control's rate or the pooled sd: what the
 	// experiment could see so far (see MakePlan for the formulas).
 	DetectableEffect Float `json:"detectable_effect"`
+	// Sequential is the always-valid inference of the same difference
+	// (mSPRT); Significant rests on it when Report.Method is sequential.
+	Sequential *Sequential `json:"sequential,omitempty"`
 	// Verdict is a plain-language sentence for people.
 	Verdict string `json:"verdict"`
 	// Note explains undefined numbers (empty group, no variance), if any.

@@ -44,8 +44,11 @@ const DefaultSequentialHorizon = 10000
 // minimum over earlier looks would be smaller still, but the warehouse only
 // holds the current data): valid, a little conservative.
 type Sequential struct {
-	PValue Float    `json:"p_value"`
-	CI     Interval `json:"ci"` // the confidence sequence at the comparison's level
+	PValue Float `json:"p_value"`
+	// AdjustedPValue is Holm-adjusted over the comparisons (as
+	// Comparison.AdjustedPValue); equals PValue for a single comparison.
+	AdjustedPValue Float    `json:"adjusted_p_value"`
+	CI             Interval `json:"ci"` // the confidence sequence at the comparison's level
 	// Horizon is the total sample the mixture is tuned for.
 	Horizon int64 `json:"horizon"`
 	// Tau2 is the mixing variance tau².
@@ -57,7 +60,7 @@ type Sequential struct {
 // tuned for horizon users, at level (e.g. 0.95). Undefined (NaN) when v <= 0
 // or n <= 0.
 func MSPRT(d, v float64, n int64, horizon int64, level float64) Sequential {
-	s := Sequential{PValue: NaN(), CI: undefinedInterval(), Horizon: horizon, Tau2: NaN()}
+	s := Sequential{PValue: NaN(), AdjustedPValue: NaN(), CI: undefinedInterval(), Horizon: horizon, Tau2: NaN()}
 	if !(v > 0) || n <= 0 || math.IsNaN(d) || horizon <= 0 {
 		return s
 	}
@@ -69,6 +72,7 @@ func MSPRT(d, v float64, n int64, horizon int64, level float64) Sequential {
 	// log Lambda, kept in logs: Lambda overflows for large effects.
 	logLambda := 0.5*math.Log(v/(v+tau2)) + d*d*tau2/(2*v*(v+tau2))
 	s.PValue = Float(math.Min(1, math.Exp(-logLambda)))
+	s.AdjustedPValue = s.PValue
 	w := math.Sqrt(v * (v + tau2) / tau2 * (math.Log((v+tau2)/v) + l))
 	s.CI = Interval{Lower: Float(d - w), Upper: Float(d + w)}
 	return s

@@ -107,3 +107,38 @@ func TestSequential_Peeking(t *testing.T) {
 		t.Errorf("fixed-horizon false-positive rate %.3f under peeking: want well above 0.05 (the simulation must show the problem)", fixed)
 	}
 }
+
+// TestAnalyze_Method: the method decides significance and the verdict; both
+// sets of numbers are in every comparison.
+func TestAnalyze_Method(t *testing.T) {
+	in := Input{Groups: []GroupInput{
+		{Name: "a", Probability: 0.5, Binary: &Binary{N: 1000, Conversions: 100}},
+		{Name: "b", Probability: 0.5, Binary: &Binary{N: 1000, Conversions: 140}},
+	}, PlannedSampleSize: 10000}
+	fixed, err := Analyze(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fixed.Comparisons[0]
+	if fixed.Method != MethodFixed || !c.Significant || c.Sequential == nil || c.Sequential.Horizon != 10000 {
+		t.Fatalf("fixed: method %q %+v", fixed.Method, c)
+	}
+	in.Method = MethodSequential
+	seq, err := Analyze(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := seq.Comparisons[0]
+	want := SequentialBinary(*in.Groups[0].Binary, *in.Groups[1].Binary, 10000, 0.95)
+	if seq.Method != MethodSequential || s.PValue != c.PValue || s.Sequential.PValue != want.PValue || s.Sequential.CI != want.CI {
+		t.Fatalf("sequential: %+v, want %+v", s.Sequential, want)
+	}
+	// p(fixed) = 0.0059, always-valid p = 0.16: significant only without peeking.
+	if s.Significant || s.Verdict != "no significant difference between b and a: +4.0 pp (+40.0%), 95% CS -0.88 to +8.9 pp, always-valid p=0.16" {
+		t.Errorf("verdict %q significant %v (always-valid p=%v)", s.Verdict, s.Significant, s.Sequential.PValue)
+	}
+	in.Method = "bayes"
+	if _, err := Analyze(in); err == nil {
+		t.Error("method bayes accepted")
+	}
+}

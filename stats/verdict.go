@@ -14,8 +14,18 @@ const VerdictUnreliable = "unreliable: sample ratio mismatch"
 // "new_journey beats old_journey: +3.1 pp (+12%), 95% CI +0.90 to +5.3 pp, p=0.002".
 // Significance is judged on the adjusted p-value; the sentence shows the raw
 // one and, when Holm changed it, the adjusted one too.
-func verdict(c Comparison, binary, lowerIsBetter bool, level float64) string {
-	if !c.PValue.Valid() {
+//
+// With sequential, the interval is the confidence sequence ("95% CS") and
+// the p-value the always-valid one ("always-valid p=...").
+func verdict(c Comparison, binary, lowerIsBetter bool, level float64, sequential bool) string {
+	pv, adj, ci, ciName := c.PValue, c.AdjustedPValue, c.DifferenceCI, "CI"
+	if sequential && c.Sequential != nil {
+		pv, adj, ci, ciName = c.Sequential.PValue, c.Sequential.AdjustedPValue, c.Sequential.CI, "CS"
+		if !pv.Valid() && c.PValue.Valid() && c.Note == "" {
+			c.Note = "no variance yet"
+		}
+	}
+	if !pv.Valid() {
 		if c.Unreliable {
 			return fmt.Sprintf("%s; %s vs %s: cannot be tested (%s)", VerdictUnreliable, c.Group, c.Control, c.Note)
 		}
@@ -29,16 +39,18 @@ func verdict(c Comparison, binary, lowerIsBetter bool, level float64) string {
 	if c.RelativeLift.Valid() {
 		effect += " (" + formatSigned(float64(c.RelativeLift)*100) + "%)"
 	}
-	if c.DifferenceCI.Lower.Valid() && c.DifferenceCI.Upper.Valid() {
-		effect += fmt.Sprintf(", %s CI %s to %s%s", formatLevel(level),
-			formatSigned(float64(c.DifferenceCI.Lower)*scale), formatSigned(float64(c.DifferenceCI.Upper)*scale), unit)
+	if ci.Lower.Valid() && ci.Upper.Valid() {
+		effect += fmt.Sprintf(", %s %s %s to %s%s", formatLevel(level), ciName,
+			formatSigned(float64(ci.Lower)*scale), formatSigned(float64(ci.Upper)*scale), unit)
 	}
-	p := formatP(float64(c.PValue))
-	if c.Test == TestFisherExact {
+	p := formatP(float64(pv))
+	if sequential {
+		p = "always-valid " + p
+	} else if c.Test == TestFisherExact {
 		p += " (Fisher's exact test)"
 	}
-	if c.AdjustedPValue != c.PValue {
-		p += ", Holm-adjusted " + formatP(float64(c.AdjustedPValue))
+	if adj != pv {
+		p += ", Holm-adjusted " + formatP(float64(adj))
 	}
 
 	if c.Unreliable {
