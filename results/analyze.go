@@ -2,7 +2,9 @@ package results
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +29,20 @@ type Result struct {
 	// Warnings are sentences for people: a sample ratio mismatch, changed
 	// probabilities, an experiment already rolled out.
 	Warnings []string `json:"warnings"`
+	// Status is the experiment's (running, paused, stopped); empty when
+	// unknown. MaximumSampleSize is its cap, the planned sample (0 unknown).
+	Status            assign.Status `json:"status,omitempty"`
+	MaximumSampleSize int64         `json:"maximum_sample_size,omitempty"`
+	// The runtime: from the experiment's first enrollment (whatever the
+	// enrollment window) to its stop, or to now when it has not stopped.
+	FirstEnrolledAt *time.Time `json:"first_enrolled_at,omitempty"`
+	RuntimeEnd      *time.Time `json:"runtime_end,omitempty"`
+	RuntimeSeconds  float64    `json:"runtime_seconds"`
+	// PeekingWarning is set when the fixed-horizon test is used on an
+	// experiment that has not stopped and is below its planned sample: its
+	// p-value holds for one look at the planned sample only. It is also the
+	// first of Warnings.
+	PeekingWarning string `json:"peeking_warning,omitempty"`
 	*stats.Report
 }
 
@@ -56,12 +72,15 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 	}
 	groups := q.Groups
 	var shares []float64
+	res.Status, res.MaximumSampleSize = q.Status, q.MaxSampleSize
+	var stoppedAt *time.Time
 	if groups == nil {
 		e, err := w.Experiment(ctx, q.ExperimentID)
 		if err != nil {
 			return nil, err
 		}
 		groups = e.Groups
+		res.Status, res.MaximumSampleSize, stoppedAt = e.Status, e.MaxSampleSize, e.StoppedAt
 		if e.ProbabilitiesChanged {
 			var periods []Period
 			if shares, periods, err = w.ExpectedShares(ctx, e, q); err != nil {
@@ -105,13 +124,64 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	in.ExpectedShares = shares
+	in.PlannedSampleSize = res.MaximumSampleSize
+	stopped := res.Status == assign.StatusStopped
+	switch in.Method = q.Method; {
+	case in.Method != "":
+	case stopped:
+		in.Method = stats.MethodFixed
+	default:
+		in.Method = stats.MethodSequential
+	}
+	if err := w.runtime(ctx, q, res, stoppedAt); err != nil {
+		return nil, err
+	}
 	if res.Report, err = stats.Analyze(in); err != nil {
 		return nil, err
+	}
+	var total int64
+	for _, g := range res.Groups {
+		total += g.N
+	}
+	if res.Method == stats.MethodFixed && !stopped && res.MaximumSampleSize > 0 && total < res.MaximumSampleSize {
+		status := string(res.Status)
+		if status == "" {
+			status = "not known to have stopped"
+		}
+		res.PeekingWarning = fmt.Sprintf("FIXED-HORIZON TEST BEFORE THE PLANNED SAMPLE: the experiment is %s with %d of its %d planned users; "+
+			"this p-value holds for one look at the planned sample, and stopping at the first p < %s finds false winners "+
+			"(use --method sequential while it runs)", status, total, res.MaximumSampleSize, strconv.FormatFloat(1-res.ConfidenceLevel, 'g', 4, 64))
+		res.Warnings = append([]string{res.PeekingWarning}, res.Warnings...)
 	}
 	if res.SRM.Mismatch {
 		res.Warnings = append([]string{res.SRM.Warning}, res.Warnings...)
 	}
 	return res, nil
+}
+
+// runtime fills the first enrollment and the runtime of res: to stoppedAt
+// for a stopped experiment, else to q.Now (time.Now() when zero). Nobody
+// enrolled leaves them empty.
+func (w *Warehouse) runtime(ctx context.Context, q Query, res *Result, stoppedAt *time.Time) error {
+	var first sql.NullTime
+	if _, err := w.queryRow(ctx, `SELECT min(enrolled_at) FROM enrollments WHERE experiment_id = $1`, []any{q.ExperimentID}, &first); err != nil {
+		return assign.Errorf(assign.EUNAVAILABLE, "warehouse: read the first enrollment of %q: %v", q.ExperimentID, err)
+	}
+	if !first.Valid {
+		return nil
+	}
+	from := first.Time.UTC()
+	end := q.Now
+	if end.IsZero() {
+		end = time.Now()
+	}
+	if stoppedAt != nil {
+		end = *stoppedAt
+	}
+	end = end.UTC()
+	res.FirstEnrolledAt, res.RuntimeEnd = &from, &end
+	res.RuntimeSeconds = max(0, end.Sub(from).Seconds())
+	return nil
 }
 
 // Input builds the stats input from the configured groups (in their order)

@@ -2,6 +2,7 @@ package results
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -16,6 +17,12 @@ type Experiment struct {
 	Status  assign.Status  `json:"status"`
 	Winner  string         `json:"winner,omitempty"`
 	Version int64          `json:"version"`
+	// MaxSampleSize is the cap, the experiment's planned sample.
+	MaxSampleSize int64 `json:"maximum_sample_size"`
+	// StoppedAt is when a stopped experiment stopped: the first version of
+	// its last run of stopped versions in experiment_changes, or the
+	// configuration's updated_at without that history. Nil otherwise.
+	StoppedAt *time.Time `json:"stopped_at,omitempty"`
 	// ProbabilitiesChanged is true when the group probabilities of some
 	// earlier version differ from the current ones: the sample-ratio check
 	// against the current ones alone would not be meaningful.
@@ -39,8 +46,9 @@ type Allocation struct {
 func (w *Warehouse) Experiment(ctx context.Context, id string) (*Experiment, error) {
 	e := &Experiment{ID: id}
 	var groups string
-	found, err := w.queryRow(ctx, `SELECT CAST(groups AS TEXT), status, winner, version FROM experiments WHERE experiment_id = $1`,
-		[]any{id}, &groups, &e.Status, &e.Winner, &e.Version)
+	var updated time.Time
+	found, err := w.queryRow(ctx, `SELECT CAST(groups AS TEXT), status, winner, version, maximum_sample_size, updated_at FROM experiments WHERE experiment_id = $1`,
+		[]any{id}, &groups, &e.Status, &e.Winner, &e.Version, &e.MaxSampleSize, &updated)
 	if err != nil {
 		return nil, assign.Errorf(assign.EUNAVAILABLE, "warehouse: read experiment %q: %v", id, err)
 	} else if !found {
@@ -48,6 +56,16 @@ func (w *Warehouse) Experiment(ctx context.Context, id string) (*Experiment, err
 	}
 	if e.Groups, err = parseGroups(groups); err != nil {
 		return nil, err
+	}
+	if e.Status == assign.StatusStopped {
+		stopped := updated.UTC()
+		var at sql.NullTime
+		if ok, err := w.queryRow(ctx, `SELECT min(changed_at) FROM experiment_changes WHERE experiment_id = $1 AND status = 'stopped'
+AND version > (SELECT coalesce(max(version), 0) FROM experiment_changes WHERE experiment_id = $1 AND status <> 'stopped')`,
+			[]any{id}, &at); err == nil && ok && at.Valid {
+			stopped = at.Time.UTC()
+		}
+		e.StoppedAt = &stopped
 	}
 
 	rows, err := w.db.QueryContext(ctx, `SELECT version, changed_at, CAST(groups AS TEXT) FROM experiment_changes

@@ -54,6 +54,20 @@ type Query struct {
 	// enrolled in [EnrolledFrom, EnrolledBefore): to analyse one period, for
 	// example the one after the last change of the group probabilities.
 	EnrolledFrom, EnrolledBefore time.Time
+
+	// Method is stats.MethodSequential or stats.MethodFixed; empty chooses:
+	// sequential while the experiment has not stopped (running or paused,
+	// or a status nobody knows), fixed once it has.
+	Method string
+
+	// Status and MaxSampleSize describe the experiment when Groups is set
+	// (read from assignd, say); otherwise they come from the warehouse.
+	Status        assign.Status
+	MaxSampleSize int64
+
+	// Now ends the runtime of an experiment that has not stopped; zero
+	// means time.Now().
+	Now time.Time
 }
 
 // validateWindow checks the enrollment window.

@@ -11,6 +11,7 @@ import (
 	"github.com/assign-dev/assign/results"
 	"github.com/assign-dev/assign/results/resultstest"
 	"github.com/assign-dev/assign/stats"
+	"github.com/assign-dev/assign/warehouse"
 )
 
 // backends returns, for a fixture, a function opening it on DuckDB and on
@@ -108,13 +109,14 @@ func TestWarehouse_Analyze_Binary(t *testing.T) {
 	ref := resultstest.PropTest()
 	forEachWarehouse(t, ref.Fixture, func(t *testing.T, w *results.Warehouse) {
 		ctx := context.Background()
-		res, err := w.Analyze(ctx, results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL + ";", TimeColumn: resultstest.TimeColumn})
+		res, err := w.Analyze(ctx, results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL + ";", TimeColumn: resultstest.TimeColumn})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.OutcomeColumn != results.ColumnConverted || res.Outcome != stats.OutcomeBinary {
 			t.Fatalf("outcome %q/%q", res.OutcomeColumn, res.Outcome)
 		}
+		res.Warnings = withoutPeeking(t, res)
 		if len(res.Warnings) != 0 {
 			t.Fatalf("Warnings=%q, want none", res.Warnings)
 		}
@@ -122,7 +124,7 @@ func TestWarehouse_Analyze_Binary(t *testing.T) {
 
 		// Without the time column, orders before enrollment count: the
 		// users who ordered only before now convert.
-		res, err = w.Analyze(ctx, results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL})
+		res, err = w.Analyze(ctx, results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,12 +134,13 @@ func TestWarehouse_Analyze_Binary(t *testing.T) {
 				t.Errorf("%s without time column: conversions=%d, want %d", g.Name, *g.Conversions, want)
 			}
 		}
+		res.Warnings = withoutPeeking(t, res)
 		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "no time column") {
 			t.Fatalf("Warnings=%q", res.Warnings)
 		}
 
 		// A boolean converted column works the same way.
-		res, err = w.Analyze(ctx, results.Query{ExperimentID: "prop-test", TimeColumn: "ordered_at",
+		res, err = w.Analyze(ctx, results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", TimeColumn: "ordered_at",
 			OutcomeSQL: "SELECT user_id, ordered_at, converted = 1 AS converted FROM orders"})
 		if err != nil {
 			t.Fatal(err)
@@ -153,7 +156,7 @@ func TestWarehouse_Analyze_Binary(t *testing.T) {
 func TestWarehouse_Analyze_Numeric(t *testing.T) {
 	ref := resultstest.Sleep()
 	forEachWarehouse(t, ref.Fixture, func(t *testing.T, w *results.Warehouse) {
-		res, err := w.Analyze(context.Background(), results.Query{ExperimentID: "sleep", OutcomeSQL: resultstest.NumericSQL, TimeColumn: "ordered_at"})
+		res, err := w.Analyze(context.Background(), results.Query{Method: stats.MethodFixed, ExperimentID: "sleep", OutcomeSQL: resultstest.NumericSQL, TimeColumn: "ordered_at"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +172,7 @@ func TestWarehouse_Analyze_Numeric(t *testing.T) {
 func TestWarehouse_Analyze_HolmAndSRM(t *testing.T) {
 	ref := resultstest.Holm()
 	forEachWarehouse(t, ref.Fixture, func(t *testing.T, w *results.Warehouse) {
-		res, err := w.Analyze(context.Background(), results.Query{ExperimentID: "holm", OutcomeSQL: resultstest.BinarySQL, TimeColumn: "ordered_at"})
+		res, err := w.Analyze(context.Background(), results.Query{Method: stats.MethodFixed, ExperimentID: "holm", OutcomeSQL: resultstest.BinarySQL, TimeColumn: "ordered_at"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +191,7 @@ func TestWarehouse_Analyze_Options(t *testing.T) {
 	ref := resultstest.PropTest()
 	w := mustOpen(t, resultstest.LoadDuckDB(t, ref.Fixture))
 	ctx := context.Background()
-	q := results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: "ordered_at"}
+	q := results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: "ordered_at"}
 
 	t.Run("Control", func(t *testing.T) {
 		q := q
@@ -223,17 +226,17 @@ func TestWarehouse_Analyze_Options(t *testing.T) {
 		field string
 		msg   string
 	}{
-		"UnknownExperiment": {results.Query{ExperimentID: "nope", OutcomeSQL: resultstest.BinarySQL}, assign.ENOTFOUND, "", "not in the warehouse"},
-		"BadID":             {results.Query{ExperimentID: "", OutcomeSQL: resultstest.BinarySQL}, assign.EINVALID, "experiment_id", ""},
-		"NoUserID":          {results.Query{ExperimentID: "prop-test", OutcomeSQL: "SELECT converted FROM orders"}, assign.EINVALID, "outcome_sql", "user_id"},
-		"NoOutcome":         {results.Query{ExperimentID: "prop-test", OutcomeSQL: "SELECT user_id FROM orders"}, assign.EINVALID, "outcome_sql", "converted"},
-		"Both":              {results.Query{ExperimentID: "prop-test", OutcomeSQL: "SELECT user_id, converted, amount AS value FROM orders"}, assign.EINVALID, "outcome_sql", "both"},
-		"NotBinary":         {results.Query{ExperimentID: "prop-test", OutcomeSQL: "SELECT user_id, 2 AS converted FROM orders"}, assign.EINVALID, "outcome_sql", "0 or 1"},
-		"BadSQL":            {results.Query{ExperimentID: "prop-test", OutcomeSQL: "SELEC nonsense"}, assign.EINVALID, "outcome_sql", "fails"},
-		"MissingTime":       {results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: "paid_at"}, assign.EINVALID, "time_column", "paid_at"},
-		"InjectedTime":      {results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: `x" OR 1=1 --`}, assign.EINVALID, "time_column", ""},
-		"BadControl":        {results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, Control: "nobody"}, assign.EINVALID, "control", ""},
-		"UnknownGroup": {results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL,
+		"UnknownExperiment": {results.Query{Method: stats.MethodFixed, ExperimentID: "nope", OutcomeSQL: resultstest.BinarySQL}, assign.ENOTFOUND, "", "not in the warehouse"},
+		"BadID":             {results.Query{Method: stats.MethodFixed, ExperimentID: "", OutcomeSQL: resultstest.BinarySQL}, assign.EINVALID, "experiment_id", ""},
+		"NoUserID":          {results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: "SELECT converted FROM orders"}, assign.EINVALID, "outcome_sql", "user_id"},
+		"NoOutcome":         {results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: "SELECT user_id FROM orders"}, assign.EINVALID, "outcome_sql", "converted"},
+		"Both":              {results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: "SELECT user_id, converted, amount AS value FROM orders"}, assign.EINVALID, "outcome_sql", "both"},
+		"NotBinary":         {results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: "SELECT user_id, 2 AS converted FROM orders"}, assign.EINVALID, "outcome_sql", "0 or 1"},
+		"BadSQL":            {results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: "SELEC nonsense"}, assign.EINVALID, "outcome_sql", "fails"},
+		"MissingTime":       {results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: "paid_at"}, assign.EINVALID, "time_column", "paid_at"},
+		"InjectedTime":      {results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: `x" OR 1=1 --`}, assign.EINVALID, "time_column", ""},
+		"BadControl":        {results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, Control: "nobody"}, assign.EINVALID, "control", ""},
+		"UnknownGroup": {results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL,
 			Groups: []assign.Group{{Name: "old_journey", Probability: 1}}}, assign.EINVALID, "groups", "new_journey"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -285,7 +288,7 @@ func TestWarehouse_Analyze_ProbabilitiesChanged(t *testing.T) {
 		if !e.ProbabilitiesChanged || len(e.Allocations) != 2 || !e.Allocations[1].From.Equal(change) || e.Allocations[1].Version != 2 {
 			t.Fatalf("experiment %+v, want two allocations, the second from %v", e, change)
 		}
-		res, err := w.Analyze(ctx, results.Query{ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn})
+		res, err := w.Analyze(ctx, results.Query{Method: stats.MethodFixed, ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,6 +301,7 @@ func TestWarehouse_Analyze_ProbabilitiesChanged(t *testing.T) {
 		if res.SRM.Mismatch || res.Groups[0].Probability != 0.9 || res.Groups[0].N != 1410 {
 			t.Fatalf("SRM %+v groups %+v: want no mismatch, the current probability 0.9 shown, 1410 users", res.SRM, res.Groups)
 		}
+		res.Warnings = withoutPeeking(t, res)
 		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "weighs each period's probabilities") ||
 			!strings.Contains(res.Warnings[0], "version 2, 1000 users: --enrolled-from 2026-03-02T09:16:39.5Z") ||
 			!strings.Contains(res.Warnings[0], "version 1, 1000 users: --enrolled-from 2026-03-02T08:00:00Z --enrolled-before 2026-03-02T09:16:39.5Z") {
@@ -317,7 +321,7 @@ func TestWarehouse_Analyze_ProbabilitiesChanged(t *testing.T) {
 			{"After", change, time.Time{}, [2]int64{890, 110}, [2]float64{900, 100}, "version 2 (from 2026-03-02T09:16:39Z)"},
 			{"Before", time.Time{}, change, [2]int64{520, 480}, [2]float64{500, 500}, "version 1 (from 2026-03-02T08:00:00Z)"},
 		} {
-			res, err := w.Analyze(ctx, results.Query{ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn,
+			res, err := w.Analyze(ctx, results.Query{Method: stats.MethodFixed, ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn,
 				EnrolledFrom: tc.from, EnrolledBefore: tc.before})
 			if err != nil {
 				t.Fatal(err)
@@ -333,6 +337,7 @@ func TestWarehouse_Analyze_ProbabilitiesChanged(t *testing.T) {
 			}
 			approx(t, tc.name+" SRM.ChiSquare", res.SRM.ChiSquare, chi, 1e-9)
 			approx(t, tc.name+" SRM.PValue", res.SRM.PValue, math.Erfc(math.Sqrt(chi/2)), 1e-9)
+			res.Warnings = withoutPeeking(t, res)
 			if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "every user analysed enrolled under those of "+tc.version) {
 				t.Fatalf("%s: Warnings=%q", tc.name, res.Warnings)
 			}
@@ -342,13 +347,13 @@ func TestWarehouse_Analyze_ProbabilitiesChanged(t *testing.T) {
 		}
 
 		// An empty window is refused.
-		_, err = w.Analyze(ctx, results.Query{ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, EnrolledFrom: change, EnrolledBefore: change})
+		_, err = w.Analyze(ctx, results.Query{Method: stats.MethodFixed, ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, EnrolledFrom: change, EnrolledBefore: change})
 		if assign.ErrorCode(err) != assign.EINVALID || assign.ErrorField(err) != "enrolled_before" {
 			t.Fatalf("empty window: err=%v, want EINVALID on enrolled_before", err)
 		}
 
 		// Given groups (an analyst's override) are taken as they are.
-		res, err = w.Analyze(ctx, results.Query{ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn,
+		res, err = w.Analyze(ctx, results.Query{Method: stats.MethodFixed, ExperimentID: "ramp", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn,
 			Groups: []assign.Group{{Name: "control", Probability: 0.9}, {Name: "treatment", Probability: 0.1}}})
 		if err != nil {
 			t.Fatal(err)
@@ -368,13 +373,14 @@ func TestWarehouse_Analyze_ZonelessTime(t *testing.T) {
 	ref := resultstest.PropTest()
 	ref.Fixture.OrdersWithoutZone = true
 	check := func(t *testing.T, w *results.Warehouse) {
-		res, err := w.Analyze(context.Background(), results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn})
+		res, err := w.Analyze(context.Background(), results.Query{Method: stats.MethodFixed, ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn})
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkReport(t, res.Report, ref)
-		if res.TimeColumnType != "TIMESTAMP" || res.TimeRule != "ordered_at > enrolled_at" || len(res.Warnings) != 1 ||
-			res.Warnings[0] != "ordered_at has no time zone (TIMESTAMP): its values are read as UTC" {
+		// The fixed-horizon test on the running fixture warns first.
+		if res.TimeColumnType != "TIMESTAMP" || res.TimeRule != "ordered_at > enrolled_at" || len(res.Warnings) != 2 ||
+			res.Warnings[0] != res.PeekingWarning || res.Warnings[1] != "ordered_at has no time zone (TIMESTAMP): its values are read as UTC" {
 			t.Fatalf("type %q rule %q warnings %q", res.TimeColumnType, res.TimeRule, res.Warnings)
 		}
 	}
@@ -383,5 +389,84 @@ func TestWarehouse_Analyze_ZonelessTime(t *testing.T) {
 		u := resultstest.LoadPostgres(t, ref.Fixture)
 		check(t, mustOpen(t, u))
 		check(t, mustOpen(t, u+"&TimeZone=Asia/Tokyo"))
+	})
+}
+
+// withoutPeeking returns the warnings of res but the peeking warning, which
+// the fixed-horizon test on a running fixture below its cap puts first.
+func withoutPeeking(t *testing.T, res *results.Result) []string {
+	t.Helper()
+	if res.PeekingWarning == "" {
+		return res.Warnings
+	}
+	if len(res.Warnings) == 0 || res.Warnings[0] != res.PeekingWarning {
+		t.Fatalf("Warnings=%q, want the peeking warning first", res.Warnings)
+	}
+	return res.Warnings[1:]
+}
+
+// The method follows the status: sequential while the experiment runs (the
+// mixture tuned for its cap), fixed once it stopped; the fixed-horizon test
+// on a running experiment below its cap warns; the runtime runs from the
+// first enrollment to now or to the stop (the first of the last run of
+// stopped versions, not a later change such as a rollout).
+func TestWarehouse_Analyze_Method(t *testing.T) {
+	ref := resultstest.PropTest()
+	var first time.Time
+	for _, e := range ref.Fixture.Enrollments {
+		if e.ExperimentID == "prop-test" && (first.IsZero() || e.EnrolledAt.Before(first)) {
+			first = e.EnrolledAt
+		}
+	}
+	now := resultstest.T0.Add(50 * time.Hour)
+	q := results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn, Now: now}
+	want := stats.SequentialBinary(stats.Binary{N: 128, Conversions: 39}, stats.Binary{N: 214, Conversions: 94}, 100000, 0.95)
+	forEachWarehouse(t, ref.Fixture, func(t *testing.T, w *results.Warehouse) {
+		ctx := context.Background()
+		res, err := w.Analyze(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := res.Comparisons[0]
+		if res.Method != stats.MethodSequential || res.Status != assign.StatusRunning || res.MaximumSampleSize != 100000 ||
+			*c.Sequential != want || c.Significant || res.PeekingWarning != "" {
+			t.Fatalf("running: method %q status %q cap %d sequential %+v (want %+v) significant %v warning %q",
+				res.Method, res.Status, res.MaximumSampleSize, c.Sequential, want, c.Significant, res.PeekingWarning)
+		}
+		if !res.FirstEnrolledAt.Equal(first) || !res.RuntimeEnd.Equal(now) || res.RuntimeSeconds != now.Sub(first).Seconds() {
+			t.Errorf("runtime %v to %v (%vs), want %v to %v", res.FirstEnrolledAt, res.RuntimeEnd, res.RuntimeSeconds, first, now)
+		}
+		fq := q
+		fq.Method = stats.MethodFixed
+		if res, err = w.Analyze(ctx, fq); err != nil {
+			t.Fatal(err)
+		}
+		if res.Method != stats.MethodFixed || !res.Comparisons[0].Significant || len(res.Warnings) == 0 || res.Warnings[0] != res.PeekingWarning ||
+			!strings.Contains(res.PeekingWarning, "FIXED-HORIZON TEST BEFORE THE PLANNED SAMPLE: the experiment is running with 342 of its 100000 planned users") {
+			t.Fatalf("fixed: method %q warnings %q", res.Method, res.Warnings)
+		}
+	})
+
+	// Stopped at T0+48h, then rolled out at T0+60h (still stopped).
+	stoppedAt := resultstest.T0.Add(48 * time.Hour)
+	for i, at := range []time.Time{stoppedAt, stoppedAt.Add(12 * time.Hour)} {
+		e := &assign.Experiment{ID: "prop-test", MaxSampleSize: 100000, SamplingProbability: 1, Groups: ref.Fixture.Groups,
+			Status: assign.StatusStopped, Version: int64(2 + i), CreatedAt: resultstest.T0.Add(-time.Hour), UpdatedAt: at}
+		if i == 1 {
+			e.Winner = "new_journey"
+		}
+		ref.Fixture.Experiments = append(ref.Fixture.Experiments, warehouse.NewExperimentRow(e, "admin", at))
+	}
+	forEachWarehouse(t, ref.Fixture, func(t *testing.T, w *results.Warehouse) {
+		res, err := w.Analyze(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Method != stats.MethodFixed || res.Status != assign.StatusStopped || res.PeekingWarning != "" || !res.Comparisons[0].Significant {
+			t.Fatalf("stopped: method %q status %q warning %q", res.Method, res.Status, res.PeekingWarning)
+		}
+		if !res.RuntimeEnd.Equal(stoppedAt) || res.RuntimeSeconds != stoppedAt.Sub(first).Seconds() {
+			t.Errorf("stopped runtime %v to %v, want to %v", res.FirstEnrolledAt, res.RuntimeEnd, stoppedAt)
+		}
 	})
 }

@@ -24,6 +24,7 @@ type ResultsCommand struct {
 	outcomeFile string
 	from        timeFlag
 	before      timeFlag
+	now         timeFlag
 }
 
 func (c *ResultsCommand) flagSet() *flag.FlagSet {
@@ -35,6 +36,8 @@ func (c *ResultsCommand) flagSet() *flag.FlagSet {
 	fs.Float64Var(&c.q.ConfidenceLevel, "confidence", stats.DefaultConfidenceLevel, "confidence `level` of the intervals; significance is p < 1 - level")
 	fs.BoolVar(&c.q.LowerIsBetter, "lower-is-better", false, "a lower outcome is better (refunds, time to checkout)")
 	fs.Var(&c.from, "enrolled-from", "analyse only users enrolled at or after `time` (RFC 3339, or a UTC date YYYY-MM-DD)")
+	fs.StringVar(&c.q.Method, "method", "", "`method` of inference: sequential (always-valid, for looking while it runs) or fixed (one look at the planned sample); default sequential unless the experiment is stopped")
+	fs.Var(&c.now, "now", "end the runtime of an experiment that has not stopped at `time` (RFC 3339; default now)")
 	fs.Var(&c.before, "enrolled-before", "analyse only users enrolled before `time` (RFC 3339, or a UTC date YYYY-MM-DD)")
 	return fs
 }
@@ -54,7 +57,12 @@ func (c *ResultsCommand) ParseFlags(args []string) error {
 	if !(c.q.ConfidenceLevel > 0 && c.q.ConfidenceLevel < 1) {
 		return usageErrorf("--confidence must be in (0, 1), e.g. 0.95")
 	}
-	c.q.EnrolledFrom, c.q.EnrolledBefore = time.Time(c.from), time.Time(c.before)
+	switch c.q.Method {
+	case "", stats.MethodSequential, stats.MethodFixed:
+	default:
+		return usageErrorf("--method must be sequential or fixed, got %q", c.q.Method)
+	}
+	c.q.EnrolledFrom, c.q.EnrolledBefore, c.q.Now = time.Time(c.from), time.Time(c.before), time.Time(c.now)
 	if !c.q.EnrolledFrom.IsZero() && !c.q.EnrolledBefore.IsZero() && !c.q.EnrolledFrom.Before(c.q.EnrolledBefore) {
 		return usageErrorf("--enrolled-before must be after --enrolled-from")
 	}
@@ -117,7 +125,7 @@ func (c *ResultsCommand) Run(ctx context.Context) error {
 		if aerr != nil {
 			return fmt.Errorf("%s; and from assignd: %w", assign.ErrorMessage(err), aerr)
 		}
-		c.q.Groups = e.Groups
+		c.q.Groups, c.q.Status, c.q.MaxSampleSize = e.Groups, e.Status, e.MaxSampleSize
 		res, err = w.Analyze(ctx, c.q)
 	}
 	if err != nil {
@@ -126,6 +134,9 @@ func (c *ResultsCommand) Run(ctx context.Context) error {
 	// Loud whatever the format: scripts reading JSON may not look.
 	if res.SRM.Mismatch && format != OutputTable {
 		fmt.Fprintf(c.Stderr, "assignctl: WARNING: %s\n", res.SRM.Warning)
+	}
+	if res.PeekingWarning != "" && format != OutputTable {
+		fmt.Fprintf(c.Stderr, "assignctl: WARNING: %s\n", res.PeekingWarning)
 	}
 	switch format {
 	case OutputJSON:
@@ -165,6 +176,20 @@ against the configured probabilities (flagged loudly when p < 0.001; every
 verdict then reads "unreliable: sample ratio mismatch" and nothing is
 significant), a verdict, and the effect each comparison can detect with 80%
 power with the users it has (see assignctl plan).
+
+Looking at a fixed-horizon p-value again and again while users arrive, and
+stopping at the first p < 0.05, finds false winners (a quarter of A/A tests
+looked at 20 times). While the experiment has not stopped, the verdict
+therefore rests by default on sequential testing (--method sequential): the
+mixture sequential probability ratio test (mSPRT) of Johari et al., "Always
+Valid Inference" (2022), whose always-valid p-value and confidence sequence
+(CS) hold however often you look; it is tuned for the cap
+(maximum_sample_size) and is wider than the fixed interval, most of all
+early on. Once stopped, the default is the fixed-horizon test above
+(--method fixed); used on a running experiment below its cap it prints a
+loud warning. The header shows the experiment's status and runtime (first
+enrollment to its stop, or to now); JSON has both methods' numbers (method,
+and per comparison sequential).
 
 Example (DuckDB warehouse, orders in a CSV file):
 
@@ -253,8 +278,13 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 		}
 		fmt.Fprintf(w, "Enrolled:   %s\n", strings.Join(parts, ", "))
 	}
+	fmt.Fprintf(w, "Status:     %s    Runtime: %s\n", statusName(r), runtimeText(r))
+	fmt.Fprintf(w, "Method:     %s\n", methodText(r))
 	if r.SRM.Mismatch {
 		fmt.Fprintf(w, "\n%s\n!!! %s\n%s\n", strings.Repeat("!", 72), r.SRM.Warning, strings.Repeat("!", 72))
+	}
+	if r.PeekingWarning != "" {
+		fmt.Fprintf(w, "\n%s\n!!! %s\n%s\n", strings.Repeat("!", 72), r.PeekingWarning, strings.Repeat("!", 72))
 	}
 	fmt.Fprintln(w)
 
@@ -279,7 +309,31 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 		return err
 	}
 
-	if len(r.Comparisons) > 0 {
+	if len(r.Comparisons) > 0 && r.Method == stats.MethodSequential {
+		fmt.Fprintln(w)
+		t = newTable(w)
+		unit := ""
+		if binary {
+			unit = " (pp)"
+		}
+		fmt.Fprintf(t, "GROUP\tVS\tDIFFERENCE%s\t%s CS (ALWAYS VALID)\tLIFT\tALWAYS-VALID P\tP (HOLM)\n", unit, level)
+		for _, c := range r.Comparisons {
+			s := c.Sequential
+			diff, lo, hi := signedSig(float64(c.Difference)), signedSig(float64(s.CI.Lower)), signedSig(float64(s.CI.Upper))
+			if binary {
+				diff, lo, hi = pp(float64(c.Difference)), pp(float64(s.CI.Lower)), pp(float64(s.CI.Upper))
+			}
+			holm := "-"
+			if r.Correction == "holm" {
+				holm = pValue(float64(s.AdjustedPValue))
+			}
+			fmt.Fprintf(t, "%s\t%s\t%s\t[%s, %s]\t%s\t%s\t%s\n", c.Group, c.Control, diff, lo, hi,
+				signedPct(float64(c.RelativeLift)), pValue(float64(s.PValue)), holm)
+		}
+		if err := t.Flush(); err != nil {
+			return err
+		}
+	} else if len(r.Comparisons) > 0 {
 		fmt.Fprintln(w)
 		t = newTable(w)
 		stat, unit := "T\tDF", ""
@@ -342,7 +396,7 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 		}
 	}
 	for _, s := range r.Warnings {
-		if s != r.SRM.Warning {
+		if s != r.SRM.Warning && s != r.PeekingWarning {
 			notes = append(notes, s)
 		}
 	}
@@ -353,6 +407,44 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 		}
 	}
 	return nil
+}
+
+// statusName is the experiment's status, or "unknown".
+func statusName(r *results.Result) string {
+	if r.Status == "" {
+		return "unknown"
+	}
+	return string(r.Status)
+}
+
+// runtimeText is the runtime: "3d 4h 05m (2026-03-02T09:00:00Z to now)".
+func runtimeText(r *results.Result) string {
+	if r.FirstEnrolledAt == nil || r.RuntimeEnd == nil {
+		return "- (nobody enrolled yet)"
+	}
+	d := time.Duration(r.RuntimeSeconds * float64(time.Second)).Round(time.Minute)
+	days, rest := d/(24*time.Hour), d%(24*time.Hour)
+	text := fmt.Sprintf("%dh %02dm", rest/time.Hour, (rest%time.Hour)/time.Minute)
+	if days > 0 {
+		text = fmt.Sprintf("%dd %s", days, text)
+	}
+	end := "now, " + r.RuntimeEnd.Format(time.RFC3339)
+	if r.Status == assign.StatusStopped {
+		end = "its stop, " + r.RuntimeEnd.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%s (first enrollment %s to %s)", text, r.FirstEnrolledAt.Format(time.RFC3339), end)
+}
+
+// methodText names the method of the verdicts.
+func methodText(r *results.Result) string {
+	if r.Method == stats.MethodSequential {
+		h := int64(stats.DefaultSequentialHorizon)
+		if len(r.Comparisons) > 0 && r.Comparisons[0].Sequential != nil {
+			h = r.Comparisons[0].Sequential.Horizon
+		}
+		return fmt.Sprintf("sequential (mSPRT, always-valid p-values and confidence sequences, tuned for %d users; valid however often you look)", h)
+	}
+	return "fixed (fixed-horizon test: valid for one look at the planned sample)"
 }
 
 // detectableLevel names the level of each comparison of the detectable
@@ -370,7 +462,8 @@ func detectableLevel(r *results.Result) string {
 var resultsHeader = []string{"experiment_id", "outcome", "group", "control", "probability", "n", "expected_n",
 	"conversions", "rate", "mean", "sd", "difference", "difference_ci_lower", "difference_ci_upper",
 	"relative_lift", "relative_lift_ci_lower", "relative_lift_ci_upper", "test", "statistic", "df",
-	"p_value", "adjusted_p_value", "significant", "unreliable", "verdict", "detectable_effect", "srm_chi_square", "srm_df", "srm_p_value", "srm_mismatch"}
+	"p_value", "adjusted_p_value", "significant", "unreliable", "verdict", "detectable_effect", "srm_chi_square", "srm_df", "srm_p_value", "srm_mismatch",
+	"method", "sequential_p_value", "sequential_adjusted_p_value", "sequential_ci_lower", "sequential_ci_upper", "status", "runtime_seconds"}
 
 func writeResultsCSV(w io.Writer, r *results.Result) error {
 	byGroup := map[string]stats.Comparison{}
@@ -395,7 +488,14 @@ func writeResultsCSV(w io.Writer, r *results.Result) error {
 		} else {
 			row = append(row, make([]string, 15)...)
 		}
-		row = append(row, fullFloat(float64(r.SRM.ChiSquare)), strconv.Itoa(r.SRM.DF), fullFloat(float64(r.SRM.PValue)), strconv.FormatBool(r.SRM.Mismatch))
+		row = append(row, fullFloat(float64(r.SRM.ChiSquare)), strconv.Itoa(r.SRM.DF), fullFloat(float64(r.SRM.PValue)), strconv.FormatBool(r.SRM.Mismatch), r.Method)
+		if c, ok := byGroup[g.Name]; ok && c.Sequential != nil {
+			s := c.Sequential
+			row = append(row, fullFloat(float64(s.PValue)), fullFloat(float64(s.AdjustedPValue)), fullFloat(float64(s.CI.Lower)), fullFloat(float64(s.CI.Upper)))
+		} else {
+			row = append(row, "", "", "", "")
+		}
+		row = append(row, string(r.Status), fullFloat(r.RuntimeSeconds))
 		rows = append(rows, row)
 	}
 	return writeCSV(w, resultsHeader, rows)
