@@ -1,15 +1,19 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/client"
 	"github.com/assign-dev/assign/results"
 	"github.com/assign-dev/assign/results/resultstest"
+	"github.com/assign-dev/assign/stats"
+	"github.com/assign-dev/assign/warehouse"
 )
 
 func near(t *testing.T, name string, got, want, tol float64) {
@@ -352,5 +356,67 @@ func TestResultsCommand_SRMVerdict(t *testing.T) {
 	mustContain(t, out, "Verdict:\n  "+verdict, ": MISMATCH (see above): every verdict is unreliable")
 	if strings.Contains(out, "beats") {
 		t.Fatalf("a winner under a mismatch:\n%s", out)
+	}
+}
+
+// The method, the status and runtime, and the peeking warning: the running
+// prop.test fixture defaults to sequential testing (the mixture tuned for
+// its cap of 100,000); --method fixed on it warns loudly, on stderr too for
+// JSON; a stopped experiment defaults to fixed.
+func TestResultsCommand_Method(t *testing.T) {
+	ref := resultstest.PropTest()
+	path := resultstest.LoadDuckDB(t, ref.Fixture)
+	args := []string{"results", "--warehouse-url", path, "--outcome-sql", resultstest.BinarySQL, "--outcome-time-column", "ordered_at",
+		"--now", fixtureNow, "prop-test"}
+	want := stats.SequentialBinary(stats.Binary{N: 128, Conversions: 39}, stats.Binary{N: 214, Conversions: 94}, 100000, 0.95)
+
+	var res results.Result
+	r := run(t, nil, "", append(args, "--output", "json")...).mustOK(t)
+	r.json(t, &res)
+	c := res.Comparisons[0]
+	if res.Method != stats.MethodSequential || res.Status != "running" || *c.Sequential != want || c.Significant ||
+		res.PeekingWarning != "" || r.Stderr != "" || res.RuntimeSeconds <= 0 {
+		t.Fatalf("default: method %q status %q sequential %+v, want %+v; significant %v warning %q stderr %q",
+			res.Method, res.Status, c.Sequential, want, c.Significant, res.PeekingWarning, r.Stderr)
+	}
+	first := res.FirstEnrolledAt.Format(time.RFC3339)
+	runtime := time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC).Sub(*res.FirstEnrolledAt).Round(time.Minute)
+	days, rest := runtime/(24*time.Hour), runtime%(24*time.Hour)
+	statusLine := fmt.Sprintf("Status:     running    Runtime: %dd %dh %02dm (first enrollment %s to now, 2026-03-05T12:00:00Z)",
+		days, rest/time.Hour, (rest%time.Hour)/time.Minute, first)
+	table := run(t, nil, "", append(args, "--output", "table")...).mustOK(t).Stdout
+	mustContain(t, table, statusLine,
+		"Method:     sequential (mSPRT, always-valid p-values and confidence sequences, tuned for 100000 users; valid however often you look)",
+		"95% CS (ALWAYS VALID)", fmt.Sprintf("[%+.2f, %+.2f]", float64(want.CI.Lower)*100, float64(want.CI.Upper)*100),
+		fmt.Sprintf("%.4f", float64(want.PValue)),
+		"no significant difference between new_journey and old_journey: +13.5 pp (+44.2%), 95% CS ")
+	if strings.Contains(table, "FIXED-HORIZON") {
+		t.Errorf("sequential run warns about the fixed-horizon test:\n%s", table)
+	}
+	rows := run(t, nil, "", append(args, "--output", "csv")...).mustOK(t).csv(t)
+	if rows[1]["method"] != "sequential" || rows[1]["status"] != "running" || cell(t, rows[1], "sequential_p_value") != float64(want.PValue) {
+		t.Errorf("csv %v", rows[1])
+	}
+
+	// Fixed on the running experiment: a loud warning, in the table and on
+	// stderr for JSON.
+	warning := "FIXED-HORIZON TEST BEFORE THE PLANNED SAMPLE: the experiment is running with 342 of its 100000 planned users"
+	table = run(t, nil, "", append(args, "--method", "fixed", "--output", "table")...).mustOK(t).Stdout
+	mustContain(t, table, "Method:     fixed (fixed-horizon test", "!!! "+warning, "new_journey beats old_journey", statusLine)
+	r = run(t, nil, "", append(args, "--method", "fixed", "--output", "json")...).mustOK(t)
+	mustContain(t, r.Stderr, "assignctl: WARNING: "+warning)
+	run(t, nil, "", append(args, "--method", "bayes")...).mustCode(t, ExitUsage, "--method must be sequential or fixed")
+
+	// Stopped: fixed by default, no warning, the runtime ends at the stop.
+	stopped := resultstest.T0.Add(48 * time.Hour)
+	e := &assign.Experiment{ID: "prop-test", MaxSampleSize: 100000, SamplingProbability: 1, Groups: ref.Fixture.Groups,
+		Status: assign.StatusStopped, Version: 2, CreatedAt: resultstest.T0.Add(-time.Hour), UpdatedAt: stopped}
+	ref.Fixture.Experiments = append(ref.Fixture.Experiments, warehouse.NewExperimentRow(e, "admin", stopped))
+	args[2] = resultstest.LoadDuckDB(t, ref.Fixture)
+	table = run(t, nil, "", append(args, "--output", "table")...).mustOK(t).Stdout
+	mustContain(t, table, "Status:     stopped    Runtime: ", "to its stop, 2026-03-04T09:00:00Z)", "Method:     fixed (fixed-horizon test",
+		"Verdict:\n  "+ref.Comparisons[0].Verdict)
+	if strings.Contains(table, "FIXED-HORIZON") {
+		t.Errorf("stopped experiment warns:\n%s", table)
 	}
 }
