@@ -37,8 +37,17 @@
 //     power.prop.test (Fleiss, pooled under H0) and power.t.test (noncentral
 //     t) with strict = FALSE, generalised to unequal groups; several
 //     treatment groups are planned at alpha/(groups-1). See power.go.
+//   - Sequential testing (Input.Method = MethodSequential, Comparison.Sequential,
+//     computed for every comparison): the normal-mixture mSPRT of Johari et
+//     al., "Always Valid Inference" (Operations Research, 2022), with the
+//     mixing variance tuned for the planned sample (Howard et al., Annals of
+//     Statistics, 2021): an always-valid p-value and confidence sequence on
+//     the difference (unpooled variance for rates, pooled for means), valid
+//     however often the data are looked at. Holm applies to its p-values
+//     too. See sequential.go.
 //
-// A comparison is significant when its (Holm-adjusted) p-value is below
+// A comparison is significant when its (Holm-adjusted) p-value, fixed or
+// always-valid according to Input.Method, is below
 // 1 - confidence level, and never under a sample ratio mismatch: then every
 // verdict starts with "unreliable: sample ratio mismatch" (Unreliable).
 // Because the z-test uses the pooled standard error and the interval the

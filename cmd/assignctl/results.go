@@ -374,7 +374,11 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 		for _, c := range r.Comparisons {
 			fmt.Fprintf(w, "  %s\n", c.Verdict)
 		}
-		fmt.Fprintf(w, "\nDetectable with these users (%s power, %s):\n", strconv.FormatFloat(r.DetectablePower*100, 'g', 6, 64)+"%", detectableLevel(r))
+		fixedNote := ""
+		if r.Method == stats.MethodSequential {
+			fixedNote = ", by the fixed-horizon test"
+		}
+		fmt.Fprintf(w, "\nDetectable with these users (%s power, %s%s):\n", strconv.FormatFloat(r.DetectablePower*100, 'g', 6, 64)+"%", detectableLevel(r), fixedNote)
 		for _, c := range r.Comparisons {
 			d := float64(c.DetectableEffect)
 			var effect string
