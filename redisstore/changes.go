@@ -30,7 +30,7 @@ func (s *Store) noteChange(ctx context.Context, prefix string) {
 // ConfigKeyOfEvents returns the configuration hash key of the experiment
 // whose event stream is events, or "" when events is not a stream key.
 func ConfigKeyOfEvents(events string) string {
-	prefix, ok := strings.CutSuffix(events, ":events")
+	prefix, ok := strings.CutSuffix(events, eventsSuffix)
 	if !ok {
 		return ""
 	}

@@ -196,4 +196,7 @@ func GenerationMembersKey(prefix string, count, bucket uint32) string {
 }
 
 // EventsKey returns the event stream key of an experiment.
-func EventsKey(prefix string) string { return prefix + ":events" }
+func EventsKey(prefix string) string { return prefix + eventsSuffix }
+
+// eventsSuffix ends every event stream key (EventsKey, ConfigKeyOfEvents).
+const eventsSuffix = ":events"
