@@ -2,37 +2,18 @@ package http_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	assignhttp "github.com/assign-dev/assign/http"
+	"github.com/assign-dev/assign/internal/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // rawRequest sends req over a new TCP connection and returns the response
 // fasthttp wrote, parsed.
@@ -61,7 +42,7 @@ func rawRequest(t *testing.T, addr, req string) (*http.Response, []byte) {
 // admin token and a user JWT, with the server logging at debug level: the
 // client gets the JSON 400, and no header value reaches the log.
 func TestServer_MalformedRequestsLogNoHeader(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.Buffer
 	ts := MustOpenServer(t, func(s *assignhttp.Server) {
 		s.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

@@ -49,7 +49,7 @@ func TestDashboardAndAlertsOnPrometheus(t *testing.T) {
 	m.Config.WarehouseURL = filepath.Join(dir, "assign.duckdb")
 	m.Config.ExportFlushInterval = 200 * time.Millisecond
 	m.Config.EnrollTimeout = time.Second
-	var assigndLog syncBuffer
+	var assigndLog testenv.Buffer
 	m.Logger = slog.New(slog.NewTextHandler(&assigndLog, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ scrape_configs:
 	promAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	prom := exec.Command(promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+promAddr)
-	var promLog syncBuffer
+	var promLog testenv.Buffer
 	prom.Stdout, prom.Stderr = &promLog, &promLog
 	if err := prom.Start(); err != nil {
 		t.Fatal(err)
@@ -365,24 +365,6 @@ func waitForCond(t *testing.T, what string, d time.Duration, ok func() bool) {
 	if !pollFor(d, ok) {
 		t.Fatalf("not within %v: %s", d, what)
 	}
-}
-
-// syncBuffer collects a subprocess's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // metricOf returns the first metric name in a query, for failure messages.
