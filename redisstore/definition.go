@@ -240,7 +240,10 @@ func (s *Store) prefix(ctx context.Context, id string) (string, error) {
 	} else if !ok {
 		return "", notFound(id)
 	}
-	_ = s.heal(ctx, id, "") // best effort: found at its prefix either way
+	// Best effort: found at its prefix either way.
+	if s.client.HSetNX(ctx, s.keys.Layers(), id, "").Err() == nil {
+		_ = s.heal(ctx, id, "")
+	}
 	return prefix, nil
 }
 
@@ -267,15 +270,25 @@ func (s *Store) healSoon(id, layer string) {
 	}()
 }
 
-// heal writes the index entries of an existing experiment (its reservation,
-// its listing and its stream for the exporter), each idempotent. Creation
-// writes them before the experiment itself, so only a loss of the index keys
-// can leave an experiment without them.
+// heal writes the listing and stream-set entries of an existing experiment,
+// each idempotent. Creation writes them before the experiment itself, so only
+// a loss of the index keys can leave an experiment without them. Only while
+// the experiment is there under that prefix, and never its reservation: a
+// process still holding the definition of an experiment Redis lost, racing a
+// re-creation, must not reserve the id for the old layer (the id could then
+// not be created in another); a listing entry or stream left by such a race
+// is skipped by listings and the exporter. The reservation is written again
+// only by prefix, which finds the experiment itself at its plain prefix.
 func (s *Store) heal(ctx context.Context, id, layer string) error {
+	prefix := s.keys.Prefix(id, layer)
+	if ok, err := s.client.HExists(ctx, ConfigKey(prefix), FieldDefinition).Result(); err != nil {
+		return storeError(err)
+	} else if !ok {
+		return nil
+	}
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSetNX(ctx, s.keys.Layers(), id, layer)
 		p.ZAddNX(ctx, s.keys.Experiments(), redis.Z{Member: id})
-		p.SAdd(ctx, s.keys.Streams(), EventsKey(s.keys.Prefix(id, layer)))
+		p.SAdd(ctx, s.keys.Streams(), EventsKey(prefix))
 		return nil
 	})
 	return storeError(err)
