@@ -28,8 +28,8 @@
 //   - Multiplicity: Holm (1979) step-down adjusted p-values, as R's
 //     p.adjust(method = "holm"), applied when there are two or more comparisons.
 //     Confidence intervals are not adjusted.
-     BenjaminiHochberg (R's method = "BH", false discovery rate) is
-     available to callers; Analyze does not use it.
+//     BenjaminiHochberg (R's method = "BH", false discovery rate) is
+//     available to callers; Analyze does not use it.
 //   - Sample ratio mismatch: Pearson's chi-square goodness-of-fit of the group
 //     sizes against the configured probabilities, df = k - 1 over the groups
 //     with a positive probability, flagged when p < SRMThreshold. When the
