@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +44,41 @@ type Result struct {
 	// p-value holds for one look at the planned sample only. It is also the
 	// first of Warnings.
 	PeekingWarning string `json:"peeking_warning,omitempty"`
+	// Window is Query.Window as text (7d, 36h), when set; WindowOpenUsers
+	// are the users of the enrollment period left out because their window
+	// had not closed by WindowClosedBy (Query.Now).
+	Window          string     `json:"window,omitempty"`
+	WindowOpenUsers int64      `json:"window_open_users"`
+	WindowClosedBy  *time.Time `json:"window_closed_by,omitempty"`
+	// Cap is the capping of a numeric outcome (Query.CapPercentile), nil
+	// without one.
+	Cap *Cap `json:"cap,omitempty"`
+	// CUPED is the variance reduction applied (Query.CUPED), nil without.
+	CUPED *CUPED `json:"cuped,omitempty"`
 	*stats.Report
+}
+
+// Cap is how a numeric outcome was capped (winsorized).
+type Cap struct {
+	Percentile float64 `json:"percentile"`
+	// Value is the percentile of every analysed user's value: what larger
+	// values were replaced with.
+	Value stats.Float `json:"value"`
+	// Users counts the users whose value was above the cap.
+	Users int64 `json:"users"`
+}
+
+// CUPED describes the CUPED adjustment of a Result: the group means and
+// comparisons are of Y − Theta·(X − mean X), X each user's same outcome
+// counted over the lookback before they enrolled.
+type CUPED struct {
+	LookbackSeconds float64 `json:"lookback_seconds"`
+	Theta           float64 `json:"theta"`
+	// VarianceReduction is 1 − the pooled variance of the adjusted
+	// outcome over that of the outcome: 0.3 narrows intervals by 16%.
+	VarianceReduction float64 `json:"variance_reduction"`
+	// Unadjusted are the groups' plain means (or rates), in order.
+	Unadjusted []stats.Float `json:"unadjusted_means"`
 }
 
 // Analyze reads the configured groups (unless q.Groups is set), aggregates
@@ -58,6 +93,9 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 	if err := q.validateWindow(); err != nil {
 		return nil, err
 	}
+	// One now for every query of the analysis: the windows that closed,
+	// the runtime.
+	q.Now = q.now()
 	res := &Result{ExperimentID: q.ExperimentID, TimeColumn: q.TimeColumn, Warnings: []string{}}
 	if q.TimeColumn != "" {
 		res.TimeRule = q.TimeColumn + " " + TimeRule
@@ -119,6 +157,11 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 		res.TimeColumnType = typ
 	}
 
+	if err := w.describeWindow(ctx, q, res); err != nil {
+		return nil, err
+	}
+	describeCap(q, res, aggs)
+
 	in, err := Input(q, column, groups, aggs)
 	if err != nil {
 		return nil, err
@@ -159,6 +202,60 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 	return res, nil
 }
 
+// describeWindow fills the outcome window of res and counts the users left
+// out because their window had not closed by q.Now.
+func (w *Warehouse) describeWindow(ctx context.Context, q Query, res *Result) error {
+	if q.Window <= 0 {
+		return nil
+	}
+	closedBy := q.Now.UTC()
+	res.Window, res.WindowClosedBy = FormatDuration(q.Window), &closedBy
+	filter, args := q.periodFilter()
+	args = append(args, q.Now.Add(-q.Window).UTC())
+	query := fmt.Sprintf("SELECT count(*) FROM enrollments WHERE %s AND enrolled_at > $%d", filter, len(args))
+	if _, err := w.queryRow(ctx, query, args, &res.WindowOpenUsers); err != nil {
+		return assign.Errorf(assign.EUNAVAILABLE, "warehouse: count the users of %q whose window is open: %v", q.ExperimentID, err)
+	}
+	if res.WindowOpenUsers > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d users enrolled after %s are left out: their %s window had not closed by %s",
+			res.WindowOpenUsers, q.Now.Add(-q.Window).UTC().Format(time.RFC3339), res.Window, closedBy.Format(time.RFC3339)))
+	}
+	return nil
+}
+
+// describeCap fills the cap of res from the aggregates.
+func describeCap(q Query, res *Result, aggs []GroupAggregate) {
+	if q.CapPercentile == 0 {
+		return
+	}
+	c := &Cap{Percentile: q.CapPercentile, Value: stats.NaN()}
+	for _, a := range aggs {
+		if !math.IsNaN(a.Cap) {
+			c.Value = stats.Float(a.Cap)
+		}
+		c.Users += a.Capped
+	}
+	res.Cap = c
+	if c.Value == 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the %s percentile of the values is 0: every value is capped at 0, so nothing can differ (choose a higher percentile)",
+			ordinal(q.CapPercentile)))
+	}
+}
+
+// ordinal prints a percentile as "99th", "99.5th".
+func ordinal(p float64) string {
+	s := strconv.FormatFloat(p, 'g', -1, 64)
+	switch {
+	case strings.HasSuffix(s, "1") && !strings.HasSuffix(s, "11"):
+		return s + "st"
+	case strings.HasSuffix(s, "2") && !strings.HasSuffix(s, "12"):
+		return s + "nd"
+	case strings.HasSuffix(s, "3") && !strings.HasSuffix(s, "13"):
+		return s + "rd"
+	}
+	return s + "th"
+}
+
 // runtime fills the first enrollment and the runtime of res: to stoppedAt
 // for a stopped experiment, else to q.Now (time.Now() when zero). Nobody
 // enrolled leaves them empty.
@@ -171,10 +268,7 @@ func (w *Warehouse) runtime(ctx context.Context, q Query, res *Result, stoppedAt
 		return nil
 	}
 	from := first.Time.UTC()
-	end := q.Now
-	if end.IsZero() {
-		end = time.Now()
-	}
+	end := q.now()
 	if stoppedAt != nil {
 		end = *stoppedAt
 	}
@@ -239,7 +333,7 @@ func (w *Warehouse) ExpectedShares(ctx context.Context, e *Experiment, q Query) 
 	if len(e.Allocations) < 2 {
 		return nil, nil, nil
 	}
-	filter, args := q.enrollmentFilter()
+	filter, args := q.enrollmentFilter(q.now())
 	count := func(extra string, more ...any) (int64, error) {
 		var n int64
 		query := `SELECT count(*) FROM enrollments WHERE ` + filter
