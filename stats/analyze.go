@@ -237,7 +237,7 @@ func Analyze(in Input) (*Report, error) {
 		if r.SRM.Mismatch {
 			c.Significant, c.Unreliable = false, true
 		}
-		c.Verdict = verdict(*c, binary, in.LowerIsBetter, level, in.Method == MethodSequential)
+		c.Verdict = verdict(*c, binary, in.LowerIsBetter, level, in.Method == MethodSequential, r.Correction)
 	}
 
 	// The effect each comparison could detect with its users, at the power

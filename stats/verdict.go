@@ -17,7 +17,9 @@ const VerdictUnreliable = "unreliable: sample ratio mismatch"
 //
 // With sequential, the interval is the confidence sequence ("95% CS") and
 // the p-value the always-valid one ("always-valid p=...").
-func verdict(c Comparison, binary, lowerIsBetter bool, level float64, sequential bool) string {
+//
+// correction names the adjustment of the p-values (Report.Correction).
+func verdict(c Comparison, binary, lowerIsBetter bool, level float64, sequential bool, correction string) string {
 	pv, adj, ci, ciName := c.PValue, c.AdjustedPValue, c.DifferenceCI, "CI"
 	if sequential && c.Sequential != nil {
 		pv, adj, ci, ciName = c.Sequential.PValue, c.Sequential.AdjustedPValue, c.Sequential.CI, "CS"
@@ -50,7 +52,7 @@ func verdict(c Comparison, binary, lowerIsBetter bool, level float64, sequential
 		p += " (Fisher's exact test)"
 	}
 	if adj != pv {
-		p += ", Holm-adjusted " + formatP(float64(adj))
+		p += ", " + correctionLabel(correction) + "-adjusted " + formatP(float64(adj))
 	}
 
 	if c.Unreliable {
