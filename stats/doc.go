@@ -47,6 +47,11 @@
 //     the difference (unpooled variance for rates, pooled for means), valid
 //     however often the data are looked at. Holm applies to its p-values
 //     too. See sequential.go.
+//   - Variance reduction (CUPED, for callers): Deng et al. (WSDM 2013)
+//     from per-group moments of the outcome and a pre-enrollment covariate,
+//     theta pooled within the groups (the coefficient of x in
+//     y ~ group + x); the adjusted summaries go to CompareNumeric. See
+//     cuped.go.
 //
 // A comparison is significant when its (Holm-adjusted) p-value, fixed or
 // always-valid according to Input.Method, is below
