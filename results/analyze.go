@@ -76,7 +76,9 @@ type CUPED struct {
 	Theta           float64 `json:"theta"`
 	// VarianceReduction is 1 − the pooled variance of the adjusted
 	// outcome over that of the outcome: 0.3 narrows intervals by 16%.
-	VarianceReduction float64 `json:"variance_reduction"`
+	VarianceReduction stats.Float `json:"variance_reduction"`
+	// Note says why nothing was adjusted (a covariate without variance).
+	Note string `json:"note,omitempty"`
 	// Unadjusted are the groups' plain means (or rates), in order.
 	Unadjusted []stats.Float `json:"unadjusted_means"`
 }
@@ -162,9 +164,20 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 	}
 	describeCap(q, res, aggs)
 
-	in, err := Input(q, column, groups, aggs)
+	in, cuped, err := Input(q, column, groups, aggs)
 	if err != nil {
 		return nil, err
+	}
+	if res.CUPED = cuped; cuped != nil {
+		note := fmt.Sprintf("CUPED: the means and comparisons are of the outcome adjusted for the same outcome over the %s before each user enrolled (theta %s)",
+			FormatDuration(q.lookback()), strconv.FormatFloat(cuped.Theta, 'g', 4, 64))
+		if cuped.Note != "" {
+			note += "; " + cuped.Note
+		}
+		if column == ColumnConverted {
+			note += "; converted is analysed as a 0/1 number (Welch's t-test on the adjusted values)"
+		}
+		res.Warnings = append(res.Warnings, note)
 	}
 	in.ExpectedShares = shares
 	in.PlannedSampleSize = res.MaximumSampleSize
@@ -279,9 +292,10 @@ func (w *Warehouse) runtime(ctx context.Context, q Query, res *Result, stoppedAt
 }
 
 // Input builds the stats input from the configured groups (in their order)
-// and the aggregates. A group in the enrollments but not in the
-// configuration is an error: the warehouse would be inconsistent.
-func Input(q Query, column string, groups []assign.Group, aggs []GroupAggregate) (stats.Input, error) {
+// and the aggregates, and with q.CUPED the adjustment it applied. A group in
+// the enrollments but not in the configuration is an error: the warehouse
+// would be inconsistent.
+func Input(q Query, column string, groups []assign.Group, aggs []GroupAggregate) (stats.Input, *CUPED, error) {
 	by := make(map[string]GroupAggregate, len(aggs))
 	for _, a := range aggs {
 		by[a.Group] = a
@@ -307,9 +321,33 @@ func Input(q Query, column string, groups []assign.Group, aggs []GroupAggregate)
 		}
 	}
 	if len(unknown) > 0 {
-		return in, assign.Invalidf("groups", "enrollments in groups the experiment does not have: %s", strings.Join(unknown, ", "))
+		return in, nil, assign.Invalidf("groups", "enrollments in groups the experiment does not have: %s", strings.Join(unknown, ", "))
 	}
-	return in, nil
+	if !q.CUPED {
+		return in, nil, nil
+	}
+	// CUPED: every group's outcome, binary ones as 0/1 numbers, adjusted
+	// by the covariate.
+	moments := make([]stats.CovariateMoments, len(groups))
+	info := &CUPED{LookbackSeconds: q.lookback().Seconds(), Unadjusted: make([]stats.Float, len(groups))}
+	for i, g := range groups {
+		a := by[g.Name]
+		moments[i] = stats.CovariateMoments{N: a.N, MeanY: a.Mean, VarY: a.Variance, MeanX: a.MeanX, VarX: a.VarianceX, CovXY: a.Covariance}
+		info.Unadjusted[i] = stats.NaN()
+		if a.N > 0 {
+			info.Unadjusted[i] = stats.Float(a.Mean)
+		}
+	}
+	adj, err := stats.CUPED(moments)
+	if err != nil {
+		return in, nil, err
+	}
+	info.Theta, info.VarianceReduction, info.Note = adj.Theta, adj.VarianceReduction, adj.Note
+	for i := range in.Groups {
+		s := adj.Adjusted[i]
+		in.Groups[i].Binary, in.Groups[i].Numeric = nil, &s
+	}
+	return in, info, nil
 }
 
 // Period is an allocation period that has users in an analysis.

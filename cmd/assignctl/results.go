@@ -22,15 +22,39 @@ type ResultsCommand struct {
 	Globals
 	q           results.Query
 	outcomeFile string
+	metricsFile string
+	window      durationFlag
+	lookback    durationFlag
 	from        timeFlag
 	before      timeFlag
 	now         timeFlag
+}
+
+// durationFlag is a flag holding a window: 7d, 36h, 1d12h.
+type durationFlag time.Duration
+
+func (f *durationFlag) String() string {
+	if f == nil || *f == 0 {
+		return ""
+	}
+	return results.FormatDuration(time.Duration(*f))
+}
+
+func (f *durationFlag) Set(s string) error {
+	d, err := results.ParseDuration(s)
+	*f = durationFlag(d)
+	return err
 }
 
 func (c *ResultsCommand) flagSet() *flag.FlagSet {
 	fs := newFlagSet("results", &c.Globals, c.Main)
 	fs.StringVar(&c.q.OutcomeSQL, "outcome-sql", "", "`SQL` returning user_id, converted (0/1) or value (numeric), and the time column")
 	fs.StringVar(&c.outcomeFile, "outcome-file", "", "`file` holding the outcome SQL (\"-\" reads stdin)")
+	fs.StringVar(&c.metricsFile, "metrics", "", "metrics `file` (YAML): several metrics in one run, the goal metrics' p-values adjusted together (instead of --outcome-sql)")
+	fs.Var(&c.window, "window", "count only events within `duration` (7d, 36h) after each user's enrolled_at, and only users whose window has closed (with --metrics: for the metrics without their own)")
+	fs.Float64Var(&c.q.CapPercentile, "cap-percentile", 0, "cap each user's numeric outcome at this `percentile` of all users' values (e.g. 99)")
+	fs.BoolVar(&c.q.CUPED, "cuped", false, "CUPED: reduce variance with each user's same outcome before enrolling (needs --outcome-time-column)")
+	fs.Var(&c.lookback, "cuped-lookback", "the CUPED covariate's `duration` before enrollment (default 14d)")
 	fs.StringVar(&c.q.TimeColumn, "outcome-time-column", "", "`column` of the outcome SQL with each event's time: only events strictly after the user's enrolled_at count (strongly recommended); a column without a time zone is read as UTC")
 	fs.StringVar(&c.q.Control, "control", "", "control `group` (default: the first group)")
 	fs.Float64Var(&c.q.ConfidenceLevel, "confidence", stats.DefaultConfidenceLevel, "confidence `level` of the intervals; significance is p < 1 - level")
@@ -51,9 +75,19 @@ func (c *ResultsCommand) ParseFlags(args []string) error {
 		return err
 	}
 	c.q.ExperimentID = args[0]
-	if (c.q.OutcomeSQL == "") == (c.outcomeFile == "") {
-		return usageErrorf("give exactly one of --outcome-sql and --outcome-file")
+	given := 0
+	for _, s := range []string{c.q.OutcomeSQL, c.outcomeFile, c.metricsFile} {
+		if s != "" {
+			given++
+		}
 	}
+	if given != 1 {
+		return usageErrorf("give exactly one of --outcome-sql, --outcome-file and --metrics")
+	}
+	if c.metricsFile != "" && (c.q.TimeColumn != "" || c.q.CapPercentile != 0 || c.q.CUPED || c.q.LowerIsBetter || c.lookback != 0) {
+		return usageErrorf("with --metrics, each metric's time column, cap, CUPED and direction come from the file")
+	}
+	c.q.Window, c.q.CUPEDLookback = time.Duration(c.window), time.Duration(c.lookback)
 	if !(c.q.ConfidenceLevel > 0 && c.q.ConfidenceLevel < 1) {
 		return usageErrorf("--confidence must be in (0, 1), e.g. 0.95")
 	}
@@ -108,11 +142,25 @@ func (c *ResultsCommand) Run(ctx context.Context) error {
 		}
 		c.q.OutcomeSQL = string(b)
 	}
+	var metrics *results.MetricsFile
+	if c.metricsFile != "" {
+		if metrics, err = results.LoadMetrics(c.metricsFile); err != nil {
+			return err
+		}
+		for i := range metrics.Metrics {
+			if m := &metrics.Metrics[i]; m.Window == "" && c.q.Window > 0 {
+				m.Window = results.FormatDuration(c.q.Window)
+			}
+		}
+	}
 	w, err := results.Open(ctx, c.WarehouseURL)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
+	if metrics != nil {
+		return c.runMetrics(ctx, w, metrics, format)
+	}
 
 	res, err := w.Analyze(ctx, c.q)
 	if assign.ErrorCode(err) == assign.ENOTFOUND && c.AdminToken != "" {
@@ -132,11 +180,8 @@ func (c *ResultsCommand) Run(ctx context.Context) error {
 		return err
 	}
 	// Loud whatever the format: scripts reading JSON may not look.
-	if res.SRM.Mismatch && format != OutputTable {
-		fmt.Fprintf(c.Stderr, "assignctl: WARNING: %s\n", res.SRM.Warning)
-	}
-	if res.PeekingWarning != "" && format != OutputTable {
-		fmt.Fprintf(c.Stderr, "assignctl: WARNING: %s\n", res.PeekingWarning)
+	if format != OutputTable {
+		c.warnLoudly("", res)
 	}
 	switch format {
 	case OutputJSON:
@@ -145,6 +190,67 @@ func (c *ResultsCommand) Run(ctx context.Context) error {
 		return writeResultsCSV(c.Stdout, res)
 	}
 	return writeResultsTable(c.Stdout, res)
+}
+
+// warnLoudly repeats on stderr the warnings that make a verdict wrong.
+func (c *ResultsCommand) warnLoudly(metric string, res *results.Result) {
+	if metric != "" {
+		metric = "metric " + metric + ": "
+	}
+	if res.SRM.Mismatch {
+		fmt.Fprintf(c.Stderr, "assignctl: WARNING: %s%s\n", metric, res.SRM.Warning)
+	}
+	if res.PeekingWarning != "" {
+		fmt.Fprintf(c.Stderr, "assignctl: WARNING: %s%s\n", metric, res.PeekingWarning)
+	}
+}
+
+// runMetrics analyses every metric of a metrics file.
+func (c *ResultsCommand) runMetrics(ctx context.Context, w *results.Warehouse, f *results.MetricsFile, format string) error {
+	res, err := w.AnalyzeMetrics(ctx, c.q, f)
+	if assign.ErrorCode(err) == assign.ENOTFOUND && c.AdminToken != "" {
+		api, cerr := c.client(c.Main)
+		if cerr != nil {
+			return err
+		}
+		e, aerr := api.Experiment(ctx, c.q.ExperimentID)
+		if aerr != nil {
+			return fmt.Errorf("%s; and from assignd: %w", assign.ErrorMessage(err), aerr)
+		}
+		c.q.Groups, c.q.Status, c.q.MaxSampleSize = e.Groups, e.Status, e.MaxSampleSize
+		res, err = w.AnalyzeMetrics(ctx, c.q, f)
+	}
+	if err != nil {
+		return err
+	}
+	if format != OutputTable {
+		for _, m := range res.Metrics {
+			if m.Result != nil {
+				c.warnLoudly(m.Metric.Name, m.Result)
+			}
+		}
+	}
+	switch format {
+	case OutputJSON:
+		err = writeJSON(c.Stdout, res)
+	case OutputCSV:
+		err = writeMetricsCSV(c.Stdout, res)
+	default:
+		err = writeMetricsTable(c.Stdout, res)
+	}
+	if err != nil {
+		return err
+	}
+	var failed []string
+	for _, m := range res.Metrics {
+		if m.Error != "" {
+			failed = append(failed, m.Metric.Name+": "+m.Error)
+		}
+	}
+	if len(failed) > 0 {
+		return assign.Errorf(assign.EINVALID, "%d of %d metrics could not be analysed: %s", len(failed), len(res.Metrics), strings.Join(failed, "; "))
+	}
+	return nil
 }
 
 // Usage implements Command.
@@ -256,18 +362,47 @@ func num(f float64, format func(float64) string) string {
 
 // writeResultsTable prints the report for people.
 func writeResultsTable(w io.Writer, r *results.Result) error {
-	binary := r.Outcome == stats.OutcomeBinary
-	level := strconv.FormatFloat(r.ConfidenceLevel*100, 'g', 6, 64) + "%"
 	fmt.Fprintf(w, "Experiment: %s\n", r.ExperimentID)
+	writeOutcomeLines(w, r)
+	fmt.Fprintf(w, "Control:    %s    Confidence: %s    Correction: %s\n", r.Control, levelText(r), r.Correction)
+	writeContextLines(w, r)
+	writeBanners(w, r)
+	return writeResultBody(w, r, true)
+}
+
+func levelText(r *results.Result) string {
+	return strconv.FormatFloat(r.ConfidenceLevel*100, 'g', 6, 64) + "%"
+}
+
+// writeOutcomeLines prints what was counted: the outcome, the time rule,
+// the window, the cap and CUPED.
+func writeOutcomeLines(w io.Writer, r *results.Result) {
 	counted := "every event (no time column)"
 	if r.TimeColumn != "" {
 		counted = "events with " + r.TimeRule
 		if r.TimeRule == "" {
 			counted = "events with " + r.TimeColumn + " " + results.TimeRule
 		}
+		if r.Window != "" {
+			counted += " and within " + r.Window + " after it"
+		}
 	}
 	fmt.Fprintf(w, "Outcome:    %s (%s), counted from %s\n", r.OutcomeColumn, r.Outcome, counted)
-	fmt.Fprintf(w, "Control:    %s    Confidence: %s    Correction: %s\n", r.Control, level, r.Correction)
+	if r.Window != "" {
+		fmt.Fprintf(w, "Window:     %s: users whose window closed by %s; %d later users left out\n", r.Window, r.WindowClosedBy.Format(time.RFC3339), r.WindowOpenUsers)
+	}
+	if r.Cap != nil {
+		fmt.Fprintf(w, "Capped:     at the %s percentile, %s: %d users' values lowered to it\n", strconv.FormatFloat(r.Cap.Percentile, 'g', -1, 64)+"th", sig(float64(r.Cap.Value)), r.Cap.Users)
+	}
+	if r.CUPED != nil {
+		fmt.Fprintf(w, "CUPED:      covariate the same outcome over %s before enrolling, theta %s, variance reduced by %s\n",
+			results.FormatDuration(time.Duration(r.CUPED.LookbackSeconds*float64(time.Second))), sig(r.CUPED.Theta), pct(float64(r.CUPED.VarianceReduction)))
+	}
+}
+
+// writeContextLines prints the enrollment period, the status, runtime and
+// method.
+func writeContextLines(w io.Writer, r *results.Result) {
 	if r.EnrolledFrom != nil || r.EnrolledBefore != nil {
 		var parts []string
 		if r.EnrolledFrom != nil {
@@ -280,14 +415,25 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 	}
 	fmt.Fprintf(w, "Status:     %s    Runtime: %s\n", statusName(r), runtimeText(r))
 	fmt.Fprintf(w, "Method:     %s\n", methodText(r))
+}
+
+// writeBanners prints the warnings that make a verdict wrong, loudly.
+func writeBanners(w io.Writer, r *results.Result) {
 	if r.SRM.Mismatch {
 		fmt.Fprintf(w, "\n%s\n!!! %s\n%s\n", strings.Repeat("!", 72), r.SRM.Warning, strings.Repeat("!", 72))
 	}
 	if r.PeekingWarning != "" {
 		fmt.Fprintf(w, "\n%s\n!!! %s\n%s\n", strings.Repeat("!", 72), r.PeekingWarning, strings.Repeat("!", 72))
 	}
-	fmt.Fprintln(w)
+}
 
+// writeResultBody prints the groups, the comparisons, the sample ratio
+// check, the verdicts (when verdicts is set), the detectable effects and
+// the notes of one analysis.
+func writeResultBody(w io.Writer, r *results.Result, verdicts bool) error {
+	binary := r.Outcome == stats.OutcomeBinary
+	level := levelText(r)
+	fmt.Fprintln(w)
 	t := newTable(w)
 	if binary {
 		fmt.Fprintln(t, "GROUP\tPROBABILITY\tN\tEXPECTED N\tCONVERSIONS\tRATE")
@@ -316,7 +462,7 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 		if binary {
 			unit = " (pp)"
 		}
-		fmt.Fprintf(t, "GROUP\tVS\tDIFFERENCE%s\t%s CS (ALWAYS VALID)\tLIFT\tALWAYS-VALID P\tP (HOLM)\n", unit, level)
+		fmt.Fprintf(t, "GROUP\tVS\tDIFFERENCE%s\t%s CS (ALWAYS VALID)\tLIFT\tALWAYS-VALID P\t%s\n", unit, level, adjustedHeader(r))
 		for _, c := range r.Comparisons {
 			s := c.Sequential
 			diff, lo, hi := signedSig(float64(c.Difference)), signedSig(float64(s.CI.Lower)), signedSig(float64(s.CI.Upper))
@@ -324,7 +470,7 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 				diff, lo, hi = pp(float64(c.Difference)), pp(float64(s.CI.Lower)), pp(float64(s.CI.Upper))
 			}
 			holm := "-"
-			if r.Correction == "holm" {
+			if r.Correction != stats.CorrectionNone {
 				holm = pValue(float64(s.AdjustedPValue))
 			}
 			fmt.Fprintf(t, "%s\t%s\t%s\t[%s, %s]\t%s\t%s\t%s\n", c.Group, c.Control, diff, lo, hi,
@@ -340,7 +486,7 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 		if binary {
 			stat, unit = "Z", " (pp)"
 		}
-		fmt.Fprintf(t, "GROUP\tVS\tDIFFERENCE%s\t%s CI\tLIFT\tLIFT %s CI\t%s\tP\tP (HOLM)\n", unit, level, level, stat)
+		fmt.Fprintf(t, "GROUP\tVS\tDIFFERENCE%s\t%s CI\tLIFT\tLIFT %s CI\t%s\tP\t%s\n", unit, level, level, stat, adjustedHeader(r))
 		for _, c := range r.Comparisons {
 			diff, lo, hi := signedSig(float64(c.Difference)), signedSig(float64(c.DifferenceCI.Lower)), signedSig(float64(c.DifferenceCI.Upper))
 			st := fixed(float64(c.Statistic), 3) + "\t" + fixed(float64(c.DF), 1)
@@ -349,7 +495,7 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 				st = fixed(float64(c.Statistic), 3)
 			}
 			holm := "-"
-			if r.Correction == "holm" {
+			if r.Correction != stats.CorrectionNone {
 				holm = pValue(float64(c.AdjustedPValue))
 			}
 			fmt.Fprintf(t, "%s\t%s\t%s\t[%s, %s]\t%s\t[%s, %s]\t%s\t%s\t%s\n", c.Group, c.Control, diff, lo, hi,
@@ -370,9 +516,11 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 	}
 	fmt.Fprintf(w, "Sample ratio: chi-square %s, df %d, p=%s: %s\n", fixed(float64(r.SRM.ChiSquare), 4), r.SRM.DF, pValue(float64(r.SRM.PValue)), srm)
 	if len(r.Comparisons) > 0 {
-		fmt.Fprintln(w, "\nVerdict:")
-		for _, c := range r.Comparisons {
-			fmt.Fprintf(w, "  %s\n", c.Verdict)
+		if verdicts {
+			fmt.Fprintln(w, "\nVerdict:")
+			for _, c := range r.Comparisons {
+				fmt.Fprintf(w, "  %s\n", c.Verdict)
+			}
 		}
 		fixedNote := ""
 		if r.Method == stats.MethodSequential {
@@ -411,6 +559,103 @@ func writeResultsTable(w io.Writer, r *results.Result) error {
 		}
 	}
 	return nil
+}
+
+// adjustedHeader names the column of adjusted p-values.
+func adjustedHeader(r *results.Result) string {
+	if r.Correction == stats.CorrectionBH {
+		return "P (BH)"
+	}
+	return "P (HOLM)"
+}
+
+// writeMetricsTable prints every metric for people: the experiment once,
+// then each metric's analysis, then one verdict line per metric and
+// comparison.
+func writeMetricsTable(w io.Writer, res *results.MetricsResult) error {
+	fmt.Fprintf(w, "Experiment: %s\n", res.ExperimentID)
+	var first *results.Result
+	for _, m := range res.Metrics {
+		if m.Result != nil {
+			first = m.Result
+			break
+		}
+	}
+	family := fmt.Sprintf("%s across the %d goal comparisons", res.Correction, res.GoalComparisons)
+	if res.GoalComparisons < 2 {
+		family = "none (one goal comparison)"
+	}
+	if first != nil {
+		fmt.Fprintf(w, "Control:    %s    Confidence: %s    Correction: %s\n", first.Control, levelText(first), family)
+		writeContextLines(w, first)
+	}
+	for _, m := range res.Metrics {
+		fmt.Fprintf(w, "\n== %s ==\n", metricTitle(m.Metric))
+		if m.Result == nil {
+			fmt.Fprintf(w, "ERROR: %s\n", m.Error)
+			continue
+		}
+		writeOutcomeLines(w, m.Result)
+		writeBanners(w, m.Result)
+		if err := writeResultBody(w, m.Result, false); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, "\nVerdicts:")
+	for _, m := range res.Metrics {
+		name := m.Metric.Name
+		if m.Metric.Role == results.RoleGuardrail {
+			name += " (guardrail)"
+		}
+		switch {
+		case m.Result == nil:
+			fmt.Fprintf(w, "  %s: not analysed (%s)\n", name, m.Error)
+		case len(m.Comparisons) == 0:
+			fmt.Fprintf(w, "  %s: nothing to compare (one group)\n", name)
+		}
+		if m.Result == nil {
+			continue
+		}
+		for _, c := range m.Comparisons {
+			v := c.Verdict
+			if m.Metric.Role == results.RoleGuardrail {
+				if m.Harmed && c.Significant {
+					v = "HARMED: " + v
+				} else if !c.Unreliable {
+					v = "no evidence of harm: " + v
+				}
+			}
+			fmt.Fprintf(w, "  %s: %s\n", name, v)
+		}
+	}
+	return nil
+}
+
+// metricTitle is "revenue (goal, numeric, higher is better): spend per user".
+func metricTitle(m results.Metric) string {
+	t := fmt.Sprintf("%s (%s, %s, %s is better)", m.Name, m.Role, m.Type, m.Direction)
+	if m.Description != "" {
+		t += ": " + m.Description
+	}
+	return t
+}
+
+// writeMetricsCSV prints one row per metric and group, the columns of a
+// single analysis after the metric's.
+func writeMetricsCSV(w io.Writer, res *results.MetricsResult) error {
+	header := append([]string{"metric", "role", "direction", "error"}, resultsHeader...)
+	var rows [][]string
+	for _, m := range res.Metrics {
+		lead := []string{m.Metric.Name, m.Metric.Role, m.Metric.Direction, m.Error}
+		if m.Result == nil {
+			rows = append(rows, append(lead, make([]string, len(resultsHeader))...))
+			continue
+		}
+		for _, row := range resultsRows(m.Result) {
+			rows = append(rows, append(append([]string(nil), lead...), row...))
+		}
+	}
+	return writeCSV(w, header, rows)
 }
 
 // statusName is the experiment's status, or "unknown".
@@ -470,6 +715,11 @@ var resultsHeader = []string{"experiment_id", "outcome", "group", "control", "pr
 	"method", "sequential_p_value", "sequential_adjusted_p_value", "sequential_ci_lower", "sequential_ci_upper", "status", "runtime_seconds"}
 
 func writeResultsCSV(w io.Writer, r *results.Result) error {
+	return writeCSV(w, resultsHeader, resultsRows(r))
+}
+
+// resultsRows are the CSV rows of one analysis, one per group.
+func resultsRows(r *results.Result) [][]string {
 	byGroup := map[string]stats.Comparison{}
 	for _, c := range r.Comparisons {
 		byGroup[c.Group] = c
@@ -502,5 +752,5 @@ func writeResultsCSV(w io.Writer, r *results.Result) error {
 		row = append(row, string(r.Status), fullFloat(r.RuntimeSeconds))
 		rows = append(rows, row)
 	}
-	return writeCSV(w, resultsHeader, rows)
+	return rows
 }

@@ -239,7 +239,7 @@ func TestResultsCommand_Options(t *testing.T) {
 		mustContain(t, r.Stdout, "counted from every event (no time column)", "Notes:", "outcomes from before each user's enrollment count too")
 	})
 	t.Run("Errors", func(t *testing.T) {
-		run(t, nil, "", "results", "prop-test").mustCode(t, ExitUsage, "exactly one of --outcome-sql and --outcome-file")
+		run(t, nil, "", "results", "prop-test").mustCode(t, ExitUsage, "exactly one of --outcome-sql, --outcome-file and --metrics")
 		run(t, nil, "", "results", "--outcome-sql", "x", "--confidence", "95", "prop-test").mustCode(t, ExitUsage, "--confidence")
 		run(t, nil, "", "results", "--outcome-sql", "x").mustCode(t, ExitUsage, "want 1 argument(s)")
 		run(t, nil, "", resultsArgs(path, "prop-test", "SELECT user_id, ordered_at FROM orders")...).mustCode(t, ExitError, "converted")
