@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 )
@@ -17,91 +18,164 @@ const (
 	RouteReadyz           = "readyz"
 	RouteMetrics          = "metrics"
 	RouteLayerGet         = "layer_get"
+	RouteOpenAPI          = "openapi"
 	RouteNotFound         = "not_found" // no route matched
 	RouteTransport        = "transport" // fasthttp could not read the request
 )
 
-const (
-	experimentsPrefix = "/api/experiments/"
-	layersPrefix      = "/api/layers/"
-)
+const experimentsPrefix = "/api/experiments/"
 
-// route dispatches a request and returns its route name.
+// endpoint is one method of a path and the handler serving it. param is the
+// path's parameter ("" for a path without one).
+type endpoint struct {
+	method  string
+	name    string // route name, for metrics and logs
+	handler func(s *Server, ctx *fasthttp.RequestCtx, param string)
+}
+
+// pathRoute is one path of the API. A path ending in "/{name}" matches any
+// non-empty last segment without '/', handed to the handler as param.
+type pathRoute struct {
+	path      string     // the OpenAPI path template: /api/experiments/{id}
+	name      string     // route name of a 405 on this path
+	endpoints []endpoint // HEAD listed explicitly where served
+	// enabled, when set, says whether the server serves the path at all
+	// (GET /metrics needs a Metrics handler); a disabled path is a 404.
+	enabled func(s *Server) bool
+
+	prefix string // path before its parameter, "" for a fixed path (set by init)
+	allow  string // the Allow header of a 405 (set by init)
+}
+
+// routes is THE routing table: route dispatches from it and the OpenAPI test
+// checks it against openapi/openapi.json, so a path or method added here must
+// be documented there. Fixed paths are tried before parameterized ones; the
+// enrollment, the hot path, comes first.
+var routes = []pathRoute{
+	{path: "/api/experiment-enrollments", name: RouteEnroll, endpoints: []endpoint{
+		{fasthttp.MethodPost, RouteEnroll, (*Server).serveEnroll},
+	}},
+	{path: "/api/experiment-create", name: RouteExperimentCreate, endpoints: []endpoint{
+		{fasthttp.MethodPost, RouteExperimentCreate, (*Server).serveCreateExperiment},
+	}},
+	{path: "/api/experiments", name: RouteExperimentList, endpoints: []endpoint{
+		{fasthttp.MethodGet, RouteExperimentList, (*Server).serveListExperiments},
+		{fasthttp.MethodHead, RouteExperimentList, (*Server).serveListExperiments},
+	}},
+	{path: "/api/plan", name: RoutePlan, endpoints: []endpoint{
+		{fasthttp.MethodGet, RoutePlan, (*Server).servePlan},
+		{fasthttp.MethodHead, RoutePlan, (*Server).servePlan},
+	}},
+	{path: "/healthz", name: RouteHealthz, endpoints: []endpoint{
+		{fasthttp.MethodGet, RouteHealthz, (*Server).serveHealthz},
+		{fasthttp.MethodHead, RouteHealthz, (*Server).serveHealthz},
+	}},
+	{path: "/readyz", name: RouteReadyz, endpoints: []endpoint{
+		{fasthttp.MethodGet, RouteReadyz, (*Server).serveReadyz},
+		{fasthttp.MethodHead, RouteReadyz, (*Server).serveReadyz},
+	}},
+	{path: "/metrics", name: RouteMetrics, enabled: func(s *Server) bool { return s.Metrics != nil }, endpoints: []endpoint{
+		{fasthttp.MethodGet, RouteMetrics, func(s *Server, ctx *fasthttp.RequestCtx, _ string) { s.Metrics(ctx) }},
+	}},
+	{path: "/openapi.json", name: RouteOpenAPI, endpoints: []endpoint{
+		{fasthttp.MethodGet, RouteOpenAPI, (*Server).serveOpenAPI},
+		{fasthttp.MethodHead, RouteOpenAPI, (*Server).serveOpenAPI},
+	}},
+	{path: "/api/experiments/{id}", name: RouteExperimentGet, endpoints: []endpoint{
+		{fasthttp.MethodGet, RouteExperimentGet, (*Server).handleGetExperiment},
+		{fasthttp.MethodHead, RouteExperimentGet, (*Server).handleGetExperiment},
+		{fasthttp.MethodPatch, RouteExperimentUpdate, (*Server).handleUpdateExperiment},
+	}},
+	{path: "/api/layers/{name}", name: RouteLayerGet, endpoints: []endpoint{
+		{fasthttp.MethodGet, RouteLayerGet, (*Server).handleGetLayer},
+		{fasthttp.MethodHead, RouteLayerGet, (*Server).handleGetLayer},
+	}},
+}
+
+func init() {
+	for i := range routes {
+		r := &routes[i]
+		if j := strings.LastIndexByte(r.path, '/'); strings.HasPrefix(r.path[j:], "/{") && strings.HasSuffix(r.path, "}") {
+			r.prefix = r.path[:j+1]
+		} else if strings.ContainsAny(r.path, "{}") {
+			panic("http: only a last path segment can be a parameter: " + r.path)
+		}
+		methods := make([]string, len(r.endpoints))
+		for k, e := range r.endpoints {
+			methods[k] = e.method
+		}
+		r.allow = strings.Join(methods, ", ")
+	}
+}
+
+// Endpoint is one method and path the server answers, for the tests that hold
+// the routing table against the API's OpenAPI document.
+type Endpoint struct {
+	Method string // GET, HEAD, POST, PATCH...
+	Path   string // OpenAPI path template: /api/experiments/{id}
+	Route  string // route name (Route* constants)
+}
+
+// Endpoints returns every method and path of the routing table, including
+// those served only when configured (GET /metrics).
+func Endpoints() []Endpoint {
+	var out []Endpoint
+	for _, r := range routes {
+		for _, e := range r.endpoints {
+			out = append(out, Endpoint{Method: e.method, Path: r.path, Route: e.name})
+		}
+	}
+	return out
+}
+
+// route dispatches a request from the routing table and returns its route
+// name. It does not allocate beyond the handler: comparisons of string(bytes)
+// do not copy.
 func (s *Server) route(ctx *fasthttp.RequestCtx) string {
 	path := ctx.Path()
-	switch string(path) { // no allocation: the compiler switches on the bytes
-	case "/api/experiment-enrollments":
-		if s.allow(ctx, RouteEnroll, "POST", fasthttp.MethodPost) {
-			s.handleEnroll(ctx)
+	for i := range routes {
+		r := &routes[i]
+		var param []byte
+		if r.prefix == "" {
+			if string(path) != r.path {
+				continue
+			}
+		} else {
+			if len(path) <= len(r.prefix) || string(path[:len(r.prefix)]) != r.prefix {
+				continue
+			}
+			if param = path[len(r.prefix):]; bytes.IndexByte(param, '/') >= 0 {
+				continue
+			}
 		}
-		return RouteEnroll
-	case "/api/experiment-create":
-		if s.allow(ctx, RouteExperimentCreate, "POST", fasthttp.MethodPost) {
-			s.handleCreateExperiment(ctx)
+		if r.enabled != nil && !r.enabled(s) {
+			break
 		}
-		return RouteExperimentCreate
-	case "/api/experiments":
-		if s.allow(ctx, RouteExperimentList, "GET, HEAD", fasthttp.MethodGet, fasthttp.MethodHead) {
-			s.handleListExperiments(ctx)
+		m := ctx.Method()
+		for k := range r.endpoints {
+			if e := &r.endpoints[k]; string(m) == e.method {
+				e.handler(s, ctx, string(param))
+				return e.name
+			}
 		}
-		return RouteExperimentList
-	case "/api/plan":
-		if s.allow(ctx, RoutePlan, "GET, HEAD", fasthttp.MethodGet, fasthttp.MethodHead) {
-			s.handlePlan(ctx)
-		}
-		return RoutePlan
-	case "/healthz":
-		if s.allow(ctx, RouteHealthz, "GET, HEAD", fasthttp.MethodGet, fasthttp.MethodHead) {
-			s.handleHealthz(ctx)
-		}
-		return RouteHealthz
-	case "/readyz":
-		if s.allow(ctx, RouteReadyz, "GET, HEAD", fasthttp.MethodGet, fasthttp.MethodHead) {
-			s.handleReadyz(ctx)
-		}
-		return RouteReadyz
-	case "/metrics":
-		if s.Metrics != nil && s.allow(ctx, RouteMetrics, "GET", fasthttp.MethodGet) {
-			s.Metrics(ctx)
-			return RouteMetrics
-		} else if s.Metrics != nil {
-			return RouteMetrics
-		}
-	}
-	if id, ok := bytes.CutPrefix(path, []byte(experimentsPrefix)); ok && len(id) > 0 && bytes.IndexByte(id, '/') < 0 {
-		switch string(ctx.Method()) {
-		case fasthttp.MethodGet, fasthttp.MethodHead:
-			s.handleGetExperiment(ctx, string(id))
-			return RouteExperimentGet
-		case fasthttp.MethodPatch:
-			s.handleUpdateExperiment(ctx, string(id))
-			return RouteExperimentUpdate
-		}
-		s.methodNotAllowed(ctx, RouteExperimentGet, "GET, HEAD, PATCH")
-		return RouteExperimentGet
-	}
-	if name, ok := bytes.CutPrefix(path, []byte(layersPrefix)); ok && len(name) > 0 && bytes.IndexByte(name, '/') < 0 {
-		if s.allow(ctx, RouteLayerGet, "GET, HEAD", fasthttp.MethodGet, fasthttp.MethodHead) {
-			s.handleGetLayer(ctx, string(name))
-		}
-		return RouteLayerGet
+		s.methodNotAllowed(ctx, r.name, r.allow)
+		return r.name
 	}
 	s.writeError(ctx, RouteNotFound, ENOROUTE, "No such endpoint.", "", "", nil)
 	return RouteNotFound
 }
 
-// allow reports whether the request's method is one of methods, and answers
-// 405 with the Allow header otherwise.
-func (s *Server) allow(ctx *fasthttp.RequestCtx, route, allowHeader string, methods ...string) bool {
-	m := ctx.Method()
-	for _, want := range methods {
-		if string(m) == want {
-			return true
-		}
-	}
-	s.methodNotAllowed(ctx, route, allowHeader)
-	return false
+// Adapters from the handlers of fixed paths to the table's signature.
+func (s *Server) serveEnroll(ctx *fasthttp.RequestCtx, _ string) { s.handleEnroll(ctx) }
+func (s *Server) serveCreateExperiment(ctx *fasthttp.RequestCtx, _ string) {
+	s.handleCreateExperiment(ctx)
 }
+func (s *Server) serveListExperiments(ctx *fasthttp.RequestCtx, _ string) {
+	s.handleListExperiments(ctx)
+}
+func (s *Server) servePlan(ctx *fasthttp.RequestCtx, _ string)    { s.handlePlan(ctx) }
+func (s *Server) serveHealthz(ctx *fasthttp.RequestCtx, _ string) { s.handleHealthz(ctx) }
+func (s *Server) serveReadyz(ctx *fasthttp.RequestCtx, _ string)  { s.handleReadyz(ctx) }
 
 func (s *Server) methodNotAllowed(ctx *fasthttp.RequestCtx, route, allowHeader string) {
 	ctx.Response.Header.Set(fasthttp.HeaderAllow, allowHeader)

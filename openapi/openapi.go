@@ -1,0 +1,15 @@
+// Package openapi holds the OpenAPI 3.1 description of assignd's HTTP API,
+// served by the API itself at GET /openapi.json.
+//
+// The document is written by hand and held to the code by the tests of
+// package http: every route of its routing table is documented and every
+// documented path is routed, and the responses its tests record validate
+// against the document's schemas.
+package openapi
+
+import _ "embed"
+
+// Document is the OpenAPI 3.1 document, JSON.
+//
+//go:embed openapi.json
+var Document []byte
