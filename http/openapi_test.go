@@ -329,6 +329,15 @@ func TestOpenAPI_Responses(t *testing.T) {
 	MustStatus(t, c.Do(t, plain, "GET", "/api/layers/checkout", adminToken, ""), http.StatusNotFound)
 	MustStatus(t, c.Do(t, plain, "GET", "/metrics", "", ""), http.StatusNotFound)
 
+	// Degraded is still ready.
+	degraded := MustOpenServer(t, func(s *assignhttp.Server) {
+		s.Logger = slog.New(slog.DiscardHandler)
+		s.Degraded = func(context.Context) string { return "Redis is out of memory: new enrollments fail." }
+	})
+	if r := c.Do(t, degraded, "GET", "/readyz", "", ""); r.Status != http.StatusOK || r.JSON(t)["status"] != "degraded" {
+		t.Fatalf("degraded: %d %s", r.Status, r.Body)
+	}
+
 	// Every operation's success was seen, and every status the walk aims at.
 	var missing []string
 	for _, path := range c.doc.Paths.InMatchingOrder() {
