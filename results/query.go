@@ -190,6 +190,9 @@ type GroupAggregate struct {
 	Cap, CapX float64
 	// Capped counts the users whose outcome was above the cap.
 	Capped int64
+	// Third is the third central moment of the per-user values,
+	// avg((y - mean)³): how lopsided they are (stats.DifferenceSkewness).
+	Third float64
 }
 
 var identPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -390,15 +393,19 @@ r AS (
 	FROM e LEFT JOIN o ON ` + on + `
 	GROUP BY e.group_name, e.user_id
 ),
-` + capCTE + capped + `
+` + capCTE + capped + `,
+m AS (
+	SELECT u.*, avg(CAST(y AS DOUBLE PRECISION)) OVER (PARTITION BY group_name) AS group_mean FROM u
+)
 SELECT group_name, ` + perGroup + `
 	coalesce(avg(CAST(x AS DOUBLE PRECISION)), 0) AS mean_x,
 	coalesce(var_samp(CAST(x AS DOUBLE PRECISION)), 0) AS variance_x,
 	coalesce(covar_samp(CAST(x AS DOUBLE PRECISION), CAST(y AS DOUBLE PRECISION)), 0) AS covariance,
 	CAST(max(cap_y) AS DOUBLE PRECISION) AS cap,
 	CAST(max(cap_x) AS DOUBLE PRECISION) AS cap_x,
-	CAST(sum(over) AS BIGINT) AS capped
-FROM u
+	CAST(sum(over) AS BIGINT) AS capped,
+	coalesce(avg(power(CAST(y AS DOUBLE PRECISION) - group_mean, 3)), 0) AS third
+FROM m
 GROUP BY group_name
 ORDER BY group_name`, args, nil
 }
@@ -424,7 +431,7 @@ func (w *Warehouse) Aggregate(ctx context.Context, q Query) (string, []GroupAggr
 		var g GroupAggregate
 		var capY, capX sql.NullFloat64
 		if err := rows.Scan(&g.Group, &g.N, &g.Conversions, &g.Mean, &g.Variance, &g.Invalid,
-			&g.MeanX, &g.VarianceX, &g.Covariance, &capY, &capX, &g.Capped); err != nil {
+			&g.MeanX, &g.VarianceX, &g.Covariance, &capY, &capX, &g.Capped, &g.Third); err != nil {
 			return "", nil, fmt.Errorf("results: read aggregates: %w", err)
 		}
 		g.Cap, g.CapX = nullNaN(capY), nullNaN(capX)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -206,4 +207,56 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("FormatDuration(%v)=%q, want %q", d, got, want)
 		}
 	}
+}
+
+// thirdMoment is avg((v - mean)³).
+func thirdMoment(values []float64) float64 {
+	var mean, m3 float64
+	for _, v := range values {
+		mean += v
+	}
+	mean /= float64(len(values))
+	for _, v := range values {
+		m3 += (v - mean) * (v - mean) * (v - mean)
+	}
+	return m3 / float64(len(values))
+}
+
+// A treatment whose mean rests on two whales is flagged: the skewness of
+// the difference, from each group's third moment computed in SQL, equals
+// the one computed here from the values, and a warning says what to do.
+func TestWarehouse_Analyze_Skewness(t *testing.T) {
+	groups := []assign.Group{{Name: "a", Probability: 0.5}, {Name: "b", Probability: 0.5}}
+	values := map[string][]float64{}
+	for i := range 200 {
+		g := groups[i%2].Name
+		v := float64(i%7) / 2
+		if g == "b" && (i == 11 || i == 13) {
+			v = 4000
+		}
+		values[g] = append(values[g], v)
+	}
+	want := stats.DifferenceSkewness(stats.Summarize(values["a"]), stats.Summarize(values["b"]), thirdMoment(values["a"]), thirdMoment(values["b"]))
+	if !(want > stats.SkewnessLimit) {
+		t.Fatalf("fixture skewness %v: not beyond the limit", want)
+	}
+	forEachWarehouse(t, resultstest.NewNumeric("skewed", groups, values), func(t *testing.T, w *results.Warehouse) {
+		q := results.Query{ExperimentID: "skewed", OutcomeSQL: resultstest.NumericSQL, TimeColumn: resultstest.TimeColumn, Method: stats.MethodFixed}
+		res, err := w.Analyze(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		approx(t, "Skewness", res.Comparisons[0].Skewness, want, 1e-9)
+		if !containsWarning(res.Warnings, "b vs a: the difference is skewed (skewness "+strconv.FormatFloat(want, 'f', 2, 64)+", beyond 0.2)") ||
+			!containsWarning(res.Warnings, "--cap-percentile 99") {
+			t.Errorf("Warnings=%q, want the skewness named with the remedy", res.Warnings)
+		}
+		// A binary outcome has no skewness to report.
+		q.OutcomeSQL = resultstest.BinarySQL
+		if res, err = w.Analyze(context.Background(), q); err != nil {
+			t.Fatal(err)
+		} else if !math.IsNaN(float64(res.Comparisons[0].Skewness)) {
+			t.Errorf("binary Skewness=%v, want null", res.Comparisons[0].Skewness)
+		}
+	})
 }

@@ -205,6 +205,7 @@ func Analyze(in Input) (*Report, error) {
 		}
 		sq.AdjustedPValue = sq.PValue
 		c.Sequential = &sq
+		c.Skewness = NaN() // known only to a caller with third moments
 		c.Group, c.Control = g.Name, control
 		r.Comparisons = append(r.Comparisons, c)
 	}

@@ -47,6 +47,11 @@ type Comparison struct {
 	// Sequential is the always-valid inference of the same difference
 	// (mSPRT); Significant rests on it when Report.Method is sequential.
 	Sequential *Sequential `json:"sequential,omitempty"`
+	// Skewness is the skewness of the estimated difference of a numeric
+	// outcome (DifferenceSkewness), when the caller knows the groups' third
+	// moments (package results does); null otherwise. Beyond SkewnessLimit
+	// the t-based interval and p-value can be off.
+	Skewness Float `json:"skewness"`
 	// Verdict is a plain-language sentence for people.
 	Verdict string `json:"verdict"`
 	// Note explains undefined numbers (empty group, no variance), if any.
@@ -66,6 +71,7 @@ func undefinedComparison(test, note string) Comparison {
 		DF:             NaN(),
 		PValue:         NaN(),
 		AdjustedPValue: NaN(),
+		Skewness:       NaN(),
 		Note:           note,
 	}
 }
