@@ -384,3 +384,39 @@ func TestRoute_NoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPI_ConnectionLimit: at the connection limit, every operation's
+// answer is the documented 503 with Retry-After.
+func TestOpenAPI_ConnectionLimit(t *testing.T) {
+	c := newContract(t)
+	ts := MustOpenServer(t, func(s *assignhttp.Server) {
+		s.Concurrency = 1
+		s.Layers = s.Experiments.(assignhttp.LayerSplitter)
+		s.Metrics = func(ctx *fasthttp.RequestCtx) {}
+		s.Logger = slog.New(slog.DiscardHandler)
+	})
+	addr := strings.TrimPrefix(ts.URL(), "http://")
+	// The one connection allowed is busy: headers sent, its body to come.
+	req := enrollRequest(UserToken(t, "user-1", nil))
+	busy := dialKeepAlive(t, addr)
+	busy.send(t, req[:strings.Index(req, "\r\n\r\n")+4])
+	waitConns(t, ts.Server, func(s assignhttp.ConnStats) bool { return s.Open == 1 && s.Idle == 0 })
+
+	for _, e := range assignhttp.Endpoints() {
+		path := strings.NewReplacer("{id}", "x", "{name}", "x").Replace(e.Path)
+		k := dialKeepAlive(t, addr)
+		k.send(t, e.Method+" "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(k.br, &http.Request{Method: e.Method})
+		if err != nil {
+			t.Fatalf("%s %s: %v", e.Method, path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		r := Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+		MustStatus(t, r, http.StatusServiceUnavailable)
+		if r.Header.Get("Retry-After") == "" {
+			t.Fatalf("%s %s: a 503 at the limit without Retry-After", e.Method, path)
+		}
+		c.check(t, e.Method, path, r)
+	}
+}
