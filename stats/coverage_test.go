@@ -15,10 +15,14 @@ import (
 // the others a lognormal amount) where normal approximations are at their
 // worst. Each scenario runs coverageRuns experiments (SE of a 95% coverage
 // about 0.34%) from a fixed seed; an interval must cover the true value in
-// at least 93% of the runs where it is defined.
+// at least 93% of the runs where it is defined (for a numeric outcome: and
+// the skewness warning is not raised, see TestCoverage_Numeric). A coverage
+// measured on fewer than minCalmRuns runs is logged, not asserted (its SE
+// would exceed 1.5%).
 const (
 	coverageRuns = 4000
 	minCoverage  = 0.93
+	minCalmRuns  = 200
 )
 
 // revenueScenario is one simulated population.
@@ -32,8 +36,9 @@ type revenueScenario struct {
 	seed     uint64
 	horizons []int64 // sequential horizons to check (the tool's default and the current sample)
 	// diffShortfall marks the one interval that does not hold its coverage
-	// here, DifferenceCI on raw heavy-tailed revenue with a true effect;
-	// see TestCoverage_Numeric.
+	// here even among the runs without the skewness warning: DifferenceCI
+	// on raw heavy-tailed revenue with a true effect; see
+	// TestCoverage_Numeric.
 	diffShortfall bool
 }
 
@@ -116,20 +121,42 @@ func (c coverageCounter) rate() float64 { return float64(c.covered) / float64(c.
 // TestCoverage_Numeric checks DifferenceCI (Welch), RelativeLiftCI
 // (Fieller) and the sequential confidence sequence at the default horizon and
 // at the current sample, in A/A and with a true ratio of 1.2, raw and
-// winsorized at the pooled 99th percentile as package results does.
+// winsorized at the pooled 99th percentile as package results does, and
+// states the guarantee the tool gives with its skewness warning
+// (|DifferenceSkewness| > SkewnessLimit, each group's third central moment
+// avg((y - mean)³) computed from the simulated values as package results
+// computes it in SQL; an undefined skewness raises none):
 //
-// One interval does not hold 93%, and no interval computed from n, mean and
-// variance can: DifferenceCI on raw heavy-tailed revenue (95% zeros,
-// lognormal sigma 2.5, 200 users per group) with a true effect covers the
-// population difference in 87.9% of the runs, nearly every miss below it.
-// The per-user CV is about 100 (sd 116, mean 1.14) and 79% of the mean comes
-// from payers above 70, which a group of about 10 payers contains in only a
-// third of the runs: the other runs estimate a population without that tail,
-// with a variance to match. In A/A the same interval over-covers (99.2%)
-// because the two groups' shortfalls cancel. Winsorizing changes the estimand
-// to the capped mean, which these sample sizes do estimate (94.5%). The test
-// pins that shortfall (85% to 93%) instead of hiding it: when it starts to
-// pass, the exception goes.
+//   - in every scenario, every interval covers the truth in at least 93% of
+//     the runs where it is defined and the warning is not raised (asserted
+//     where that is at least minCalmRuns runs);
+//   - in A/A, every interval covers in at least 93% of all the runs where it
+//     is defined, warned or not (the two groups' skewness cancels);
+//
+// and logs, per scenario, the share of runs warned and each interval's
+// coverage among them.
+//
+// One interval does not hold that guarantee, and the test pins it (80% to
+// 93%) instead of hiding it: DifferenceCI on raw heavy-tailed revenue (95%
+// zeros, lognormal sigma 2.5, 200 users per group) with a true effect. It
+// covers the population difference in 87.9% of all runs, nearly every miss
+// below it, and in only 84.6% of the 8% of runs without the warning. The
+// per-user CV is about 100 (sd 116, mean 1.14) and 79% of the mean comes from
+// payers above 70, which a group of about 10 payers contains in only a third
+// of the runs: the others estimate a population without that tail, with a
+// variance to match. A run that samples one of those payers has a skewed
+// difference and is warned (92% of runs); those that pass the rule are
+// mostly runs that sampled neither group's tail, which is what makes the
+// interval miss. No limit on DifferenceSkewness mends this (0.05: 89.0% of
+// 73 runs; 0.1: 87.0% of 146; 0.3: 85.2% of 508), the sample's moments
+// cannot show a tail the sample lacks. The same population with 1,000 or
+// 5,000 users per group holds it (96.8% of 625 and 98.4% of 928 runs
+// without the warning, seeds as here): the shortfall is that of a group
+// with about 10 payers. The sequential sequence there covers
+// 94.0% (horizon 400) of the same runs, Fieller's interval is defined in too
+// few of them to say. Winsorizing changes the estimand to the capped mean,
+// which these sample sizes do estimate, and the warning then marks the
+// runs that miss (coverage about 75% among the warned ones).
 func TestCoverage_Numeric(t *testing.T) {
 	heavy := revenueScenario{n: 200, pZero: 0.95, sigma: 2.5, ratio: 1}
 	light := revenueScenario{n: 100, pZero: 0.80, sigma: 1, ratio: 1}
@@ -150,13 +177,46 @@ func TestCoverage_Numeric(t *testing.T) {
 	}
 }
 
+// intervalCoverage counts one interval's coverage over all runs, over the
+// runs without the skewness warning and over those with it.
+type intervalCoverage struct {
+	name              string
+	all, calm, warned coverageCounter
+}
+
+func (c *intervalCoverage) add(iv stats.Interval, truth float64, warned bool) {
+	c.all.add(iv, truth)
+	if warned {
+		c.warned.add(iv, truth)
+	} else {
+		c.calm.add(iv, truth)
+	}
+}
+
+// thirdMoment is avg((y - mean)³), the population third central moment.
+func thirdMoment(ys []float64, mean float64) float64 {
+	var s float64
+	for _, y := range ys {
+		d := y - mean
+		s += d * d * d
+	}
+	return s / float64(len(ys))
+}
+
 func checkRevenueCoverage(t *testing.T, s revenueScenario) {
 	rng := rand.New(rand.NewPCG(s.seed, 2026))
 	diff, lift := s.truth()
-	var welch, fieller, deltaLog coverageCounter
+	welch := &intervalCoverage{name: "DifferenceCI"}
+	fieller := &intervalCoverage{name: "RelativeLiftCI"}
+	intervals := []*intervalCoverage{welch, fieller}
+	seq := make([]*intervalCoverage, len(s.horizons))
+	for i, h := range s.horizons {
+		seq[i] = &intervalCoverage{name: "Sequential.CI(horizon " + itoa(h) + ")"}
+		intervals = append(intervals, seq[i])
+	}
+	var deltaLog coverageCounter
 	var welchBelow int // runs where DifferenceCI lies entirely below the truth
-	seq := make([]coverageCounter, len(s.horizons))
-	var unbounded, welchReject int
+	var unbounded, welchReject, warned, undefinedSkew int
 	y1, y2 := make([]float64, s.n), make([]float64, s.n)
 	pooled := make([]float64, 0, 2*s.n)
 	for range coverageRuns {
@@ -171,12 +231,20 @@ func checkRevenueCoverage(t *testing.T, s revenueScenario) {
 			}
 		}
 		s1, s2 := stats.Summarize(y1), stats.Summarize(y2)
+		// The warning the tool prints: NaN (no variance) raises none.
+		skew := stats.DifferenceSkewness(s1, s2, thirdMoment(y1, s1.Mean), thirdMoment(y2, s2.Mean))
+		warn := math.Abs(skew) > stats.SkewnessLimit
+		if warn {
+			warned++
+		} else if math.IsNaN(skew) {
+			undefinedSkew++
+		}
 		c := stats.CompareNumeric(s1, s2, 0.95)
-		welch.add(c.DifferenceCI, diff)
+		welch.add(c.DifferenceCI, diff, warn)
 		if c.DifferenceCI.Upper < stats.Float(diff) {
 			welchBelow++
 		}
-		fieller.add(c.RelativeLiftCI, lift)
+		fieller.add(c.RelativeLiftCI, lift, warn)
 		if c.Note == stats.NoteRatioUnbounded {
 			unbounded++
 		}
@@ -185,44 +253,55 @@ func checkRevenueCoverage(t *testing.T, s revenueScenario) {
 		}
 		for i, h := range s.horizons {
 			sq := stats.SequentialNumeric(s1, s2, h, 0.95)
-			seq[i].add(sq.CI, diff)
+			seq[i].add(sq.CI, diff, warn)
 		}
 		deltaLog.add(deltaLogInterval(s1, s2), lift)
 	}
-	t.Logf("Welch p < 0.05 in %.1f%% of runs", 100*float64(welchReject)/coverageRuns)
-	t.Logf("DifferenceCI (Welch) coverage %.1f%% of %d (%.1f%% of runs entirely below the truth)",
-		100*welch.rate(), welch.defined, 100*float64(welchBelow)/coverageRuns)
-	t.Logf("RelativeLiftCI (Fieller) coverage %.1f%% of %d defined; ratio not estimable in %.1f%% of runs",
-		100*fieller.rate(), fieller.defined, 100*float64(unbounded)/coverageRuns)
-	for i, h := range s.horizons {
-		t.Logf("Sequential CS (horizon %d) coverage %.1f%% of %d", h, 100*seq[i].rate(), seq[i].defined)
+	t.Logf("skewness warning (|skewness| > %v) in %.1f%% of runs (%d), undefined in %d", stats.SkewnessLimit,
+		100*float64(warned)/coverageRuns, warned, undefinedSkew)
+	t.Logf("Welch p < 0.05 in %.1f%% of runs; DifferenceCI entirely below the truth in %.1f%%; ratio not estimable in %.1f%%",
+		100*float64(welchReject)/coverageRuns, 100*float64(welchBelow)/coverageRuns, 100*float64(unbounded)/coverageRuns)
+	for _, iv := range intervals {
+		t.Logf("%-28s coverage: without the warning %s, with it %s, all runs %s", iv.name, iv.calm, iv.warned, iv.all)
 	}
-	t.Logf("for comparison, the former delta-method log interval: coverage %.1f%% of %d", 100*deltaLog.rate(), deltaLog.defined)
+	t.Logf("for comparison, the former delta-method log interval: coverage %s", deltaLog)
 
-	check := func(name string, c coverageCounter) {
+	check := func(name string, c coverageCounter, minDefined int) {
 		t.Helper()
-		// Some runs must print the interval, or its coverage says nothing.
-		if c.defined < coverageRuns/10 {
-			t.Errorf("%s defined in only %d of %d runs", name, c.defined, coverageRuns)
-		} else if c.rate() < minCoverage {
+		switch {
+		case c.defined < minDefined:
+			t.Logf("%s: defined in only %d runs, too few to assert its coverage", name, c.defined)
+		case c.rate() < minCoverage:
 			t.Errorf("%s covers the truth in %.1f%% of %d runs, want >= %.0f%%", name, 100*c.rate(), c.defined, 100*minCoverage)
 		}
 	}
-	if s.diffShortfall {
-		if r := welch.rate(); welch.defined != coverageRuns || r < 0.85 || r >= minCoverage {
-			t.Errorf("DifferenceCI covers the truth in %.1f%% of %d runs: the known shortfall is 87.9%%, pinned to [85%%, 93%%); update TestCoverage_Numeric",
-				100*r, welch.defined)
+	for _, iv := range intervals {
+		if iv == welch && s.diffShortfall {
+			if r := welch.calm.rate(); welch.calm.defined < minCalmRuns || r < 0.80 || r >= minCoverage {
+				t.Errorf("DifferenceCI covers the truth in %s of the runs without the skewness warning: the known shortfall is 84.6%% of 319, pinned to [80%%, 93%%); update TestCoverage_Numeric",
+					welch.calm)
+			}
+			continue
 		}
-	} else {
-		check("DifferenceCI", welch)
+		check(iv.name+" without the skewness warning", iv.calm, minCalmRuns)
+		if s.ratio == 1 {
+			// Some runs must print the interval, or its coverage says nothing.
+			if iv.all.defined < coverageRuns/10 {
+				t.Errorf("%s defined in only %d of %d runs", iv.name, iv.all.defined, coverageRuns)
+			}
+			check(iv.name+" (A/A, all runs)", iv.all, 0)
+		}
 	}
-	check("RelativeLiftCI", fieller)
-	for i, h := range s.horizons {
-		check("Sequential.CI(horizon "+itoa(h)+")", seq[i])
-	}
-	if c := unbounded + fieller.defined; c != coverageRuns {
+	if c := unbounded + fieller.all.defined; c != coverageRuns {
 		t.Errorf("%d runs with a lift interval or the unbounded note, want all %d", c, coverageRuns)
 	}
+}
+
+func (c coverageCounter) String() string {
+	if c.defined == 0 {
+		return "- (never defined)"
+	}
+	return strconv.FormatFloat(100*c.rate(), 'f', 1, 64) + "% of " + strconv.Itoa(c.defined)
 }
 
 // deltaLogInterval is the interval CompareNumeric printed before Fieller's:
