@@ -49,8 +49,10 @@ type pathRoute struct {
 
 // routes is THE routing table: route dispatches from it and the OpenAPI test
 // checks it against openapi/openapi.json, so a path or method added here must
-// be documented there. Fixed paths are tried before parameterized ones; the
-// enrollment, the hot path, comes first.
+// be documented there (see package openapi), and TestOpenAPI_Responses
+// should walk its answers. Entries are tried in order: fixed paths before
+// parameterized ones, and the enrollment, the hot path, first. A route only
+// some servers serve sets enabled.
 var routes = []pathRoute{
 	{path: "/api/experiment-enrollments", name: RouteEnroll, endpoints: []endpoint{
 		{fasthttp.MethodPost, RouteEnroll, (*Server).serveEnroll},

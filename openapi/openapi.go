@@ -5,6 +5,12 @@
 // package http: every route of its routing table is documented and every
 // documented path is routed, and the responses its tests record validate
 // against the document's schemas.
+//
+// To document a new route: add its path item to openapi.json (a HEAD
+// operation beside each GET the router answers HEAD for, with the GET's
+// statuses and headers and no content; a unique operationId; security, with
+// [] for none; every status the handler can answer, reusing
+// components/responses), then run `go test ./http/` and `bash .ci/lint-openapi`.
 package openapi
 
 import _ "embed"
