@@ -297,6 +297,18 @@ loud warning. The header shows the experiment's status and runtime (first
 enrollment to its stop, or to now); JSON has both methods' numbers (method,
 and per comparison sequential).
 
+Several metrics in one run: --metrics FILE (YAML; see
+examples/shipping-address/metrics.yaml) analyses each metric (its SQL, type,
+goal or guardrail, direction, time column, window, cap, CUPED), adjusts the
+goal metrics' p-values together (the file's correction: holm, the default,
+benjamini-hochberg or none) and ends with one verdict line per metric.
+--window 7d counts only events within 7 days after each user's enrolled_at,
+and only users whose window has closed by --now (the others are counted and
+left out). --cap-percentile 99 caps each user's numeric value at the 99th
+percentile of all users. A numeric lift has Fieller's interval; a difference
+whose skewness is beyond Cochran's rule is flagged (cap the values).
+--cuped adjusts for the same outcome before enrollment (CUPED).
+
 Example (DuckDB warehouse, orders in a CSV file):
 
 	assignctl results --warehouse-url assign.duckdb \

@@ -103,7 +103,18 @@ func TestWalkthrough(t *testing.T) {
 	// file's two goal metrics (ordered, revenue capped at the 99th
 	// percentile), each counting the orders within 7 days of enrolling, the
 	// sequential test, Holm across both.
-	metricsFile := filepath.Join("..", "..", "examples", "shipping-address", "metrics.yaml")
+	// The file reads orders.csv from where it runs: here, the test's.
+	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "shipping-address", "metrics.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsFile := filepath.Join(dir, "metrics.yaml")
+	if n := strings.Count(string(example), "read_csv('orders.csv')"); n != 2 {
+		t.Fatalf("the example metrics file reads orders.csv %d times, want 2", n)
+	}
+	if err := os.WriteFile(metricsFile, []byte(strings.ReplaceAll(string(example), "read_csv('orders.csv')", "read_csv('"+ordersFile+"')")), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	weekLater := time.Now().Add(8 * 24 * time.Hour).UTC().Format(time.RFC3339)
 	var mres results.MetricsResult
 	run(t, env, "", "results", "--metrics", metricsFile, "--control", "old_journey", "--now", weekLater, walkthroughID).mustOK(t).json(t, &mres)
