@@ -421,6 +421,8 @@ func TestWarehouse_Analyze_Method(t *testing.T) {
 	now := resultstest.T0.Add(50 * time.Hour)
 	q := results.Query{ExperimentID: "prop-test", OutcomeSQL: resultstest.BinarySQL, TimeColumn: resultstest.TimeColumn, Now: now}
 	want := stats.SequentialBinary(stats.Binary{N: 128, Conversions: 39}, stats.Binary{N: 214, Conversions: 94}, 100000, 0.95)
+	// The effect the sequential test detects at this look (alpha as Analyze computes it, 1 - level).
+	want.DetectableEffect = stats.Float(stats.SequentialDetectableProportion(128, 214, 39.0/128, 100000, 1-0.95, 1-0.95, 0.8) - 39.0/128)
 	forEachWarehouse(t, ref.Fixture, func(t *testing.T, w *results.Warehouse) {
 		ctx := context.Background()
 		res, err := w.Analyze(ctx, q)

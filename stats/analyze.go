@@ -243,7 +243,8 @@ func Analyze(in Input) (*Report, error) {
 
 	// The effect each comparison could detect with its users, at the power
 	// a plan uses by default and the level of each comparison (Bonferroni
-	// over the comparisons, as MakePlan).
+	// over the comparisons, as MakePlan): by the fixed-horizon test, and by
+	// the sequential one at this look (Sequential.DetectableEffect).
 	r.DetectablePower = DefaultPower
 	a := alpha / float64(max(1, len(r.Comparisons)))
 	for i := range r.Comparisons {
@@ -254,12 +255,17 @@ func Analyze(in Input) (*Report, error) {
 			ctl, tr := *in.Groups[ci].Binary, *in.Groups[j].Binary
 			if p1 := ctl.Rate(); ctl.N > 0 && tr.N > 0 && p1 > 0 && p1 < 1 {
 				c.DetectableEffect = Float(DetectableProportion(float64(ctl.N), float64(tr.N), p1, a, DefaultPower) - p1)
+				// The sequential test's, with its mixture (see SequentialDetectableProportion).
+				c.Sequential.DetectableEffect = Float(SequentialDetectableProportion(float64(ctl.N), float64(tr.N), p1,
+					float64(horizon), alpha, a, DefaultPower) - p1)
 			}
 		} else {
 			s1, s2 := summaries[ci], summaries[j]
 			if s1.N >= 2 && s2.N >= 2 {
 				if sd := math.Sqrt((s1.M2 + s2.M2) / float64(s1.N+s2.N-2)); sd > 0 {
 					c.DetectableEffect = Float(DetectableMean(float64(s1.N), float64(s2.N), sd, a, DefaultPower))
+					c.Sequential.DetectableEffect = Float(SequentialDetectableMean(float64(s1.N), float64(s2.N), sd,
+						float64(horizon), alpha, a, DefaultPower))
 				}
 			}
 		}

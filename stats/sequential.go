@@ -2,6 +2,8 @@ package stats
 
 import (
 	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Methods of inference (Input.Method, Report.Method).
@@ -53,6 +55,13 @@ type Sequential struct {
 	Horizon int64 `json:"horizon"`
 	// Tau2 is the mixing variance tau².
 	Tau2 Float `json:"tau2"`
+	// DetectableEffect is the difference (upwards, in the units of the
+	// estimate) this test detects with the users it has now, at
+	// Report.DetectablePower and the comparison's level (as
+	// Comparison.DetectableEffect, the fixed-horizon one):
+	// SequentialDetectableProportion or SequentialDetectableMean. Set by
+	// Analyze; null from MSPRT alone.
+	DetectableEffect Float `json:"detectable_effect"`
 }
 
 // MSPRT returns the always-valid p-value and confidence sequence of an
@@ -60,7 +69,7 @@ type Sequential struct {
 // tuned for horizon users, at level (e.g. 0.95). Undefined (NaN) when v <= 0
 // or n <= 0.
 func MSPRT(d, v float64, n int64, horizon int64, level float64) Sequential {
-	s := Sequential{PValue: NaN(), AdjustedPValue: NaN(), CI: undefinedInterval(), Horizon: horizon, Tau2: NaN()}
+	s := Sequential{PValue: NaN(), AdjustedPValue: NaN(), CI: undefinedInterval(), Horizon: horizon, Tau2: NaN(), DetectableEffect: NaN()}
 	if !(v > 0) || n <= 0 || math.IsNaN(d) || horizon <= 0 {
 		return s
 	}
@@ -99,4 +108,82 @@ func SequentialNumeric(control, treatment Summary, horizon int64, level float64)
 	sp2 := (control.M2 + treatment.M2) / (n1 + n2 - 2)
 	v := sp2 * (1/n1 + 1/n2)
 	return MSPRT(treatment.Mean-control.Mean, v, control.N+treatment.N, horizon, level)
+}
+
+// Power of the sequential test. At a look with n users in all (the two
+// groups of the comparison), the mixture tuned for a horizon of N users at
+// level 1 - alpha0, the test rejects at level alpha (p < alpha) exactly when
+// the confidence sequence at that level excludes 0, that is when |d| > w,
+//
+//	w = sqrt(v (v+tau²)/tau² · (log((v+tau²)/v) - 2 log alpha)) = g·sqrt(v),
+//	g = sqrt((1 + 1/c) · (log(1 + c) - 2 log alpha)),  c = tau²/v = n·rho²,
+//	rho² = (l + log(l + 1))/N,  l = -2 log alpha0,
+//
+// since tau² = v·n·rho² (MSPRT): the boundary, in standard errors, depends
+// on n/N and the levels only, not on v. Under a true difference delta > 0
+// the estimate is about N(delta, v), so the test rejects at this look with
+// probability about
+//
+//	P(d > w) = Phi((delta - w)/sqrt(v)) = Phi(delta/sqrt(v) - g)
+//
+// (the other side adds Phi(-g - delta/sqrt(v)), nothing at a useful power),
+// and the difference it detects with power 1 - beta is
+//
+//	delta = w + z(1-beta)·sqrt(v) = (g + z(1-beta))·sqrt(v),
+//
+// the fixed-horizon formula with g in place of z(1-alpha/2). It is the power
+// of this one look: an experiment watched all along may have been stopped
+// at an earlier one, so the chance that the test has rejected by now is at
+// least this. Analyze and MakePlan use alpha0 = 1 - the confidence level
+// (the mixture results tune) and alpha = alpha0 / comparisons (Bonferroni,
+// the first step of the Holm correction, as the fixed-horizon plan).
+
+// sequentialBoundary returns g, the half-width of the confidence sequence at
+// level 1 - alpha in standard errors, with n users in all at this look and
+// the mixture tuned for horizon users at level 1 - alpha0.
+func sequentialBoundary(n, horizon, alpha0, alpha float64) float64 {
+	l := -2 * math.Log(alpha0)
+	c := n * (l + math.Log(l+1)) / horizon
+	return math.Sqrt((1 + 1/c) * (math.Log1p(c) - 2*math.Log(alpha)))
+}
+
+// SequentialDetectableMean returns the difference of means delta > 0 the
+// sequential test (SequentialNumeric) detects with the given power at level
+// alpha with n1 and n2 users (fractional allowed), a per-user sd (pooled)
+// and the mixture tuned for horizon users at level 1 - alpha0: (g +
+// z(power))·sd·sqrt(1/n1 + 1/n2), v being SequentialNumeric's pooled
+// variance (see the derivation above). NaN without two users in each group,
+// an sd or a horizon.
+func SequentialDetectableMean(n1, n2, sd, horizon, alpha0, alpha, power float64) float64 {
+	if !(n1 >= 2 && n2 >= 2 && sd > 0 && horizon > 0) {
+		return math.NaN()
+	}
+	g := sequentialBoundary(n1+n2, horizon, alpha0, alpha)
+	return (g + distuv.UnitNormal.Quantile(power)) * sd * math.Sqrt(1/n1+1/n2)
+}
+
+// SequentialDetectableProportion returns the treatment rate p2 > p1 the
+// sequential test (SequentialBinary) detects with the given power at level
+// alpha with n1 users at the control's rate p1 and n2 users, the mixture
+// tuned for horizon users at level 1 - alpha0: the root of
+//
+//	p2 - p1 = (g + z(power))·sqrt(p1(1-p1)/n1 + p2(1-p2)/n2),
+//
+// found by bisection. v is SequentialBinary's unpooled variance at the rates
+// the detectable effect stands for, the control's p1 and the treatment's p2
+// (not p1 for both): what the test computes when the treatment converts at
+// p2, and the alternative variance of Fleiss' formula in
+// DetectableProportion, whose input is likewise only the control's rate. NaN
+// when no rate below 1 is detectable or p1 is not in (0, 1).
+func SequentialDetectableProportion(n1, n2, p1, horizon, alpha0, alpha, power float64) float64 {
+	if !(n1 > 0 && n2 > 0 && p1 > 0 && p1 < 1 && horizon > 0) {
+		return math.NaN()
+	}
+	k := sequentialBoundary(n1+n2, horizon, alpha0, alpha) + distuv.UnitNormal.Quantile(power)
+	f := func(p2 float64) float64 { return p2 - p1 - k*math.Sqrt(p1*(1-p1)/n1+p2*(1-p2)/n2) }
+	hi := 1 - 1e-12
+	if f(hi) < 0 {
+		return math.NaN()
+	}
+	return bisect(f, p1, hi)
 }

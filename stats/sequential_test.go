@@ -142,3 +142,116 @@ func TestAnalyze_Method(t *testing.T) {
 		t.Error("method bayes accepted")
 	}
 }
+
+// TestSequential_DetectableEffect checks Sequential.DetectableEffect against
+// the closed form written out here (see the derivation above
+// sequentialBoundary): at n users in all, the mixture tuned for N at
+// alpha0 = 1 - level, the boundary in standard errors is
+// g = sqrt((1 + 1/c)(log(1 + c) - 2 log alpha)), c = n (l + log(l + 1))/N,
+// l = -2 log alpha0, and the detectable difference (g + z80)·sqrt(v), with
+// the published quantile z80 = qnorm(0.8) = 0.8416212335729143.
+func TestSequential_DetectableEffect(t *testing.T) {
+	const z80 = 0.8416212335729143
+	g := func(n, horizon, alpha0, alpha float64) float64 {
+		l := -2 * math.Log(alpha0)
+		c := n * (l + math.Log(l+1)) / horizon
+		return math.Sqrt((1 + 1/c) * (math.Log(1+c) - 2*math.Log(alpha)))
+	}
+	near := func(name string, got Float, want float64) {
+		t.Helper()
+		if math.IsNaN(float64(got)) || math.Abs(float64(got)-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s=%.15g, want %.15g", name, float64(got), want)
+		}
+	}
+
+	t.Run("Numeric", func(t *testing.T) {
+		// One comparison, horizon 2000: the pooled variance of SequentialNumeric.
+		c1, c2 := Summary{N: 400, Mean: 10, M2: 39900}, Summary{N: 420, Mean: 12.5, M2: 46000}
+		r, err := Analyze(Input{Groups: []GroupInput{{Name: "a", Probability: 0.5, Numeric: &c1}, {Name: "b", Probability: 0.5, Numeric: &c2}},
+			Method: MethodSequential, PlannedSampleSize: 2000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sd := math.Sqrt((39900.0 + 46000) / 818)
+		se := sd * math.Sqrt(1.0/400+1.0/420)
+		gb := g(820, 2000, 0.05, 0.05)
+		s := r.Comparisons[0].Sequential
+		near("numeric", s.DetectableEffect, (gb+z80)*se)
+		// g·se is the half-width of the sequence MSPRT prints at this look.
+		near("half-width", (s.CI.Upper-s.CI.Lower)/2, gb*se)
+		// The sequential test needs more than the fixed one (z975 + z80 = 2.80).
+		if !(s.DetectableEffect > r.Comparisons[0].DetectableEffect) {
+			t.Errorf("sequential %v <= fixed %v", s.DetectableEffect, r.Comparisons[0].DetectableEffect)
+		}
+	})
+	t.Run("BinaryTwoComparisons", func(t *testing.T) {
+		// Three groups, horizon 10000: each comparison at alpha 0.05/2, the
+		// mixture tuned at 0.05. p2 solves p2 - p1 = (g + z80)·sqrt(p1q1/n1 +
+		// p2q2/n2), by bisection here.
+		r, err := Analyze(Input{Groups: []GroupInput{
+			{Name: "a", Probability: 0.4, Binary: &Binary{N: 1000, Conversions: 100}},
+			{Name: "b", Probability: 0.3, Binary: &Binary{N: 700, Conversions: 80}},
+			{Name: "c", Probability: 0.3, Binary: &Binary{N: 750, Conversions: 70}},
+		}, Method: MethodSequential, PlannedSampleSize: 10000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, n2 := range []float64{700, 750} {
+			k := g(1000+n2, 10000, 0.05, 0.025) + z80
+			lo, hi := 0.1, 1.0
+			for range 200 {
+				q := (lo + hi) / 2
+				if q-0.1 < k*math.Sqrt(0.1*0.9/1000+q*(1-q)/n2) {
+					lo = q
+				} else {
+					hi = q
+				}
+			}
+			near(r.Comparisons[i].Group, r.Comparisons[i].Sequential.DetectableEffect, (lo+hi)/2-0.1)
+		}
+	})
+	t.Run("Undefined", func(t *testing.T) {
+		r, err := Analyze(Input{Groups: []GroupInput{
+			{Name: "a", Probability: 0.5, Binary: &Binary{N: 100, Conversions: 0}},
+			{Name: "b", Probability: 0.5, Binary: &Binary{N: 100, Conversions: 3}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := r.Comparisons[0].Sequential.DetectableEffect; d.Valid() {
+			t.Errorf("control rate 0: detectable %v", d)
+		}
+		if s := MSPRT(0.1, 0.01, 100, 1000, 0.95); s.DetectableEffect.Valid() {
+			t.Errorf("MSPRT alone: detectable %v", s.DetectableEffect)
+		}
+	})
+	t.Run("Simulated", func(t *testing.T) {
+		// The power is what it says: 2000 users per group at 10%, horizon
+		// 10000; experiments at the detectable rate reject (always-valid
+		// p < 0.05 at this look) in about 80% of 4000 runs (SE 0.6%).
+		p2 := SequentialDetectableProportion(2000, 2000, 0.1, 10000, 0.05, 0.05, 0.8)
+		rng := rand.New(rand.NewPCG(3, 2026))
+		binom := func(n int, p float64) int64 {
+			var k int64
+			for range n {
+				if rng.Float64() < p {
+					k++
+				}
+			}
+			return k
+		}
+		const runs = 4000
+		var rejected int
+		for range runs {
+			s := SequentialBinary(Binary{N: 2000, Conversions: binom(2000, 0.1)}, Binary{N: 2000, Conversions: binom(2000, p2)}, 10000, 0.95)
+			if s.PValue < 0.05 {
+				rejected++
+			}
+		}
+		rate := float64(rejected) / runs
+		t.Logf("detectable p2 = %.6f: rejected in %.1f%% of %d runs", p2, 100*rate, runs)
+		if math.Abs(rate-0.8) > 0.025 {
+			t.Errorf("rejected in %.1f%% of runs, want 80%% ± 2.5%%", 100*rate)
+		}
+	})
+}

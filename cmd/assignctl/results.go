@@ -536,11 +536,14 @@ func writeResultBody(w io.Writer, r *results.Result, verdicts bool) error {
 		}
 		fixedNote := ""
 		if r.Method == stats.MethodSequential {
-			fixedNote = ", by the fixed-horizon test"
+			fixedNote = ", by the sequential test at this look"
 		}
 		fmt.Fprintf(w, "\nDetectable with these users (%s power, %s%s):\n", strconv.FormatFloat(r.DetectablePower*100, 'g', 6, 64)+"%", detectableLevel(r), fixedNote)
 		for _, c := range r.Comparisons {
 			d := float64(c.DetectableEffect)
+			if r.Method == stats.MethodSequential && c.Sequential != nil {
+				d = float64(c.Sequential.DetectableEffect)
+			}
 			var effect string
 			switch {
 			case math.IsNaN(d):

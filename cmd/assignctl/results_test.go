@@ -369,6 +369,8 @@ func TestResultsCommand_Method(t *testing.T) {
 	args := []string{"results", "--warehouse-url", path, "--outcome-sql", resultstest.BinarySQL, "--outcome-time-column", "ordered_at",
 		"--now", fixtureNow, "prop-test"}
 	want := stats.SequentialBinary(stats.Binary{N: 128, Conversions: 39}, stats.Binary{N: 214, Conversions: 94}, 100000, 0.95)
+	// The effect the sequential test detects at this look (alpha as Analyze computes it, 1 - level).
+	want.DetectableEffect = stats.Float(stats.SequentialDetectableProportion(128, 214, 39.0/128, 100000, 1-0.95, 1-0.95, 0.8) - 39.0/128)
 
 	var res results.Result
 	r := run(t, nil, "", append(args, "--output", "json")...).mustOK(t)
@@ -389,7 +391,8 @@ func TestResultsCommand_Method(t *testing.T) {
 		"Method:     sequential (mSPRT, always-valid p-values and confidence sequences, tuned for 100000 users; valid however often you look)",
 		"95% CS (ALWAYS VALID)", fmt.Sprintf("[%+.2f, %+.2f]", float64(want.CI.Lower)*100, float64(want.CI.Upper)*100),
 		fmt.Sprintf("%.4f", float64(want.PValue)),
-		"no significant difference between new_journey and old_journey: +13.5 pp (+44.2%), 95% CS ")
+		"no significant difference between new_journey and old_journey: +13.5 pp (+44.2%), 95% CS ",
+		"Detectable with these users (80% power, alpha 0.05, by the sequential test at this look):\n  new_journey vs old_journey: "+pp(float64(want.DetectableEffect))+" pp")
 	if strings.Contains(table, "FIXED-HORIZON") {
 		t.Errorf("sequential run warns about the fixed-horizon test:\n%s", table)
 	}
