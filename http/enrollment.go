@@ -21,6 +21,10 @@ func (s *Server) handleEnroll(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	id, err := parseEnrollBody(ctx.PostBody())
+	if err != nil && isBatchBody(ctx.PostBody()) {
+		s.handleEnrollBatch(ctx, &claims)
+		return
+	}
 	if err == nil && !plainID(id) {
 		err = assign.ValidateID(id) // the domain's rule and message
 	}

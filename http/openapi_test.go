@@ -241,6 +241,10 @@ func TestOpenAPI_Responses(t *testing.T) {
 	do("POST", enroll, user, enrollBody(id), http.StatusUnsupportedMediaType, "-")
 	do("POST", enroll, user, `{"experiment_id":"`+strings.Repeat("x", 5<<10)+`"}`, http.StatusRequestEntityTooLarge)
 	do("GET", enroll, user, "", http.StatusMethodNotAllowed)
+	// The multi-experiment form: answers, refusals and error entries.
+	do("POST", enroll, user, `{"experiment_ids":["`+id+`","full","unknown","bad id!","layered"]}`, http.StatusOK)
+	do("POST", enroll, user, `{"experiment_ids":[]}`, http.StatusBadRequest)
+	do("POST", enroll, user, `{"experiment_ids":["full","full"]}`, http.StatusBadRequest)
 
 	// Reading, listing and changing.
 	for _, m := range []string{"GET", "HEAD"} {

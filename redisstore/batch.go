@@ -1,0 +1,73 @@
+package redisstore
+
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/scripts"
+)
+
+var _ assign.BatchEnrollmentService = (*Store)(nil)
+
+// EnrollMany implements assign.BatchEnrollmentService: one pipeline of
+// EVALSHA calls of the enrollment script, which a cluster client splits per
+// node (one round trip per shard, redirects followed). What the batch
+// cannot settle in that one pass (a stale cached definition, a script not
+// loaded, an experiment created again elsewhere) goes through Enroll for
+// that experiment alone, as does every call under MinReplicas (each WAITs on
+// its own connection).
+func (s *Store) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []assign.EnrollResult {
+	out := make([]assign.EnrollResult, len(reqs))
+	type pending struct {
+		i    int
+		d    *definition
+		keys []string
+		args []any
+		cmd  *redis.Cmd
+	}
+	var ps []pending
+	for i, req := range reqs {
+		if err := assign.ValidateUserID(req.UserID); err != nil {
+			out[i].Err = err
+			continue
+		}
+		d, err := s.definition(ctx, req.ExperimentID)
+		if err == nil {
+			err = d.rules.ValidateClaims(req.Claims)
+		}
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		call := s.newEnrollCall(d, req)
+		ps = append(ps, pending{i: i, d: d, keys: call.keys(), args: call.args()})
+	}
+	if s.MinReplicas > 0 || len(ps) < 2 {
+		for _, p := range ps {
+			out[p.i].Enrollment, out[p.i].Err = s.Enroll(ctx, reqs[p.i])
+		}
+		return out
+	}
+	// Errors are per command: read below.
+	_, _ = s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for j := range ps {
+			ps[j].cmd = scripts.Enroll.EvalSha(ctx, pipe, ps[j].keys, ps[j].args...)
+		}
+		return nil
+	})
+	for _, p := range ps {
+		code, err := p.cmd.Int64()
+		switch {
+		case err == nil && code != scripts.ReplyStale && code != scripts.ReplyNotFound:
+			out[p.i].Enrollment, out[p.i].Err = p.d.decodeEnroll(code)
+		case err == nil, redis.HasErrorPrefix(err, "NOSCRIPT"):
+			// Stale, gone or not loaded: the single path settles it.
+			out[p.i].Enrollment, out[p.i].Err = s.Enroll(ctx, reqs[p.i])
+		default:
+			out[p.i].Err = storeError(err)
+		}
+	}
+	return out
+}
