@@ -224,6 +224,11 @@ TOKEN=$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | openssl base64 -A | tr '+/' 
 TOKEN=$TOKEN.$(printf '%s' "$TOKEN" | openssl dgst -sha256 -hmac "$SECRET" -binary | openssl base64 -A | tr '+/' '-_' | tr -d '=')
 TOKEN="$TOKEN" EXPERIMENT=max-0 wrk -t 2 -c 64 -d $DUR --latency -s bench/wrk-enroll.lua "$URL$ENROLL_PATH" >"$RES/wrk.txt" 2>&1 || true
 cmd wrk "TOKEN=<one user's HS256 token> EXPERIMENT=max-0 wrk -t 2 -c 64 -d $DUR --latency -s bench/wrk-enroll.lua $URL$ENROLL_PATH"
+# The same with the multi-experiment form, 5 experiments a call: decisions/s
+# is 5 x requests/s (a screen under five tests).
+BATCH_BODY='{"experiment_ids":["max-0","max-1","max-2","max-3","max-4"]}'
+TOKEN="$TOKEN" BODY="$BATCH_BODY" wrk -t 2 -c 64 -d $DUR --latency -s bench/wrk-enroll.lua "$URL$ENROLL_PATH" >"$RES/wrk_batch5.txt" 2>&1 || true
+cmd wrk_batch5 "TOKEN=<one user's HS256 token> BODY='$BATCH_BODY' wrk -t 2 -c 64 -d $DUR --latency -s bench/wrk-enroll.lua $URL$ENROLL_PATH"
 
 # --- (3) latency at half the maximum rate --------------------------------------------
 RATE=$(awk -F'"ok_rate": ' 'NF > 1 {split($2, a, ","); printf "%d", a[1] / 2; exit}' "$RES/max.json")

@@ -5,4 +5,6 @@
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
-wrk.body = '{"experiment_id":"' .. os.getenv("EXPERIMENT") .. '"}'
+-- BODY, when set, replaces the single-experiment body (the multi-experiment
+-- form: {"experiment_ids": [...]}).
+wrk.body = os.getenv("BODY") or ('{"experiment_id":"' .. os.getenv("EXPERIMENT") .. '"}')

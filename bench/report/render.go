@@ -264,6 +264,17 @@ func (r *Results) renderMax(w writer) {
 		}
 		w(".\n\n%s\n", r.command("wrk"))
 	}
+	if wb := r.WrkBatch5; wb != nil && wb.RPS > 0 {
+		w("The multi-experiment form, five experiments a call, same generator and token (a screen under five tests): ")
+		w("**%s decisions/s** (%s requests/s), p50 %s, p99 %s", num(5*wb.RPS), num(wb.RPS), orDash(wb.P50), orDash(wb.P99))
+		if wb.Non2xx > 0 {
+			w(", %d non-2xx answers", wb.Non2xx)
+		}
+		if wr := r.Wrk; wr != nil && wr.RPS > 0 {
+			w("; %.2f× the decisions/s of one experiment a call", 5*wb.RPS/wr.RPS)
+		}
+		w(".\n\n%s\n", r.command("wrk_batch5"))
+	}
 }
 
 func (r *Results) renderOpen(w writer) {

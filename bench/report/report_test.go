@@ -78,10 +78,12 @@ func writeJSON(t *testing.T, path string, v any) {
 func TestRender(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
-		"machine.env":  "date=2026-11-25T00:00:00Z\ncommit=abc123\ncores=2\n",
-		"commands.tsv": "max\tassign-loadtest -max\nceiling\tredis-benchmark -c 50\n",
-		"ceiling.csv":  "\"test\",\"rps\",\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"\n\"EVALSHA\",\"40000\",\"1\",\"1\",\"1\",\"1\",\"2\",\"3\"\n",
-		"gobench.txt":  "pkg: x/http\nBenchmarkEnrollHandler/Stub-2 100 1000 ns/op 100 B/op 4 allocs/op\n",
+		"machine.env":    "date=2026-11-25T00:00:00Z\ncommit=abc123\ncores=2\n",
+		"commands.tsv":   "max\tassign-loadtest -max\nceiling\tredis-benchmark -c 50\n",
+		"ceiling.csv":    "\"test\",\"rps\",\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"\n\"EVALSHA\",\"40000\",\"1\",\"1\",\"1\",\"1\",\"2\",\"3\"\n",
+		"gobench.txt":    "pkg: x/http\nBenchmarkEnrollHandler/Stub-2 100 1000 ns/op 100 B/op 4 allocs/op\n",
+		"wrk.txt":        "Requests/sec:  30000.00\n",
+		"wrk_batch5.txt": "Requests/sec:  12000.00\n",
 	}
 	for name, s := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
@@ -129,6 +131,8 @@ func TestRender(t *testing.T) {
 		"The cores were saturated",
 
 		"| 6a |",
+		"**60,000 decisions/s** (12,000 requests/s)", // 5 × 12000
+		"2.00× the decisions/s of one experiment a call",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)

@@ -30,9 +30,11 @@ type Results struct {
 	PG                  map[string]*loadtest.Report // "count", "counter"
 	Experiments         map[int][]*loadtest.Report  // by number of experiments, one per round
 	Wrk                 *Wrk
-	GoBench             []GoBenchmark
-	GoBenchRaw          string
-	Cluster             *ClusterResults // (7); nil when the run had no cluster part
+	// WrkBatch5 is wrk with the multi-experiment form, 5 ids a call.
+	WrkBatch5  *Wrk
+	GoBench    []GoBenchmark
+	GoBenchRaw string
+	Cluster    *ClusterResults // (7); nil when the run had no cluster part
 }
 
 // ClusterResults is (7): the runs through a second assignd against a local
@@ -146,6 +148,11 @@ func LoadResults(dir string) (*Results, error) {
 		return nil, err
 	} else if b != nil {
 		r.Wrk = ParseWrk(string(b))
+	}
+	if b, err := readOptional(filepath.Join(dir, "wrk_batch5.txt")); err != nil {
+		return nil, err
+	} else if b != nil {
+		r.WrkBatch5 = ParseWrk(string(b))
 	}
 	if b, err := readOptional(filepath.Join(dir, "gobench.txt")); err != nil {
 		return nil, err
