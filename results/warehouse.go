@@ -48,7 +48,22 @@
 //
 // Per group, in SQL: n, conversions (binary), or n, avg and var_samp (numeric),
 // which feed stats.Analyze with the configured probabilities of the
-// experiment (for the sample-ratio-mismatch check).
+// experiment (for the sample-ratio-mismatch check), and the third central
+// moment, whose skewness flags a difference the t-based intervals cannot be
+// trusted on.
+//
+// # Windows, caps, CUPED and metrics files
+//
+// Query.Window counts only the events within a fixed time after each user's
+// enrollment (enrolled_at < time <= enrolled_at + window), and only the
+// users whose window has closed by Query.Now; the others are counted in
+// Result.WindowOpenUsers. Query.CapPercentile caps each user's numeric
+// value at a percentile of every analysed user's value (percentile_cont,
+// groups pooled). Query.CUPED adjusts the outcome for the same outcome over
+// a lookback before enrollment (stats.CUPED, from per-group moments and
+// covariances computed in SQL). A MetricsFile names several such analyses;
+// Warehouse.AnalyzeMetrics runs them all and adjusts the goal metrics'
+// p-values together (stats.AdjustFamily).
 package results
 
 import (
