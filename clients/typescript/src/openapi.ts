@@ -14,7 +14,7 @@ export interface paths {
         put?: never;
         /**
          * Enroll the token's user
-         * @description The decision for the token's `sub` in one experiment: whether the user takes part and in which group, decided once and sticky. The hot path: its answer comes within the enrollment deadline (50 ms by default) or is a 503 with a `fallback`. The token is checked before the body: a request without a valid token is a 401 whatever its body.
+         * @description The decision for the token's `sub` in one experiment: whether the user takes part and in which group, decided once and sticky. The hot path: its answer comes within the enrollment deadline (50 ms by default) or is a 503 with a `fallback`. The token is checked before the body: a request without a valid token is a 401 whatever its body. The multi-experiment form (`experiment_ids`, up to 50) answers every id in order, each as the single form would or with an error entry for that id.
          */
         post: operations["enroll"];
         delete?: never;
@@ -477,6 +477,34 @@ export interface components {
                 };
             };
         };
+        /** @description The multi-experiment form: one user's decisions in several experiments at once (a screen under several tests), in one Redis round trip per shard. */
+        EnrollmentBatchRequest: {
+            /** @description 1 to 50 distinct experiment ids; a malformed or unknown one gets an error entry, the others their answers. */
+            experiment_ids: string[];
+        };
+        /**
+         * EnrollmentError
+         * @description This experiment's error: the same object as a single call's error body (`not_found`, `invalid`, or `unavailable` with `fallback`).
+         */
+        EnrollmentBatchError: {
+            experiment_id: string;
+            error: {
+                code: components["schemas"]["ErrorCode"];
+                /** @description A message for humans; internal details never appear in it. */
+                message: string;
+                /** @description The field at fault of a 400 `invalid`: a body field (`maximum_sample_size`, `groups[1].group_name`, `eligibility[0].in[2]`), a query parameter (`limit`, `baseline`), `sub` (the token's subject is not text) or a claim an eligibility rule reads. Absent when no one field is at fault. */
+                field?: string;
+                /**
+                 * @description Present on an enrollment's 5xx and on a 503 at the connection limit: the client shows the user the default experience.
+                 * @constant
+                 */
+                fallback?: "default_experience";
+            };
+        };
+        /** @description One entry per requested id, in the order asked: the single form's answer, or an error entry. */
+        EnrollmentBatch: {
+            enrollments: (components["schemas"]["Enrollment"] | components["schemas"]["EnrollmentBatchError"])[];
+        };
     };
     responses: {
         /** @description The request breaks a validation rule (`invalid`, with `field` naming the field at fault when there is one), or its HTTP framing is malformed (`bad_request`). */
@@ -786,29 +814,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "experiment_id": "f380739f-62f3-4316-8acf-93ed5744cb9e"
-                 *     }
-                 */
-                "application/json": components["schemas"]["EnrollmentRequest"];
+                "application/json": components["schemas"]["EnrollmentRequest"] | components["schemas"]["EnrollmentBatchRequest"];
             };
         };
         responses: {
-            /** @description The decision. */
+            /** @description The decision; for the multi-experiment form, one entry per id (200 whenever the body is valid: each entry carries its own outcome). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "experiment_id": "f380739f-62f3-4316-8acf-93ed5744cb9e",
-                     *       "enrolled": true,
-                     *       "group_name": "new_journey"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Enrollment"];
+                    "application/json": components["schemas"]["Enrollment"] | components["schemas"]["EnrollmentBatch"];
                 };
             };
             /** @description The body is not a valid enrollment (`field` is `experiment_id`, or empty for a malformed body); the token's `sub` is not text or longer than 256 bytes (`field`: `sub`: the token is authentic, refreshing it would not help); a claim an eligibility rule reads is not text (`field`: the claim); or the HTTP framing is malformed (`bad_request`). */
