@@ -1,8 +1,12 @@
-import { AssignError, isUnavailable, responseError } from "./errors.js";
+import { AssignError, codeStatus, isUnavailable, responseError } from "./errors.js";
 import type { paths } from "./openapi.js";
 import type {
   CreateExperimentRequest,
   Enrollment,
+  EnrollmentBatch,
+  EnrollmentBatchEntry,
+  EnrollmentBatchError,
+  EnrollmentBatchRequest,
   EnrollmentRequest,
   Experiment,
   ExperimentCreated,
@@ -75,6 +79,21 @@ export interface FallbackEnrollment {
 /** enroll's answer with a fallback: assignd's decision, or the fallback. */
 export type EnrollResult = (Enrollment & { fallback?: never }) | FallbackEnrollment;
 
+export interface EnrollManyOptions extends CallOptions {
+  /**
+   * The group to show for each experiment when assignd gives no decision for
+   * it: one group for all, or one per experiment id (an id without one keeps
+   * its error entry). With it, a whole call that fails as enroll's fallback
+   * covers resolves to an entry per id instead of rejecting, and an entry
+   * whose error is a 5xx (`unavailable`, `internal`) becomes a
+   * FallbackEnrollment.
+   */
+  fallback?: string | Record<string, string>;
+}
+
+/** enrollMany's entry with a fallback: a decision, a fallback, or the id's error (a 4xx: unknown, malformed). */
+export type EnrollManyResult = EnrollResult | EnrollmentBatchError;
+
 /** An experiment of a listing: the experiment, or only its id and why it cannot be read. */
 export type ListedExperiment = Experiment | ExperimentProblem;
 
@@ -140,6 +159,61 @@ export class AssignClient {
       if (options.fallback === undefined || !isUnavailable(err) || options.signal?.aborted) throw err;
       return { experiment_id: experimentId, enrolled: false, group_name: options.fallback, fallback: true, error: err as AssignError };
     }
+  }
+
+  /**
+   * The decisions for one user in several experiments (a screen under
+   * several tests) in one call: POST /api/experiment-enrollments with
+   * {"experiment_ids": [...]} (1 to 50 distinct ids), one entry per id in the
+   * same order, each the id's decision or its error entry
+   * ({experiment_id, error: {code, message, field?, fallback?}}). The call
+   * itself rejects only as enroll does (a bad token, a malformed list, no
+   * answer); with `fallback`, see EnrollManyOptions.
+   */
+  enrollMany(
+    userToken: string,
+    experimentIds: readonly string[],
+    options: EnrollManyOptions & { fallback: string | Record<string, string> },
+  ): Promise<EnrollManyResult[]>;
+  enrollMany(userToken: string, experimentIds: readonly string[], options?: EnrollManyOptions): Promise<EnrollmentBatchEntry[]>;
+  async enrollMany(userToken: string, experimentIds: readonly string[], options: EnrollManyOptions = {}): Promise<EnrollManyResult[]> {
+    const body: EnrollmentBatchRequest = { experiment_ids: [...experimentIds] };
+    const fallbackOf = (id: string): string | undefined =>
+      typeof options.fallback === "string" ? options.fallback : options.fallback?.[id];
+    let entries: EnrollmentBatchEntry[];
+    try {
+      const answer = await this.request<EnrollmentBatch>("POST", ROUTES.enroll, userToken, body, options, this.enrollTimeoutMs);
+      const list: unknown = (answer as { enrollments?: unknown } | null)?.enrollments;
+      if (!Array.isArray(list) || list.length !== experimentIds.length) {
+        throw new AssignError({ status: 200, code: "internal", message: `the answer is not ${experimentIds.length} enrollments` });
+      }
+      entries = list as EnrollmentBatchEntry[];
+    } catch (err) {
+      if (options.fallback === undefined || !isUnavailable(err) || options.signal?.aborted) throw err;
+      const e = err as AssignError;
+      return experimentIds.map((id) => {
+        const group = fallbackOf(id);
+        return group === undefined
+          ? { experiment_id: id, error: e.toJSON() }
+          : { experiment_id: id, enrolled: false, group_name: group, fallback: true, error: e };
+      });
+    }
+    if (options.fallback === undefined) return entries as EnrollManyResult[];
+    return entries.map((entry, i): EnrollManyResult => {
+      if (!("error" in entry)) return entry as EnrollResult;
+      const id = experimentIds[i] ?? entry.experiment_id;
+      const group = fallbackOf(id);
+      const status = codeStatus(entry.error.code);
+      if (group === undefined || (status < 500 && entry.error.fallback === undefined)) return entry;
+      const error = new AssignError({
+        status,
+        code: entry.error.code,
+        message: entry.error.message,
+        ...(entry.error.field !== undefined ? { field: entry.error.field } : {}),
+        ...(entry.error.fallback !== undefined ? { fallback: entry.error.fallback } : {}),
+      });
+      return { experiment_id: id, enrolled: false, group_name: group, fallback: true, error };
+    });
   }
 
   /** Creates an experiment (201) and returns its id: 409 `conflict` when it exists, 400 `invalid` naming the field. */

@@ -72,6 +72,35 @@ export function statusCode(status: number): ErrorCode {
   return "internal";
 }
 
+/** The HTTP status of each of the API's error codes (ErrorCode's table). */
+export function codeStatus(code: string): number {
+  switch (code) {
+    case "invalid":
+    case "bad_request":
+      return 400;
+    case "unauthorized":
+      return 401;
+    case "not_found":
+    case "no_route":
+      return 404;
+    case "method_not_allowed":
+      return 405;
+    case "timeout":
+      return 408;
+    case "conflict":
+      return 409;
+    case "too_large":
+      return 413;
+    case "unsupported_media_type":
+      return 415;
+    case "header_too_large":
+      return 431;
+    case "unavailable":
+      return 503;
+  }
+  return 500;
+}
+
 /** The error of a non-2xx answer, from the API's error body when it is one. */
 export function responseError(status: number, body: string): AssignError {
   try {

@@ -5,6 +5,8 @@ export {
   DEFAULT_TIMEOUT_MS,
   type CallOptions,
   type ClientOptions,
+  type EnrollManyOptions,
+  type EnrollManyResult,
   type EnrollOptions,
   type EnrollResult,
   type FallbackEnrollment,

@@ -11,6 +11,14 @@ type Query<Op extends keyof operations> = NonNullable<operations[Op]["parameters
 export type Enrollment = Schemas["Enrollment"];
 /** The body of an enrollment. */
 export type EnrollmentRequest = Schemas["EnrollmentRequest"];
+/** The multi-experiment form of an enrollment's body: {"experiment_ids": [...]}, 1 to 50 distinct ids. */
+export type EnrollmentBatchRequest = Schemas["EnrollmentBatchRequest"];
+/** The multi-experiment form's answer: one entry per id, in the order asked. */
+export type EnrollmentBatch = Schemas["EnrollmentBatch"];
+/** An entry of the multi-experiment answer: the id's decision, or its error. */
+export type EnrollmentBatchEntry = EnrollmentBatch["enrollments"][number];
+/** The error entry of one id in the multi-experiment answer. */
+export type EnrollmentBatchError = Schemas["EnrollmentBatchError"];
 /** The body of POST /api/experiment-create. */
 export type CreateExperimentRequest = Schemas["CreateExperimentRequest"];
 /** The answer of POST /api/experiment-create. */

@@ -139,6 +139,31 @@ describe("against assignd", needsServer, () => {
     });
   });
 
+  test("enrollMany: several experiments in one call, each entry its decision or its error", async () => {
+    const c = client();
+    const a = newID("screen-a"), b = newID("screen-b"), missing = newID("nope");
+    await c.createExperiment({ experiment_id: a, maximum_sample_size: 100, groups: journeys });
+    await c.createExperiment({ experiment_id: b, maximum_sample_size: 100, groups: journeys, eligibility: [{ claim: "country", in: ["fr", "de"] }] });
+    const tok = userToken("user-many", { country: "it" });
+    const got = await c.enrollMany(tok, [a, b, missing, "not an id!"]);
+    assert.equal(got.length, 4);
+    assert.equal(got[0].experiment_id, a);
+    assert.equal(got[0].enrolled, true);
+    assert.deepEqual(got[1], { experiment_id: b, enrolled: false, reason: "not_eligible" });
+    assert.equal(got[2].experiment_id, missing);
+    assert.equal(got[2].error.code, "not_found");
+    assert.equal(got[3].error.code, "invalid");
+    // The same decisions as the single form, and sticky.
+    assert.deepEqual(await c.enroll(tok, a), got[0]);
+    assert.deepEqual((await c.enrollMany(tok, [a]))[0], got[0]);
+    // With a fallback, decisions and 4xx entries are as they are.
+    assert.deepEqual(await c.enrollMany(tok, [a, b, missing, "not an id!"], { fallback: "old_journey" }), got);
+
+    await rejectsWith(c.enrollMany(tok, []), 400, "invalid", "experiment_ids");
+    await rejectsWith(c.enrollMany(tok, [a, a], { fallback: "old_journey" }), 400, "invalid", "experiment_ids[1]");
+    await rejectsWith(c.enrollMany(userToken("u", {}, { expiresIn: -60 }), [a], { fallback: "old_journey" }), 401, "unauthorized");
+  });
+
   test("listExperiments pages in id order; allExperiments follows the cursor", async () => {
     const c = client();
     const prefix = newID("list");

@@ -57,6 +57,21 @@ describe("fallback on assignd's 503", { ...needsServer, ...(LIMITED_URL ? {} : {
     await assert.rejects(c.getExperiment(id), (err) => err instanceof AssignError && err.status === 503 && isUnavailable(err));
   });
 
+  test("enrollMany: each id its fallback, or its error entry without one", async () => {
+    const c = new AssignClient({ baseUrl: LIMITED_URL });
+    const r = await c.enrollMany(tok, [id, "other"], { fallback: { [id]: "old_journey" } });
+    assert.equal(r.length, 2);
+    assert.equal(r[0].fallback, true);
+    assert.equal(r[0].group_name, "old_journey");
+    assert.equal(r[0].error.status, 503);
+    assert.deepEqual(Object.keys(r[1]).sort(), ["error", "experiment_id"]);
+    assert.equal(r[1].experiment_id, "other");
+    assert.equal(r[1].error.code, "unavailable");
+    const all = await c.enrollMany(tok, [id, "other"], { fallback: "control" });
+    assert.deepEqual(all.map((e) => [e.experiment_id, e.group_name, e.fallback]), [[id, "control", true], ["other", "control", true]]);
+    await assert.rejects(c.enrollMany(tok, [id]), (err) => err instanceof AssignError && err.status === 503);
+  });
+
   test("once the slot is free, the real decision again", async () => {
     held.destroy();
     held = undefined;
@@ -170,6 +185,29 @@ describe("fallback when no decision comes", () => {
       r = await c.enroll(tok, "e-1", { fallback: "control" });
       assert.equal(r.fallback, true);
       assert.equal(r.error.code, "internal");
+
+      // The multi-experiment form: an entry's 5xx error is that id's fallback;
+      // an answer that does not have an entry per id is no decision at all.
+      answer = {
+        status: 200,
+        type: "application/json",
+        body: JSON.stringify({
+          enrollments: [
+            { experiment_id: "a", enrolled: true, group_name: "b" },
+            { experiment_id: "b", error: { code: "unavailable", message: "The store is unavailable.", fallback: "default_experience" } },
+            { experiment_id: "c", error: { code: "not_found", message: "Experiment not found." } },
+          ],
+        }),
+      };
+      const many = await c.enrollMany(tok, ["a", "b", "c"], { fallback: { a: "ca", b: "cb", c: "cc" } });
+      assert.deepEqual(many[0], { experiment_id: "a", enrolled: true, group_name: "b" });
+      assert.equal(many[1].fallback, true);
+      assert.equal(many[1].group_name, "cb");
+      assert.equal(many[1].error.status, 503);
+      assert.equal(many[1].error.fallback, "default_experience");
+      assert.deepEqual(many[2], { experiment_id: "c", error: { code: "not_found", message: "Experiment not found." } });
+      const short = await c.enrollMany(tok, ["a", "b", "c", "d"], { fallback: "control" });
+      assert.ok(short.every((e) => e.fallback === true && e.error.status === 200), JSON.stringify(short));
 
       answer = { status: 403, type: "text/html", body: "<html>forbidden</html>" };
       await assert.rejects(c.enroll(tok, "e-1", { fallback: "control" }), (err) => err.status === 403 && err.code === "unauthorized");

@@ -26,6 +26,22 @@ export async function checks(): Promise<void> {
     void status;
   }
 
+  const many = await c.enrollMany("token", ["a", "b"]);
+  for (const entry of many) {
+    if ("error" in entry) {
+      const code: string = entry.error.code;
+      void code;
+    } else if (entry.enrolled) {
+      const group: string = entry.group_name;
+      void group;
+    }
+  }
+  const withFallback = await c.enrollMany("token", ["a", "b"], { fallback: { a: "control" } });
+  for (const entry of withFallback) {
+    const show: string = "error" in entry ? "control" : entry.enrolled || entry.fallback ? entry.group_name : "control";
+    void show;
+  }
+
   const x: Experiment = await c.getExperiment("e-1");
   const v: number = x.version;
   void v;
