@@ -17,7 +17,7 @@ const RoutePlan = "plan"
 // planParams are the query parameters of GET /api/plan, each a field of
 // stats.PlanInput of the same name.
 var planParams = []string{"outcome", "baseline", "sd", "effect", "relative", "alpha", "power",
-	"groups", "probabilities", "sampling_probability", "maximum_sample_size"}
+	"groups", "probabilities", "sampling_probability", "maximum_sample_size", "method"}
 
 // handlePlan serves GET /api/plan: stats.MakePlan of the query's
 // parameters, as `assignctl plan` prints it. Pure computation, no store.
@@ -25,11 +25,15 @@ var planParams = []string{"outcome", "baseline", "sd", "effect", "relative", "al
 //	GET /api/plan?baseline=0.11&effect=0.2&relative=true&sampling_probability=0.9
 //	GET /api/plan?outcome=numeric&baseline=6.5&sd=20&maximum_sample_size=3000
 //	GET /api/plan?baseline=0.1&effect=0.02&probabilities=0.2,0.4,0.4
+//	GET /api/plan?baseline=0.105&effect=0.035&method=sequential
 //
 // outcome is binary (baseline: the control's rate) unless sd is given or
 // outcome=numeric (baseline: the control's mean). effect is absolute unless
 // relative=true. probabilities (comma-separated, the control first) or
 // groups (equal groups; default 2). alpha 0.05 and power 0.8 by default.
+// method is fixed (the default) or sequential (the mSPRT tuned for the
+// plan's total; the answer then carries "sequential", the comparison with
+// the fixed-horizon plan).
 // Any other parameter, a value that is not a number or one MakePlan refuses
 // is a 400 naming the parameter in "field".
 func (s *Server) handlePlan(ctx *fasthttp.RequestCtx) {
@@ -85,6 +89,7 @@ func parsePlanQuery(args *fasthttp.Args) (stats.PlanInput, error) {
 		return f
 	}
 	in.Outcome = string(args.Peek("outcome"))
+	in.Method = string(args.Peek("method"))
 	in.Baseline = num("baseline")
 	in.SD = num("sd")
 	in.Effect = num("effect")

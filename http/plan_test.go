@@ -62,6 +62,39 @@ func TestPlan(t *testing.T) {
 			t.Fatalf("plan %+v", p)
 		}
 	})
+	t.Run("Sequential", func(t *testing.T) {
+		// The README's cap for the sequential test (+3.5 pp on 10.5%,
+		// sampling 0.9): 5260.434404864012 by bisection on the mSPRT's power
+		// at its horizon (stats/plan_sequential_test.go), against the
+		// fixed-horizon plan's 2752.597736581434 (2,754). Both answers
+		// validated against openapi/openapi.json.
+		c := newContract(t)
+		r := c.Do(t, ts, "GET", "/api/plan?baseline=0.105&effect=0.035&sampling_probability=0.9&method=sequential", adminToken, "")
+		MustStatus(t, r, http.StatusOK)
+		var p stats.Plan
+		if err := json.Unmarshal(r.Body, &p); err != nil {
+			t.Fatal(err)
+		}
+		near(t, "exact_total", p.ExactTotal, 5260.434404864012, 1e-6)
+		if s := p.Sequential; s == nil || p.Total != 5262 || p.TotalBeforeSampling != 5847 || s.FixedTotal != 2754 || s.Horizon != 5262 ||
+			p.Method != stats.MethodPlanSequentialProportions {
+			t.Fatalf("plan %+v sequential %+v", p, s)
+		}
+		near(t, "ratio", float64(p.Sequential.Ratio), 5260.434404864012/2752.597736581434, 1e-9)
+		// The reverse at 3000, 11%: 0.048111471860282 (the same bisection).
+		r = c.Do(t, ts, "GET", "/api/plan?baseline=0.11&maximum_sample_size=3000&method=sequential", adminToken, "")
+		MustStatus(t, r, http.StatusOK)
+		p = stats.Plan{}
+		if err := json.Unmarshal(r.Body, &p); err != nil {
+			t.Fatal(err)
+		}
+		near(t, "effect", float64(p.Effect), 0.048111471860282, 1e-9)
+		near(t, "fixed_effect", float64(p.Sequential.FixedEffect), 0.144052571146981946721002349807-0.11, 1e-9)
+		// method=fixed is the default's answer, without "sequential".
+		if f := get(t, "baseline=0.105&effect=0.035&method=fixed"); f.Total != 2754 || f.Sequential != nil {
+			t.Fatalf("fixed %+v", f)
+		}
+	})
 	t.Run("Errors", func(t *testing.T) {
 		for _, tc := range []struct{ query, field string }{
 			{"effect=0.01", "baseline"},
@@ -80,6 +113,8 @@ func TestPlan(t *testing.T) {
 			{"outcome=numeric&baseline=1&effect=0.01", "sd"},
 			{"baseline=0.1&effect=0.01&colour=red", "colour"},
 			{"baseline=0.1&baseline=0.2&effect=0.01", "baseline"},
+			{"baseline=0.1&effect=0.01&method=bayes", "method"},
+			{"baseline=0.1&effect=0.01&method=sequential&method=fixed", "method"},
 		} {
 			r := ts.Do(t, "GET", "/api/plan?"+tc.query, adminToken, "")
 			if r.Status != http.StatusBadRequest || r.ErrorCode(t) != "invalid" || r.ErrorField(t) != tc.field {

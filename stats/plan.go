@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/assign-dev/assign/assign"
 )
 
@@ -17,6 +19,11 @@ const (
 const (
 	MethodPlanProportions = "two-proportion z-test, pooled under H0 (Fleiss; R's power.prop.test with equal groups)"
 	MethodPlanMeans       = "two-sample t-test, noncentral t (R's power.t.test with equal groups; statsmodels' TTestIndPower with ratio)"
+	// The sequential plans (PlanInput.Method sequential): the mSPRT results
+	// runs, its mixture tuned for the plan's total, the power reached at that
+	// total (normal approximation; see SequentialDetectableMean).
+	MethodPlanSequentialProportions = "sequential mSPRT on the difference of rates (unpooled variance), tuned for the total; power at the total"
+	MethodPlanSequentialMeans       = "sequential mSPRT on the difference of means (pooled variance), tuned for the total; power at the total"
 )
 
 // PlanInput asks for the users an experiment needs, or, with
@@ -50,6 +57,11 @@ type PlanInput struct {
 	// MaximumSampleSize, when set, reverses the plan: the effect detectable
 	// with that many enrolled users.
 	MaximumSampleSize int64 `json:"maximum_sample_size,omitempty"`
+	// Method is the test planned for: MethodFixed (empty means fixed) or
+	// MethodSequential, the mSPRT with its mixture tuned for the plan's total
+	// (results tunes it for the cap, and the plan's total is the cap to set)
+	// at level 1 - Alpha, the power reached at that total.
+	Method string `json:"method,omitempty"`
 }
 
 // Plan is the answer. Users are enrolled users (after sampling); the
@@ -81,6 +93,29 @@ type Plan struct {
 	TotalBeforeSampling int64 `json:"total_before_sampling"`
 	// ExactTotal is the fractional total the formulas give, for checks.
 	ExactTotal float64 `json:"exact_total"`
+	// Sequential is set when the plan is for the sequential test.
+	Sequential *PlanSequential `json:"sequential,omitempty"`
+}
+
+// PlanSequential compares a sequential plan with the fixed-horizon plan of
+// the same question (same effect, or same cap).
+type PlanSequential struct {
+	// Horizon is the total the mixture is tuned for: Total, the cap to set.
+	Horizon int64 `json:"horizon"`
+	// Boundary is the confidence sequence's half-width in standard errors
+	// at the horizon, for the comparison that sets the total (the
+	// fixed-horizon test's is z(1 - ComparisonAlpha/2)).
+	Boundary float64 `json:"boundary"`
+	// FixedTotal and FixedExactTotal are the fixed-horizon plan's total for
+	// the same effect (the cap itself in a reverse plan); FixedEffect the
+	// effect the fixed-horizon test detects (the effect itself in a forward
+	// plan).
+	FixedTotal      int64   `json:"fixed_total"`
+	FixedExactTotal float64 `json:"fixed_exact_total"`
+	FixedEffect     Float   `json:"fixed_effect"`
+	// Ratio is what the freedom to look costs: ExactTotal / FixedExactTotal
+	// in a forward plan, Effect / FixedEffect in a reverse one.
+	Ratio Float `json:"ratio"`
 }
 
 // PlanGroup is one group of a plan.
@@ -103,12 +138,21 @@ func MakePlan(in PlanInput) (*Plan, error) {
 	p := &Plan{Outcome: in.Outcome, Baseline: in.Baseline, SD: NaN(), Alpha: in.Alpha, ComparisonAlpha: in.Alpha / m,
 		Power: in.Power, SamplingProbability: in.SamplingProbability, RelativeEffect: NaN(), Reverse: in.MaximumSampleSize > 0}
 	binary := in.Outcome == OutcomeBinary
-	if binary {
+	sequential := in.Method == MethodSequential
+	switch {
+	case binary && sequential:
+		p.Method = MethodPlanSequentialProportions
+	case binary:
 		p.Method = MethodPlanProportions
-	} else {
+	case sequential:
+		p.Method, p.SD = MethodPlanSequentialMeans, Float(in.SD)
+	default:
 		p.Method, p.SD = MethodPlanMeans, Float(in.SD)
 	}
 	a, power, p0 := p.ComparisonAlpha, in.Power, in.Probabilities[0]
+	// The sequential boundary at the horizon (boundaryAtHorizon) of the
+	// comparison that sets the total or the effect.
+	var boundary float64
 
 	if p.Reverse {
 		total := float64(in.MaximumSampleSize)
@@ -117,12 +161,20 @@ func MakePlan(in PlanInput) (*Plan, error) {
 		for _, pj := range in.Probabilities[1:] {
 			n1, n2 := total*p0, total*pj
 			var d float64
-			if binary {
+			switch {
+			case binary && sequential:
+				d = SequentialDetectableProportion(n1, n2, in.Baseline, total, in.Alpha, a, power) - in.Baseline
+			case binary:
 				d = DetectableProportion(n1, n2, in.Baseline, a, power) - in.Baseline
-			} else if n1 < 2 || n2 < 2 {
+			case n1 < 2 || n2 < 2:
 				d = math.NaN()
-			} else {
+			case sequential:
+				d = SequentialDetectableMean(n1, n2, in.SD, total, in.Alpha, a, power)
+			default:
 				d = DetectableMean(n1, n2, in.SD, a, power)
+			}
+			if sequential && (d > effect || boundary == 0) {
+				boundary = boundaryAtHorizon(p0, pj, in.Alpha, a) // the comparison that sets the effect
 			}
 			if math.IsNaN(d) {
 				effect = math.NaN()
@@ -144,9 +196,16 @@ func MakePlan(in PlanInput) (*Plan, error) {
 		var total float64
 		for _, pj := range in.Probabilities[1:] {
 			var n1 float64
-			if binary {
+			switch {
+			case sequential:
+				g := boundaryAtHorizon(p0, pj, in.Alpha, a)
+				n1 = p0 * sequentialTotal(in.Baseline, d, in.SD, binary, p0, pj, g, power)
+				if n1/p0 > total {
+					boundary = g // the comparison that sets the total
+				}
+			case binary:
 				n1 = SampleSizeProportions(in.Baseline, in.Baseline+d, a, power, pj/p0)
-			} else {
+			default:
 				n1 = SampleSizeMeans(d, in.SD, a, power, pj/p0)
 			}
 			total = math.Max(total, n1/p0)
@@ -182,7 +241,59 @@ func MakePlan(in PlanInput) (*Plan, error) {
 		g.BeforeSampling = ceilUsers(exact / in.SamplingProbability)
 		p.Groups = append(p.Groups, g)
 	}
+	if sequential {
+		fixedIn := in
+		fixedIn.Method = MethodFixed
+		fixed, err := MakePlan(fixedIn)
+		if err != nil {
+			return nil, err
+		}
+		s := &PlanSequential{Horizon: p.Total, Boundary: boundary, FixedTotal: fixed.Total, FixedExactTotal: fixed.ExactTotal,
+			FixedEffect: fixed.Effect, Ratio: NaN()}
+		if p.Reverse {
+			if p.Effect.Valid() && fixed.Effect.Valid() {
+				s.Ratio = Float(float64(p.Effect) / float64(fixed.Effect))
+			}
+		} else {
+			s.Ratio = Float(p.ExactTotal / fixed.ExactTotal)
+		}
+		p.Sequential = s
+	}
 	return p, nil
+}
+
+// The sequential plan. At the horizon N (the plan's total, which results
+// tunes the mixture for) the comparison of the control (probability p0)
+// with group j (pj) has n = N·(p0 + pj) users, so c = n·rho² = (p0 + pj)·(l +
+// log(l + 1)) does not depend on N, nor does the boundary g (see the
+// derivation above sequentialBoundary): the power at the horizon is
+// Phi(delta/sqrt(v) - g) with v = V1/N, V1 = p1q1/p0 + p2q2/pj for rates,
+// sd²·(1/p0 + 1/pj) for means, and the total reaching power 1 - beta is
+// closed-form:
+//
+//	N = (g + z(1-beta))² · V1 / delta².
+//
+// The power grows with N, so this is the root a monotone search on N would
+// find, and rounding the total up (a larger horizon, the same n/N) keeps it.
+
+// boundaryAtHorizon is g at the horizon for the comparison of groups with
+// probabilities p0 and pj, the mixture tuned at alpha0, rejecting at alpha.
+func boundaryAtHorizon(p0, pj, alpha0, alpha float64) float64 {
+	return sequentialBoundary(p0+pj, 1, alpha0, alpha)
+}
+
+// sequentialTotal is the total N at which the sequential test, tuned for N,
+// detects the difference d (from the control's baseline rate, or of means
+// with the per-user sd) with the given power, g the boundary at the horizon.
+// A plan for means keeps at least 2 users per group, as SampleSizeMeans.
+func sequentialTotal(baseline, d, sd float64, binary bool, p0, pj, g, power float64) float64 {
+	k := g + distuv.UnitNormal.Quantile(power)
+	if binary {
+		p1, p2 := baseline, baseline+d
+		return k * k * (p1*(1-p1)/p0 + p2*(1-p2)/pj) / (d * d)
+	}
+	n := k * k * sd * sd * (1/p0 + 1/pj) / (d * d)
+	return math.Max(n, math.Max(2/p0, 2/pj))
 }
 
 // ceilUsers rounds a fractional number of users up, forgiving the last bits
@@ -202,7 +313,12 @@ func (in *PlanInput) normalize() error {
 	if in.SamplingProbability == 0 {
 		in.SamplingProbability = 1
 	}
+	if in.Method == "" {
+		in.Method = MethodFixed
+	}
 	switch {
+	case in.Method != MethodFixed && in.Method != MethodSequential:
+		return assign.Invalidf("method", "method must be %q or %q; got %q", MethodFixed, MethodSequential, in.Method)
 	case !(in.Alpha > 0 && in.Alpha < 1):
 		return assign.Invalidf("alpha", "alpha must be in (0, 1), e.g. 0.05; got %v", in.Alpha)
 	case !(in.Power > 0 && in.Power < 1):

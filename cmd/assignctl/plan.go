@@ -42,6 +42,7 @@ func (c *PlanCommand) flagSet() *flag.FlagSet {
 	fs.Var(&c.groups, "group", "group `name=probability`, repeated, the control first (unequal allocation; instead of --groups)")
 	fs.Float64Var(&c.in.SamplingProbability, "sampling", 1, "the experiment's sampling `probability`: users who must reach the screen = enrolled / sampling")
 	fs.Int64Var(&c.in.MaximumSampleSize, "max", 0, "the reverse: the effect detectable with this maximum sample size (enrolled `users`)")
+	fs.StringVar(&c.in.Method, "method", stats.MethodFixed, "the `test` planned for: fixed (the fixed-horizon test) or sequential (the mSPRT results runs while the experiment runs)")
 	return fs
 }
 
@@ -61,6 +62,8 @@ func (c *PlanCommand) ParseFlags(args []string) error {
 		return usageErrorf("--power must be in (0, 1), e.g. 0.8")
 	case c.in.SamplingProbability == 0:
 		return usageErrorf("--sampling must be in (0, 1]")
+	case c.in.Method != stats.MethodFixed && c.in.Method != stats.MethodSequential:
+		return usageErrorf("--method must be fixed or sequential, got %q", c.in.Method)
 	}
 	c.outcomeNumeric = c.in.SD != 0
 	if c.outcomeNumeric {
@@ -169,11 +172,15 @@ func (c *PlanCommand) Run(ctx context.Context) error {
 		return writeJSON(c.Stdout, out)
 	case OutputCSV:
 		var rows [][]string
+		method := stats.MethodFixed
+		if p.Sequential != nil {
+			method = stats.MethodSequential
+		}
 		for _, g := range out.Groups {
 			rows = append(rows, []string{g.Name, fullFloat(g.Probability), strconv.FormatInt(g.Users, 10), strconv.FormatInt(g.BeforeSampling, 10),
-				fullFloat(float64(p.Effect)), fullFloat(float64(p.RelativeEffect)), strconv.FormatInt(p.Total, 10), strconv.FormatInt(p.TotalBeforeSampling, 10)})
+				fullFloat(float64(p.Effect)), fullFloat(float64(p.RelativeEffect)), strconv.FormatInt(p.Total, 10), strconv.FormatInt(p.TotalBeforeSampling, 10), method})
 		}
-		return writeCSV(c.Stdout, []string{"group", "probability", "users", "before_sampling", "effect", "relative_effect", "total", "total_before_sampling"}, rows)
+		return writeCSV(c.Stdout, []string{"group", "probability", "users", "before_sampling", "effect", "relative_effect", "total", "total_before_sampling", "method"}, rows)
 	}
 	return writePlanTable(c.Stdout, out)
 }
@@ -181,12 +188,17 @@ func (c *PlanCommand) Run(ctx context.Context) error {
 func writePlanTable(w io.Writer, out planOutput) error {
 	p := out.Plan
 	binary := p.Outcome == stats.OutcomeBinary
+	seq := p.Sequential
 	fmt.Fprintf(w, "Method:   %s\n", p.Method)
 	level := "alpha " + strconv.FormatFloat(p.Alpha, 'g', 6, 64) + " (two-sided)"
 	if len(p.Groups) > 2 {
 		level += fmt.Sprintf(", %s per comparison (%d comparisons with the control, Bonferroni)", strconv.FormatFloat(p.ComparisonAlpha, 'g', 6, 64), len(p.Groups)-1)
 	}
-	fmt.Fprintf(w, "Level:    %s, power %s%%\n", level, strconv.FormatFloat(p.Power*100, 'g', 6, 64))
+	atTotal := ""
+	if seq != nil {
+		atTotal = " at the total"
+	}
+	fmt.Fprintf(w, "Level:    %s, power %s%%%s\n", level, strconv.FormatFloat(p.Power*100, 'g', 6, 64), atTotal)
 	var effect string
 	if binary {
 		fmt.Fprintf(w, "Baseline: %s conversion rate\n", pct(p.Baseline))
@@ -204,9 +216,20 @@ func writePlanTable(w io.Writer, out planOutput) error {
 	if !p.Effect.Valid() {
 		effect = "none: too few users for this power"
 	}
-	if p.Reverse {
+	switch {
+	case p.Reverse && seq != nil:
+		fixedEffect := signedSig(float64(seq.FixedEffect))
+		if binary {
+			fixedEffect = pp(float64(seq.FixedEffect)) + " pp"
+		}
+		fmt.Fprintf(w, "Effect:   %s, the smallest the sequential test detects with %d users", effect, p.Total)
+		if seq.Ratio.Valid() {
+			fmt.Fprintf(w, " (%s× the fixed-horizon test's %s)", fixed(float64(seq.Ratio), 2), fixedEffect)
+		}
+		fmt.Fprintln(w)
+	case p.Reverse:
 		fmt.Fprintf(w, "Effect:   %s, the smallest detectable with %d users\n", effect, p.Total)
-	} else {
+	default:
 		fmt.Fprintf(w, "Effect:   %s (minimum detectable)\n", effect)
 	}
 	fmt.Fprintln(w)
@@ -229,6 +252,10 @@ func writePlanTable(w io.Writer, out planOutput) error {
 		fmt.Fprintf(w, "; with sampling %s, %d eligible users must reach the screen", fullFloat(p.SamplingProbability), p.TotalBeforeSampling)
 	}
 	fmt.Fprintln(w, ".")
+	if seq != nil && !p.Reverse {
+		fmt.Fprintf(w, "The sequential test needs %s× the fixed-horizon sample (%d users) for the freedom to look at any time; results tunes it for the cap, so set the cap to this total.\n",
+			fixed(float64(seq.Ratio), 2), seq.FixedTotal)
+	}
 	return nil
 }
 
@@ -253,11 +280,21 @@ compared with the control (the first) at alpha / (groups - 1), the first
 step of results' Holm correction, and the total is what the hardest
 comparison needs.
 
+--method sequential plans for the sequential test (mSPRT) that results
+runs while the experiment runs: the total at which that test, its mixture
+tuned for that very total (results tunes it for the cap), has the power at
+the total; with --max, the effect it detects at that cap. The output says
+how much more than the fixed-horizon plan that is. The default stays
+fixed: the fixed-horizon plan is what the cap must hold at least, for the
+one look at the end; the sequential test needs more users for the freedom
+to look at any time and stop early.
+
 Examples:
 
 	assignctl plan --baseline 11% --relative-effect 20% --sampling 0.9
 	assignctl plan --baseline 0.11 --effect 2pp --group old_journey=0.5 --group new_journey=0.5
 	assignctl plan --mean 6.5 --sd 20 --max 3000
+	assignctl plan --baseline 10.5% --effect 3.5pp --sampling 0.9 --method sequential
 
 Flags:
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/assign-dev/assign/stats"
@@ -74,7 +76,60 @@ func TestPlanCommand(t *testing.T) {
 		mustContain(t, r.Stdout, "Effect:   +2.04664 (+31.49%), to 8.54664, the smallest detectable with 3000 users",
 			"With a maximum sample size of 3000.")
 	})
+	t.Run("Sequential", func(t *testing.T) {
+		// The README's cap for the sequential test: +3.5 pp on 10.5%,
+		// sampling 0.9. The total 5260.434404864012 is the bisection on the
+		// mSPRT's power at its horizon in stats/plan_sequential_test.go
+		// (seqPlanRef); the fixed-horizon plan's is 2752.597736581434 (2,754).
+		args := []string{"plan", "--baseline", "10.5%", "--effect", "3.5pp", "--sampling", "0.9", "--method", "sequential"}
+		var out struct {
+			stats.Plan
+			Groups []struct {
+				Name string `json:"name"`
+				stats.PlanGroup
+			} `json:"groups"`
+		}
+		run(t, nil, "", append(args, "--output", "json")...).mustOK(t).json(t, &out)
+		near(t, "exact_total", out.ExactTotal, 5260.434404864012, 1e-6)
+		s := out.Sequential
+		if s == nil || out.Method != stats.MethodPlanSequentialProportions || out.Total != 5262 || out.TotalBeforeSampling != 5847 ||
+			out.Groups[1].Users != 2631 || s.Horizon != 5262 || s.FixedTotal != 2754 {
+			t.Fatalf("plan %+v sequential %+v", out, s)
+		}
+		near(t, "ratio", float64(s.Ratio), 5260.434404864012/2752.597736581434, 1e-9)
+		r := run(t, nil, "", append(args, "--output", "table")...).mustOK(t)
+		mustContain(t, r.Stdout, "Method:   "+stats.MethodPlanSequentialProportions, "Level:    alpha 0.05 (two-sided), power 80% at the total",
+			"TOTAL                     5262   5847", "Set the maximum sample size to 5262 (assignctl create --max 5262)",
+			"The sequential test needs 1.91× the fixed-horizon sample (2754 users)")
+		rows := run(t, nil, "", append(args, "--output", "csv")...).mustOK(t).csv(t)
+		if len(rows) != 2 || rows[0]["method"] != "sequential" || rows[0]["total"] != "5262" {
+			t.Fatalf("csv %v", rows)
+		}
+		if rows := run(t, nil, "", "plan", "--baseline", "0.1", "--effect", "1pp", "--output", "csv").mustOK(t).csv(t); rows[0]["method"] != "fixed" {
+			t.Fatalf("fixed csv %v", rows)
+		}
+
+		// The reverse, numeric, in closed form: at the horizon n/N = 1, so
+		// the boundary is g = sqrt((1 + 1/c)(log(1 + c) + l)), c = l + log(l
+		// + 1), l = -2 log 0.05, and the effect (g + z80)·20·sqrt(2/1500),
+		// z80 = qnorm(0.8) = 0.8416212335729143.
+		l := -2 * math.Log(0.05)
+		c := l + math.Log(l+1)
+		d := (math.Sqrt((1+1/c)*(math.Log(1+c)+l)) + 0.8416212335729143) * 20 * math.Sqrt(2.0/1500)
+		var p stats.Plan
+		rev := []string{"plan", "--mean", "6.5", "--sd", "20", "--max", "3000", "--method", "sequential"}
+		run(t, nil, "", append(rev, "--output", "json")...).mustOK(t).json(t, &p)
+		near(t, "effect", float64(p.Effect), d, 1e-9)
+		if !p.Reverse || p.Sequential == nil || p.Sequential.FixedTotal != 3000 {
+			t.Fatalf("plan %+v", p)
+		}
+		// The fixed-horizon test's effect at that cap: 2.04664425278500807682359548086 (mpmath).
+		r = run(t, nil, "", append(rev, "--output", "table")...).mustOK(t)
+		mustContain(t, r.Stdout, fmt.Sprintf("Effect:   %s (+%.2f%%), to %s, the smallest the sequential test detects with 3000 users (%.2f× the fixed-horizon test's +2.04664)",
+			signedSig(d), 100*d/6.5, sig(6.5+d), d/2.04664425278500807682359548086), "With a maximum sample size of 3000.")
+	})
 	t.Run("Errors", func(t *testing.T) {
+		run(t, nil, "", "plan", "--baseline", "0.1", "--effect", "1pp", "--method", "bayes").mustCode(t, ExitUsage, "--method")
 		run(t, nil, "", "plan", "--effect", "0.01").mustCode(t, ExitUsage, "--baseline")
 		run(t, nil, "", "plan", "--baseline", "0.1").mustCode(t, ExitUsage, "--effect")
 		run(t, nil, "", "plan", "--baseline", "0.1", "--effect", "1", "--relative-effect", "1").mustCode(t, ExitUsage, "not both")
