@@ -436,6 +436,20 @@ export interface components {
             total: number;
             total_before_sampling: number;
             exact_total: number;
+            /** @description Present with `method=sequential`: the sequential plan against the fixed-horizon plan of the same question (the same effect, or the same cap). */
+            sequential?: {
+                /** @description The total the mixture is tuned for: `total`, the cap to set. */
+                horizon: number;
+                /** @description The confidence sequence's half-width at the horizon, in standard errors, for the comparison that sets the total or effect (the fixed-horizon test's is z(1 - comparison_alpha/2)). */
+                boundary: number;
+                /** @description The fixed-horizon plan's total for the same effect (the cap itself in a reverse plan). */
+                fixed_total: number;
+                fixed_exact_total: number;
+                /** @description The effect the fixed-horizon test detects (the effect itself in a forward plan). */
+                fixed_effect: components["schemas"]["NullableNumber"];
+                /** @description exact_total / fixed_exact_total in a forward plan, effect / fixed_effect in a reverse one. */
+                ratio: components["schemas"]["NullableNumber"];
+            };
         };
         PlanGroup: {
             /** @description 0 is the control. */
@@ -1436,6 +1450,8 @@ export interface operations {
                 sampling_probability?: number;
                 /** @description When given, the plan is reversed: the effect this many enrolled users can detect. */
                 maximum_sample_size?: number;
+                /** @description The test planned for: `fixed`, the fixed-horizon test (the least the cap must hold, for one look at the end), or `sequential`, the mSPRT results runs while the experiment runs, its mixture tuned for the plan's total (results tunes it for the cap) and the power reached at that total; its plan is larger, the price of looking at any time, and the answer carries `sequential`, the comparison with the fixed-horizon plan. */
+                method?: "fixed" | "sequential";
             };
             header?: never;
             path?: never;
