@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,6 +28,12 @@ const DefaultURL = "http://127.0.0.1:8080"
 
 // DefaultTimeout bounds one request when Client.HTTPClient is nil.
 const DefaultTimeout = 30 * time.Second
+
+// DefaultEnrollTimeout bounds one enrollment call when Client.EnrollTimeout
+// is 0: well above assignd's own deadline (50 ms; 1 s on the embedded Redis
+// of make run), short enough that a screen never waits long for its
+// experiment. The TypeScript client (clients/typescript) has the same.
+const DefaultEnrollTimeout = 2 * time.Second
 
 // maxResponseSize bounds how much of a response body is read: an experiment
 // listing page of MaxPageSize experiments with 100 groups each stays far
@@ -47,6 +54,11 @@ type Client struct {
 
 	// UserAgent is sent with each request when set.
 	UserAgent string
+
+	// EnrollTimeout bounds each enrollment call (Enroll, EnrollOr,
+	// EnrollMany, EnrollManyOr) on top of the caller's context. 0:
+	// DefaultEnrollTimeout; negative: only the context and HTTPClient bound it.
+	EnrollTimeout time.Duration
 }
 
 // New returns a client of the server at baseURL with the admin token.
@@ -55,12 +67,17 @@ func New(baseURL, adminToken string) *Client {
 }
 
 // Error is an error answered by the server: its HTTP status and the body's
-// code, message and field. It unwraps to the equivalent *assign.Error.
+// code, message, field and fallback. It unwraps to the equivalent
+// *assign.Error. A 2xx whose body is not the expected JSON is an Error too
+// (its status, code EINTERNAL).
 type Error struct {
 	StatusCode int
 	Code       string
 	Message    string
 	Field      string
+	// Fallback is the server's advice on an enrollment's 5xx:
+	// "default_experience" (show the user the default experience).
+	Fallback string
 }
 
 // Error implements the error interface.
@@ -81,9 +98,10 @@ func (e *Error) Unwrap() error {
 // errorBody is THE error body of the API.
 type errorBody struct {
 	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Field   string `json:"field"`
+		Code     string `json:"code"`
+		Message  string `json:"message"`
+		Field    string `json:"field"`
+		Fallback string `json:"fallback"`
 	} `json:"error"`
 }
 
@@ -122,6 +140,9 @@ func (c *Client) do(ctx context.Context, method, path, token string, in, out any
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return assign.Errorf(assign.EUNAVAILABLE, "no answer from assignd at %s in time (%s %s): %v", c.URL, method, path, err)
+		}
 		return assign.Errorf(assign.EUNAVAILABLE, "cannot reach assignd at %s: %v", c.URL, err)
 	}
 	defer resp.Body.Close()
@@ -136,7 +157,8 @@ func (c *Client) do(ctx context.Context, method, path, token string, in, out any
 		return nil
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("client: %s %s answered %d with a body that is not the expected JSON: %w", method, path, resp.StatusCode, err)
+		return &Error{StatusCode: resp.StatusCode, Code: assign.EINTERNAL,
+			Message: fmt.Sprintf("%s %s answered %d with a body that is not the expected JSON: %v", method, path, resp.StatusCode, err)}
 	}
 	return nil
 }
@@ -146,7 +168,7 @@ func (c *Client) do(ctx context.Context, method, path, token string, in, out any
 func responseError(status int, body []byte) error {
 	var eb errorBody
 	if err := json.Unmarshal(body, &eb); err == nil && eb.Error.Code != "" {
-		return &Error{StatusCode: status, Code: eb.Error.Code, Message: eb.Error.Message, Field: eb.Error.Field}
+		return &Error{StatusCode: status, Code: eb.Error.Code, Message: eb.Error.Message, Field: eb.Error.Field, Fallback: eb.Error.Fallback}
 	}
 	msg := strings.TrimSpace(string(body))
 	if len(msg) > 200 {
@@ -173,6 +195,48 @@ func statusCode(status int) string {
 		return assign.EINVALID
 	}
 	return assign.EINTERNAL
+}
+
+// codeStatus is the HTTP status of each of the API's error codes (the
+// document's ErrorCode table), for the error entries of EnrollMany, which
+// carry a code and no status of their own.
+func codeStatus(code string) int {
+	switch code {
+	case assign.EINVALID, "bad_request":
+		return http.StatusBadRequest
+	case assign.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case assign.ENOTFOUND, "no_route":
+		return http.StatusNotFound
+	case "method_not_allowed":
+		return http.StatusMethodNotAllowed
+	case "timeout":
+		return http.StatusRequestTimeout
+	case assign.ECONFLICT:
+		return http.StatusConflict
+	case "too_large":
+		return http.StatusRequestEntityTooLarge
+	case "unsupported_media_type":
+		return http.StatusUnsupportedMediaType
+	case "header_too_large":
+		return http.StatusRequestHeaderFieldsTooLarge
+	case assign.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// Unavailable reports whether err means assignd gave no decision: no answer
+// (a network error, a timeout), a 5xx, or a 2xx whose body is not the
+// expected JSON (a captive portal's page). These are the failures the
+// fallback of EnrollOr and EnrollManyOr covers; a 4xx is an error of the
+// request (a bad token, an unknown experiment) and is returned as it is.
+func Unavailable(err error) bool {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ce.StatusCode >= 500 || (ce.StatusCode >= 200 && ce.StatusCode <= 299)
+	}
+	return assign.ErrorCode(err) == assign.EUNAVAILABLE
 }
 
 // IsNotFound reports whether err is the server's "not found".

@@ -4,8 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/assign-dev/assign/assign"
+	"github.com/assign-dev/assign/stats"
 )
 
 // ExperimentCreate is the body of POST /api/experiment-create, the contract
@@ -99,4 +102,78 @@ func (c *Client) SetStatus(ctx context.Context, id string, status assign.Status)
 // during the experiment is kept.
 func (c *Client) Rollout(ctx context.Context, id, group string) (*assign.Experiment, error) {
 	return c.UpdateExperiment(ctx, id, assign.ExperimentUpdate{Winner: &group})
+}
+
+// LayerSplit is GET /api/layers/{name}: the layer's traffic slots offered to
+// each of its experiments taking traffic (they sum to 1,000 while any does;
+// empty otherwise).
+type LayerSplit struct {
+	Layer string         `json:"layer"`
+	Slots map[string]int `json:"slots"`
+}
+
+// Layer returns how a layer's traffic slots are split between its
+// experiments. A layer no experiment uses has no slots.
+func (c *Client) Layer(ctx context.Context, name string) (*LayerSplit, error) {
+	var l LayerSplit
+	if err := c.do(ctx, http.MethodGet, "/api/layers/"+url.PathEscape(name), c.AdminToken, nil, &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// Plan asks the server for a sample plan (GET /api/plan): the users needed
+// per group and in total for in.Effect, or, with in.MaximumSampleSize, the
+// effect that many users can detect. The parameters are in's JSON names;
+// zero fields are left to the server's defaults. EINVALID names the
+// parameter at fault.
+func (c *Client) Plan(ctx context.Context, in stats.PlanInput) (*stats.Plan, error) {
+	f := func(v float64) string {
+		if v == 0 {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	var probs []string
+	for _, p := range in.Probabilities {
+		probs = append(probs, strconv.FormatFloat(p, 'g', -1, 64))
+	}
+	relative := ""
+	if in.Relative {
+		relative = "true"
+	}
+	maxSample := ""
+	if in.MaximumSampleSize != 0 {
+		maxSample = strconv.FormatInt(in.MaximumSampleSize, 10)
+	}
+	groups := ""
+	if in.Groups != 0 {
+		groups = strconv.Itoa(in.Groups)
+	}
+	q := query("outcome", in.Outcome, "baseline", f(in.Baseline), "sd", f(in.SD), "effect", f(in.Effect),
+		"relative", relative, "alpha", f(in.Alpha), "power", f(in.Power), "groups", groups,
+		"probabilities", strings.Join(probs, ","), "sampling_probability", f(in.SamplingProbability),
+		"maximum_sample_size", maxSample)
+	var p stats.Plan
+	if err := c.do(ctx, http.MethodGet, "/api/plan"+q, c.AdminToken, nil, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Readiness is GET /readyz's answer.
+type Readiness struct {
+	Status  string         `json:"status"` // ready, degraded
+	Error   string         `json:"error,omitempty"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// Ready asks whether the server is ready (GET /readyz, no token): ready or
+// degraded, or an EUNAVAILABLE *Error with the 503.
+func (c *Client) Ready(ctx context.Context) (*Readiness, error) {
+	var r Readiness
+	if err := c.do(ctx, http.MethodGet, "/readyz", "", nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }

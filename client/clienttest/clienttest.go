@@ -54,7 +54,7 @@ func MustOpen(tb testing.TB) *Server {
 	}
 	s := assignhttp.NewServer()
 	s.Addr = "127.0.0.1:0"
-	s.Experiments, s.Enrollments, s.Verifier = store, store, v
+	s.Experiments, s.Enrollments, s.Layers, s.Verifier = store, store, store, v
 	s.Admins = map[string]string{AdminToken: AdminName}
 	s.Ready = store.Ping
 	// miniredis runs in this process on a shared 2-core machine: a loose
@@ -69,7 +69,9 @@ func MustOpen(tb testing.TB) *Server {
 			tb.Errorf("close server: %v", err)
 		}
 	})
-	return &Server{Server: s, Store: store, Redis: rc, Keys: keys, Mini: mr, Client: client.New(s.URL(), AdminToken)}
+	c := client.New(s.URL(), AdminToken)
+	c.EnrollTimeout = 2 * s.EnrollTimeout // the server answers its 503 first
+	return &Server{Server: s, Store: store, Redis: rc, Keys: keys, Mini: mr, Client: c}
 }
 
 // UserToken returns an HS256 token for subject that this server accepts,
