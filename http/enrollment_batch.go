@@ -98,6 +98,8 @@ func (s *Server) handleEnrollBatch(ctx *fasthttp.RequestCtx, claims *auth.Claims
 		results[at[j]] = r
 	}
 
+	// One log line per call, not per failed experiment.
+	failed, firstFailed, firstErr := 0, "", error(nil)
 	b := make([]byte, 0, 128*len(ids))
 	b = append(b, `{"enrollments":[`...)
 	for i, r := range results {
@@ -115,7 +117,9 @@ func (s *Server) handleEnrollBatch(ctx *fasthttp.RequestCtx, claims *auth.Claims
 		fallback := ""
 		if ErrorStatus(code) >= 500 {
 			fallback = FallbackDefaultExperience
-			s.Logger.Error("enrollment failed", "route", RouteEnroll, "experiment_id", ids[i], "code", code, "err", r.Err)
+			if failed++; failed == 1 {
+				firstFailed, firstErr = ids[i], r.Err
+			}
 		}
 		b = append(b, `{"experiment_id":`...)
 		b = appendString(b, ids[i])
@@ -125,6 +129,9 @@ func (s *Server) handleEnrollBatch(ctx *fasthttp.RequestCtx, claims *auth.Claims
 		b = append(b, e[1:]...)
 	}
 	b = append(b, "]}"...)
+	if failed > 0 {
+		s.Logger.Error("enrollments failed", "route", RouteEnroll, "failed", failed, "of", len(ids), "experiment_id", firstFailed, "err", firstErr)
+	}
 	ctx.SetContentType("application/json")
 	ctx.SetBody(b)
 }

@@ -32,3 +32,33 @@ func (s *instrumentedEnrollments) Enroll(ctx context.Context, req assign.EnrollR
 	s.m.ObserveScript(time.Since(start), redisErr)
 	return e, err
 }
+
+// EnrollMany implements assign.BatchEnrollmentService when the wrapped
+// service does (the batch keeps its one round trip per shard), else runs
+// Enroll per request. A batch is one observation of the script latency,
+// failed with the first Redis error among its entries.
+func (s *instrumentedEnrollments) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []assign.EnrollResult {
+	b, ok := s.next.(assign.BatchEnrollmentService)
+	if !ok {
+		out := make([]assign.EnrollResult, len(reqs))
+		for i, r := range reqs {
+			out[i].Enrollment, out[i].Err = s.Enroll(ctx, r)
+		}
+		return out
+	}
+	start := time.Now()
+	out := b.EnrollMany(ctx, reqs)
+	var redisErr error
+	for _, r := range out {
+		switch assign.ErrorCode(r.Err) {
+		case assign.EUNAVAILABLE, assign.EINTERNAL:
+			if redisErr == nil {
+				redisErr = r.Err
+			}
+		}
+	}
+	s.m.ObserveScript(time.Since(start), redisErr)
+	return out
+}
+
+var _ assign.BatchEnrollmentService = (*instrumentedEnrollments)(nil)

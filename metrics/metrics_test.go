@@ -261,6 +261,63 @@ assign_redis_errors_total{kind="timeout"} 1
 	}
 }
 
+// batchFunc is an enrollment service with the batch form.
+type batchFunc struct {
+	enrollFunc
+	many func(ctx context.Context, reqs []assign.EnrollRequest) []assign.EnrollResult
+}
+
+func (b batchFunc) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []assign.EnrollResult {
+	return b.many(ctx, reqs)
+}
+
+// The instrumented service keeps the batch form of the service it wraps
+// (one call, not one per experiment) and counts the batch once, failed
+// with its first Redis error; without a batch form it runs Enroll each.
+func TestInstrumentEnrollments_Batch(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	var batches, singles int
+	inner := batchFunc{
+		enrollFunc: func(ctx context.Context, req assign.EnrollRequest) (*assign.Enrollment, error) {
+			singles++
+			return &assign.Enrollment{ExperimentID: req.ExperimentID}, nil
+		},
+		many: func(ctx context.Context, reqs []assign.EnrollRequest) []assign.EnrollResult {
+			batches++
+			return []assign.EnrollResult{{Enrollment: &assign.Enrollment{ExperimentID: "a"}},
+				{Err: assign.Errorf(assign.EUNAVAILABLE, "slow")}, {Err: assign.Errorf(assign.ENOTFOUND, "no")}}
+		},
+	}
+	svc, ok := m.InstrumentEnrollments(inner).(assign.BatchEnrollmentService)
+	if !ok {
+		t.Fatal("the instrumented service has no batch form")
+	}
+	out := svc.EnrollMany(context.Background(), []assign.EnrollRequest{{ExperimentID: "a"}, {ExperimentID: "b"}, {ExperimentID: "c"}})
+	if len(out) != 3 || batches != 1 || singles != 0 {
+		t.Fatalf("%d answers, %d batches, %d single calls: want 3, 1, 0", len(out), batches, singles)
+	}
+	if got := histogramCount(t, reg, "assign_redis_script_duration_seconds"); got != 1 {
+		t.Fatalf("script observations=%d, want 1", got)
+	}
+	want := `
+# HELP assign_redis_errors_total Failed Redis calls by kind: timeout (deadline missed or no connection), oom (Redis out of memory refused a write) or error.
+# TYPE assign_redis_errors_total counter
+assign_redis_errors_total{kind="error"} 0
+assign_redis_errors_total{kind="oom"} 0
+assign_redis_errors_total{kind="timeout"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "assign_redis_errors_total"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Without a batch form: Enroll per request.
+	plain := m.InstrumentEnrollments(inner.enrollFunc).(assign.BatchEnrollmentService)
+	if out := plain.EnrollMany(context.Background(), []assign.EnrollRequest{{ExperimentID: "a"}, {ExperimentID: "b"}}); len(out) != 2 || singles != 2 {
+		t.Fatalf("%d answers, %d single calls: want 2, 2", len(out), singles)
+	}
+}
+
 func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 {
 	t.Helper()
 	mfs, err := reg.Gather()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/auth"
 )
 
@@ -96,6 +97,16 @@ func TestMain_EmbeddedDemo(t *testing.T) {
 	mustJSON(t, string(b), &exp)
 	if exp.Stats.Enrolled != 1 || exp.Stats.Remaining != 249 || exp.Stats.PerGroup[first.Group] != 1 {
 		t.Fatalf("stats = %+v, want 1 enrolled in %s, 249 remaining", exp.Stats, first.Group)
+	}
+
+	// The multi-experiment form reaches the store's batch (one pipeline),
+	// through the metrics wrapper, and answers in order.
+	if _, ok := m.Server.Enrollments.(assign.BatchEnrollmentService); !ok {
+		t.Fatalf("the served enrollments (%T) lost the store's batch form", m.Server.Enrollments)
+	}
+	code, body = post(t, url+"/api/experiment-enrollments", user, `{"experiment_ids":["f380739f-62f3-4316-8acf-93ed5744cb9e","nope"]}`)
+	if want := `{"enrollments":[{"experiment_id":"f380739f-62f3-4316-8acf-93ed5744cb9e","enrolled":true,"group_name":"` + first.Group + `"},{"experiment_id":"nope","error":{"code":"not_found",`; code != 200 || !strings.HasPrefix(body, want) {
+		t.Fatalf("batch: status=%d body=%s, want 200 starting %s", code, body, want)
 	}
 }
 
