@@ -9,9 +9,11 @@ import (
 
 // cache remembers successfully verified tokens until their expiry, so a
 // client that sends the same token on every request pays for parsing and the
-// signature once. It is safe because the Verifier's keys and rules never
-// change, an entry matches only the exact same token bytes, and every hit
-// re-checks exp against the clock (nbf, once passed, stays passed).
+// signature once. It is safe because the Verifier's rules and static keys
+// never change, a token verified by a JWKS key is dropped once that key is
+// removed from its set, an entry matches only the exact same token bytes,
+// and every hit re-checks exp against the clock (nbf, once passed, stays
+// passed).
 //
 // It is bounded: each shard holds at most its share of the capacity and, when
 // full, drops an arbitrary entry (Go's map iteration starts at a random
@@ -33,6 +35,7 @@ type cacheEntry struct {
 	token  []byte
 	claims Claims
 	exp    time.Time
+	key    *jwksKey // the JWKS key that verified it; nil for a static key
 }
 
 func newCache(size int) *cache {
@@ -51,7 +54,7 @@ func (c *cache) get(token []byte, now time.Time, leeway time.Duration) (Claims, 
 	s := &c.shards[h%cacheShards]
 	s.mu.Lock()
 	e := s.m[h]
-	if e != nil && !now.Before(e.exp.Add(leeway)) {
+	if e != nil && (!now.Before(e.exp.Add(leeway)) || (e.key != nil && e.key.removed.Load())) {
 		delete(s.m, h)
 		e = nil
 	}
@@ -63,10 +66,11 @@ func (c *cache) get(token []byte, now time.Time, leeway time.Duration) (Claims, 
 	return e.claims, true
 }
 
-// put remembers a verified token; token is copied.
-func (c *cache) put(token []byte, claims Claims, exp time.Time) {
+// put remembers a verified token (by key, when a JWKS key verified it);
+// token is copied.
+func (c *cache) put(token []byte, claims Claims, exp time.Time, key *jwksKey) {
 	h := maphash.Bytes(c.seed, token)
-	e := &cacheEntry{token: append([]byte(nil), token...), claims: claims, exp: exp}
+	e := &cacheEntry{token: append([]byte(nil), token...), claims: claims, exp: exp, key: key}
 	s := &c.shards[h%cacheShards]
 	s.mu.Lock()
 	if _, ok := s.m[h]; !ok && len(s.m) >= c.perShard {

@@ -18,7 +18,8 @@ const (
 	ReasonWrongIssuer    = "wrong_issuer"     // iss missing or not the configured issuer
 	ReasonWrongAudience  = "wrong_audience"   // aud missing or without the configured audience
 	ReasonMissingSubject = "missing_subject"  // no sub, or an empty one
-	ReasonAlgNotAllowed  = "alg_not_allowed"  // alg is none, unknown, or not enabled by a configured key
+	ReasonAlgNotAllowed  = "alg_not_allowed"  // alg is none, unknown, not enabled by a configured key, or not the alg of the JWKS key its kid names
+	ReasonUnknownKey     = "unknown_key"      // kid names no key of the JWKS (none published, or removed), even after a refresh
 	ReasonCritical       = "unsupported_crit" // a crit header names extensions the verifier does not understand (RFC 7515)
 )
 
@@ -70,6 +71,7 @@ var reasonMessages = map[string]string{
 	ReasonWrongAudience:  "The token audience is not accepted.",
 	ReasonMissingSubject: "The token has no subject (sub).",
 	ReasonAlgNotAllowed:  "The token signing algorithm is not accepted.",
+	ReasonUnknownKey:     "The token's signing key (kid) is not known.",
 	ReasonCritical:       "The token requires header extensions (crit) that are not supported.",
 }
 

@@ -3,8 +3,10 @@
 //
 // The accepted algorithms follow strictly from the configured keys: an HS256
 // secret enables HS256, an RSA public key RS256, an ECDSA public key the ES
-// algorithm of its curve (ES256 for P-256). "none" and every other algorithm
-// are always rejected, which rules out algorithm-confusion attacks.
+// algorithm of its curve (ES256 for P-256), and each key of a JWKS (see JWKS)
+// the one algorithm it is published for, chosen by the token's kid. "none"
+// and every other algorithm are always rejected, which rules out
+// algorithm-confusion attacks.
 //
 // Every token must carry an expiry (exp) and a non-empty subject (sub): a
 // token without exp would be valid forever, and the subject is the user.
@@ -12,6 +14,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
@@ -20,8 +23,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -33,8 +38,8 @@ const MinHS256SecretLen = 32
 // Config.CacheSize is 0.
 const DefaultCacheSize = 8192
 
-// Config configures a Verifier. At least one of HS256Secret and PublicKeyPEM
-// must be set; both may be, to accept either kind of token.
+// Config configures a Verifier. At least one of HS256Secret, PublicKeyPEM and
+// JWKS must be set; several may be, to accept each kind of token.
 type Config struct {
 	// HS256Secret enables HS256 with this shared secret.
 	HS256Secret []byte
@@ -43,6 +48,11 @@ type Config struct {
 	// key on P-256/P-384/P-521). PEM blocks "PUBLIC KEY" (PKIX),
 	// "RSA PUBLIC KEY" (PKCS #1) and "CERTIFICATE" are understood.
 	PublicKeyPEM []byte
+
+	// JWKS enables the keys of JSON Web Key Sets (an identity provider's):
+	// a token naming a kid is verified by that key, with its algorithm.
+	// The JWKS is started and closed by its owner.
+	JWKS *JWKS
 
 	// Issuer, when set, must equal the token's iss. Default: not checked.
 	Issuer string
@@ -84,14 +94,15 @@ type Verifier struct {
 	now      func() time.Time
 	cache    *cache     // nil when disabled
 	fast     *fastHS256 // nil without an HS256 secret
+	jwks     *JWKS      // nil without one
 }
 
 // NewVerifier returns a Verifier for cfg. It fails when no key is given, when
 // the HS256 secret is shorter than MinHS256SecretLen bytes, or when
 // PublicKeyPEM holds no usable RSA or ECDSA public key.
 func NewVerifier(cfg Config) (*Verifier, error) {
-	if len(cfg.HS256Secret) == 0 && len(cfg.PublicKeyPEM) == 0 {
-		return nil, errors.New("auth: no verification key: set an HS256 secret or a public key")
+	if len(cfg.HS256Secret) == 0 && len(cfg.PublicKeyPEM) == 0 && cfg.JWKS == nil {
+		return nil, errors.New("auth: no verification key: set an HS256 secret, a public key or a JWKS")
 	}
 	if n := len(cfg.HS256Secret); n > 0 && n < MinHS256SecretLen {
 		return nil, fmt.Errorf("auth: the HS256 secret is %d bytes long; RFC 7518 requires at least %d (256 bits)", n, MinHS256SecretLen)
@@ -118,6 +129,13 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	for alg := range keys {
 		v.methods = append(v.methods, alg)
 	}
+	if v.jwks = cfg.JWKS; v.jwks != nil {
+		for _, alg := range jwksAlgs {
+			if !slices.Contains(v.methods, alg) {
+				v.methods = append(v.methods, alg)
+			}
+		}
+	}
 	slices.Sort(v.methods)
 
 	// The parser has checked the alg against methods before calling this, so
@@ -126,7 +144,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		if key, ok := keys[t.Method.Alg()]; ok {
 			return key, nil
 		}
-		return nil, fmt.Errorf("no key for alg %q", t.Method.Alg())
+		return nil, fmt.Errorf("%w: no key for alg %q", errKeyAlg, t.Method.Alg())
 	}
 
 	opts := []jwt.ParserOption{
@@ -177,13 +195,18 @@ func (v *Verifier) Verify(token []byte) (Claims, error) {
 	if v.fast != nil {
 		if c, exp, ok := v.fastVerify(token); ok {
 			if v.cache != nil {
-				v.cache.put(token, c, exp)
+				v.cache.put(token, c, exp, nil)
 			}
 			return c, nil
 		}
 	}
 
-	tok, err := v.parser.ParseWithClaims(string(token), jwt.MapClaims{}, v.keyFunc)
+	keyFunc, used := v.keyFunc, (*keyUse)(nil)
+	if v.jwks != nil {
+		used = &keyUse{}
+		keyFunc = func(t *jwt.Token) (any, error) { return v.jwksKeyFunc(t, used) }
+	}
+	tok, err := v.parser.ParseWithClaims(string(token), jwt.MapClaims{}, keyFunc)
 	if err != nil {
 		return Claims{}, v.classify(tok, err)
 	}
@@ -202,14 +225,58 @@ func (v *Verifier) Verify(token []byte) (Claims, error) {
 	if v.fast != nil && tok.Method.Alg() == jwt.SigningMethodHS256.Alg() {
 		v.fast.remember(token)
 	}
-	if v.cache != nil {
+	var key *jwksKey // the JWKS key that verified it, if one did
+	if used != nil {
+		key = used.key
+	}
+	if v.cache != nil && (key == nil || !key.removed.Load()) {
 		// exp is present and valid: the parser requires it.
 		if exp, err := mc.GetExpirationTime(); err == nil && exp != nil {
-			v.cache.put(token, c, exp.Time)
+			v.cache.put(token, c, exp.Time, key)
 		}
 	}
 	return c, nil
 }
+
+// jwksKeyFunc chooses the key of a token when a JWKS is configured: HS256
+// only ever gets the secret, a token with a kid the JWKS key of that kid
+// (through keyfunc, which refuses an alg other than the key's), and a token
+// without a kid, or whose kid is not in the JWKS, the PEM key of its alg.
+func (v *Verifier) jwksKeyFunc(t *jwt.Token, used *keyUse) (any, error) {
+	alg := t.Method.Alg()
+	raw, hasKid := t.Header["kid"]
+	kid, isText := raw.(string)
+	if strings.HasPrefix(alg, "HS") {
+		return v.keyFunc(t)
+	}
+	if !hasKid {
+		if key, err := v.keyFunc(t); err == nil {
+			return key, nil
+		}
+		return nil, fmt.Errorf("%w: the token names no kid", errUnknownKey)
+	}
+	if !isText || kid == "" {
+		return nil, fmt.Errorf("%w: kid is not a non-empty string", errUnknownKey)
+	}
+	key, err := v.jwks.kf.KeyfuncCtx(context.WithValue(v.jwks.ctx, keyUseCtx{}, used))(t)
+	switch {
+	case err == nil:
+		return key, nil
+	case errors.Is(err, jwkset.ErrKeyNotFound):
+		if pem, perr := v.keyFunc(t); perr == nil {
+			return pem, nil // a PEM key configured beside the JWKS, named by a kid of its own
+		}
+		return nil, fmt.Errorf("%w: %w", errUnknownKey, err)
+	default: // the key's alg is not the token's
+		return nil, fmt.Errorf("%w: %w", errKeyAlg, err)
+	}
+}
+
+// Causes of a refusal by the key functions, told apart by classify.
+var (
+	errUnknownKey = errors.New("no key of the token's kid")
+	errKeyAlg     = errors.New("the token's alg is not its key's")
+)
 
 var dot = []byte{'.'}
 
@@ -221,6 +288,10 @@ func (v *Verifier) classify(tok *jwt.Token, err error) *Error {
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		reason = ReasonMalformed
+	case errors.Is(err, errUnknownKey):
+		reason = ReasonUnknownKey
+	case errors.Is(err, errKeyAlg):
+		reason = ReasonAlgNotAllowed
 	case tok != nil && tok.Method == nil && errors.Is(err, jwt.ErrTokenUnverifiable):
 		reason = ReasonAlgNotAllowed // alg missing or unknown to the library
 	case tok != nil && tok.Method != nil && !slices.Contains(v.methods, tok.Method.Alg()):

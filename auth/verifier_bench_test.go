@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/assign-dev/assign/auth"
+	"github.com/assign-dev/assign/auth/jwkstest"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -48,5 +50,22 @@ func BenchmarkVerify(b *testing.B) {
 	})
 	b.Run("ES256Cached", func(b *testing.B) {
 		run(b, auth.Config{PublicKeyPEM: pemOf(b, &ecKey.PublicKey)}, sign(b, jwt.SigningMethodES256, ecKey, claims))
+	})
+	// A JWKS served over HTTP: the key chosen by kid (no fetch once loaded).
+	jwksKey := &jwkstest.Key{KID: "bench", Private: rsaKey, Method: jwt.SigningMethodRS256}
+	srv := jwkstest.NewServer(b, jwksKey)
+	jwks, err := auth.NewJWKS(auth.JWKSConfig{URLs: []string{srv.URL}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer jwks.Close()
+	if err := jwks.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("JWKSRS256", func(b *testing.B) {
+		run(b, auth.Config{JWKS: jwks, CacheSize: -1}, []byte(jwksKey.Sign(b, claims)))
+	})
+	b.Run("JWKSRS256Cached", func(b *testing.B) {
+		run(b, auth.Config{JWKS: jwks}, []byte(jwksKey.Sign(b, claims)))
 	})
 }
