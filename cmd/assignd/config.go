@@ -23,6 +23,8 @@ type Config struct {
 	AdminTokens         string        // "token" or "name:token,name:token"
 	JWTSecret           string        // HS256 secret
 	JWTPublicKey        string        // path of an RSA or ECDSA public key (PEM): RS256/ES256
+	JWTJWKSURLs         []string      // JWKS endpoints of identity providers
+	JWTJWKSFiles        []string      // JWKS files
 	JWTIssuer           string        // required iss when set
 	JWTAudience         string        // required aud when set
 	EnrollTimeout       time.Duration // deadline of one enrollment decision; 0: 50ms, or 1s on the embedded Redis
@@ -64,6 +66,8 @@ var flagEnv = map[string]string{
 	"admin-token":           "ASSIGN_ADMIN_TOKEN",
 	"jwt-secret":            "ASSIGN_JWT_SECRET",
 	"jwt-public-key":        "ASSIGN_JWT_PUBLIC_KEY",
+	"jwt-jwks-url":          "ASSIGN_JWT_JWKS_URL",
+	"jwt-jwks-file":         "ASSIGN_JWT_JWKS_FILE",
 	"jwt-issuer":            "ASSIGN_JWT_ISSUER",
 	"jwt-audience":          "ASSIGN_JWT_AUDIENCE",
 	"enroll-timeout":        "ASSIGN_ENROLL_TIMEOUT",
@@ -91,6 +95,8 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.AdminTokens, "admin-token", c.AdminTokens, `admin bearer token(s): "token" or "name:token,name:token"`)
 	fs.StringVar(&c.JWTSecret, "jwt-secret", c.JWTSecret, "HS256 secret of user tokens")
 	fs.StringVar(&c.JWTPublicKey, "jwt-public-key", c.JWTPublicKey, "PEM file of the RSA/ECDSA public key of user tokens (RS256/ES256)")
+	fs.Var(newListFlag(&c.JWTJWKSURLs, getenv("ASSIGN_JWT_JWKS_URL") != ""), "jwt-jwks-url", "JWKS URL of an identity provider (RS256/ES256... keys chosen by kid, refreshed); repeatable, or comma-separated")
+	fs.Var(newListFlag(&c.JWTJWKSFiles, getenv("ASSIGN_JWT_JWKS_FILE") != ""), "jwt-jwks-file", "JWKS file (read again at each refresh); repeatable, or comma-separated")
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", c.JWTIssuer, "required issuer (iss) of user tokens")
 	fs.StringVar(&c.JWTAudience, "jwt-audience", c.JWTAudience, "required audience (aud) of user tokens")
 	fs.DurationVar(&c.EnrollTimeout, "enroll-timeout", c.EnrollTimeout, "deadline of one enrollment; past it the client gets 503 (0: 50ms, or 1s on the slower embedded Redis)")
@@ -137,8 +143,8 @@ func (c *Config) Validate() error {
 	if n := len(c.JWTSecret); n > 0 && n < auth.MinHS256SecretLen {
 		return fmt.Errorf("jwt-secret is %d bytes long: an HS256 secret needs at least %d (RFC 7518)", n, auth.MinHS256SecretLen)
 	}
-	if c.RedisURL != "" && c.JWTSecret == "" && c.JWTPublicKey == "" {
-		return errors.New("with a real Redis, a JWT key is required: set -jwt-secret or -jwt-public-key")
+	if c.RedisURL != "" && c.JWTSecret == "" && c.JWTPublicKey == "" && len(c.JWTJWKSURLs)+len(c.JWTJWKSFiles) == 0 {
+		return errors.New("with a real Redis, a JWT key is required: set -jwt-secret, -jwt-public-key, -jwt-jwks-url or -jwt-jwks-file")
 	}
 	if c.RedisURL != "" && c.AdminTokens == "" {
 		return errors.New("with a real Redis, an admin token is required: set -admin-token")

@@ -75,6 +75,7 @@ type Main struct {
 	exporter *exporterRunner
 	debug    *http.Server
 	policy   *redisstore.PolicyMonitor // nil on the embedded Redis
+	jwks     *auth.JWKS                // nil without -jwt-jwks-url/-jwt-jwks-file
 }
 
 // NewMain returns a Main with the default configuration.
@@ -143,7 +144,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// Tokens: in demo mode, generate what is missing and say how to use it.
 	secret := []byte(m.Config.JWTSecret)
 	var generatedSecret, generatedAdmin bool
-	if demo && len(secret) == 0 && m.Config.JWTPublicKey == "" {
+	jwks := len(m.Config.JWTJWKSURLs)+len(m.Config.JWTJWKSFiles) > 0
+	if demo && len(secret) == 0 && m.Config.JWTPublicKey == "" && !jwks {
 		secret = []byte(randomHex(32))
 		generatedSecret = true
 	}
@@ -157,6 +159,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("jwt-public-key: %w", err)
 		}
 	}
+	if err := m.startJWKS(ctx); err != nil { // jwks.go
+		return err
+	}
+	acfg.JWKS = m.jwks
 	verifier, err := auth.NewVerifier(acfg)
 	if err != nil {
 		return err
@@ -169,6 +175,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		metrics.NewRedisUp(m.Store.Ping, time.Second),
 		metrics.NewRedisPolicy(m.policyState),
 	)
+	if m.jwks != nil {
+		m.Registry.MustRegister(metrics.NewJWKS(m.jwksMetrics))
+	}
 
 	s := assignhttp.NewServer()
 	s.Addr = m.Config.Addr
@@ -190,7 +199,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	s.Logger = m.Logger
 	s.Observer = mx
 	s.Metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
-	s.Ready = m.ready // Redis answers, the scripts are loaded, no eviction
+	s.Ready = m.readyWithKeys // Redis answers, the scripts are loaded, no eviction, the JWKS loaded
 	s.Degraded = m.degraded
 	if m.Config.Exporter {
 		if m.exporter, err = m.startExporter(redisURL, mx); err != nil {
@@ -199,6 +208,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Registry.MustRegister(metrics.NewExporterCollector(m.exporter.snapshot))
 		s.ReadyDetails = m.exporter.readyDetails
 		m.Logger.Info("exporting enrollments to the warehouse", "warehouse", redactURL(m.Config.WarehouseURL))
+	}
+	if m.jwks != nil {
+		s.ReadyDetails = m.withJWKSDetails(s.ReadyDetails)
 	}
 	if m.Config.DebugAddr != "" {
 		if err := m.startDebug(); err != nil {
@@ -233,6 +245,9 @@ func (m *Main) Close() error {
 	}
 	if m.policy != nil {
 		m.policy.Close()
+	}
+	if m.jwks != nil {
+		m.jwks.Close()
 	}
 	if m.client != nil {
 		errs = append(errs, m.client.Close())
