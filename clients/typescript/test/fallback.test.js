@@ -6,22 +6,37 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { connect, createServer as createTCPServer } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { afterEach, before, beforeEach, describe, test } from "node:test";
 
 import { AssignClient, AssignError, isUnavailable } from "../dist/index.js";
 import { ADMIN_TOKEN, LIMITED_URL, journeys, needsServer, newID, userToken } from "./env.js";
 
-/** Opens a connection to url's server and sends half a request, so that the connection is busy, never idle. */
-function holdSlot(url) {
+/**
+ * Takes the only connection slot of the server at url (-max-conns 1): a
+ * connection that sent half a request is busy, never idle, so every other
+ * connection is answered the JSON 503. Resolves once a probe gets that 503
+ * (the server may admit a probe first: the held connection then closes the
+ * probe's idle one, and the next probe sees the 503). The server's 5 s read
+ * timeout ends the hold, so each test takes the slot anew.
+ */
+async function holdSlot(url) {
   const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const sock = connect({ host: hostname, port: Number(port) }, () => {
-      sock.write("GET /healthz HTTP/1.1\r\nHost: x\r\n"); // no blank line: the request never ends
-      // Let the server admit it before the client's connection arrives.
-      setTimeout(() => resolve(sock), 300);
+  const sock = await new Promise((resolve, reject) => {
+    const s = connect({ host: hostname, port: Number(port) }, () => {
+      s.write("GET /healthz HTTP/1.1\r\nHost: x\r\n"); // no blank line: the request never ends
+      resolve(s);
     });
-    sock.on("error", reject);
+    s.on("error", reject);
   });
+  sock.on("error", () => {});
+  for (let i = 0; i < 100; i++) {
+    const probe = await fetch(url + "/healthz").catch(() => undefined);
+    if (probe) await probe.arrayBuffer();
+    if (probe?.status === 503) return sock;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  sock.destroy();
+  throw new Error(`could not take the only connection slot of ${url}`);
 }
 
 describe("fallback on assignd's 503", { ...needsServer, ...(LIMITED_URL ? {} : { skip: "no ASSIGN_LIMITED_URL" }) }, () => {
@@ -31,9 +46,11 @@ describe("fallback on assignd's 503", { ...needsServer, ...(LIMITED_URL ? {} : {
   before(async () => {
     const admin = new AssignClient({ baseUrl: LIMITED_URL, adminToken: ADMIN_TOKEN });
     await admin.createExperiment({ experiment_id: id, maximum_sample_size: 100, groups: journeys });
+  });
+  beforeEach(async () => {
     held = await holdSlot(LIMITED_URL);
   });
-  after(() => held?.destroy());
+  afterEach(() => held?.destroy());
 
   test("with a fallback: the caller's group, marked, with assignd's error", async () => {
     const c = new AssignClient({ baseUrl: LIMITED_URL });
