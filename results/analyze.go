@@ -143,6 +143,26 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 			res.Warnings = append(res.Warnings, "group "+e.Winner+" is rolled out: users enrolled before the rollout are analysed in their own groups")
 		}
 	}
+	if q.TimeColumn != "" {
+		typ, err := w.TimeColumnType(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		res.TimeColumnType = typ
+		switch {
+		case typ == "DATE" && (q.Window > 0 || q.CUPED):
+			// Midnight of the day against the enrollment's instant: an event
+			// later that day would fall before the enrollment (into the
+			// covariate, with CUPED) and windows would be off by up to a day.
+			return nil, assign.Invalidf("time_column", "%s is a DATE, without a time of day: a window or CUPED needs each event's instant "+
+				"(cast it in the query, or use a TIMESTAMP column)", q.TimeColumn)
+		case typ == "DATE":
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s is a DATE, without a time of day: read as midnight UTC, so the events of a user's "+
+				"enrollment day do not count (only those of the days after)", q.TimeColumn))
+		case typ != "" && !zoned(typ):
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s has no time zone (%s): its values are read as UTC", q.TimeColumn, typ))
+		}
+	}
 	column, aggs, err := w.Aggregate(ctx, q)
 	if err != nil {
 		return nil, err
@@ -150,13 +170,6 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 	res.OutcomeColumn = column
 	if q.TimeColumn == "" {
 		res.Warnings = append(res.Warnings, "no time column: outcomes from before each user's enrollment count too")
-	} else if typ, err := w.TimeColumnType(ctx, q); err != nil {
-		return nil, err
-	} else if typ != "" && !zoned(typ) {
-		res.TimeColumnType = typ
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s has no time zone (%s): its values are read as UTC", q.TimeColumn, typ))
-	} else {
-		res.TimeColumnType = typ
 	}
 
 	if err := w.describeWindow(ctx, q, res); err != nil {
@@ -195,8 +208,8 @@ func (w *Warehouse) Analyze(ctx context.Context, q Query) (*Result, error) {
 	if res.Report, err = stats.Analyze(in); err != nil {
 		return nil, err
 	}
-	if column == ColumnValue && !q.CUPED {
-		describeSkewness(res, aggs, q.CapPercentile == 0)
+	if column == ColumnValue {
+		describeSkewness(res, aggs, q.CapPercentile == 0, q.CUPED)
 	}
 	var total int64
 	for _, g := range res.Groups {
@@ -254,15 +267,18 @@ func describeCap(q Query, res *Result, aggs []GroupAggregate) {
 	res.Cap = c
 	if c.Value == 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the %s percentile of the values is 0: every value is capped at 0, so nothing can differ (choose a higher percentile)",
-			ordinal(q.CapPercentile)))
+			Ordinal(q.CapPercentile)))
 	}
 }
 
 // describeSkewness sets each comparison's skewness and warns where it is
 // beyond stats.SkewnessLimit: a few large values carry a mean, and the
 // t-based intervals can miss on one side (coverage far below their level,
-// found by simulation in package stats). suggestCap adds the remedy.
-func describeSkewness(res *Result, aggs []GroupAggregate, suggestCap bool) {
+// found by simulation in package stats). suggestCap adds the remedy. Under
+// CUPED the moments are the unadjusted outcome's (the adjustment removes
+// what the covariate predicts, rarely the few large values), and the
+// warning says so.
+func describeSkewness(res *Result, aggs []GroupAggregate, suggestCap, cuped bool) {
 	by := make(map[string]GroupAggregate, len(aggs))
 	for _, a := range aggs {
 		by[a.Group] = a
@@ -276,8 +292,12 @@ func describeSkewness(res *Result, aggs []GroupAggregate, suggestCap bool) {
 		if math.Abs(sk) <= stats.SkewnessLimit || math.IsNaN(sk) {
 			continue
 		}
-		w := fmt.Sprintf("%s vs %s: the difference is skewed (skewness %s, beyond %s): a few large values carry the means, "+
-			"so its intervals and p-value can be off on one side", c.Group, c.Control, strconv.FormatFloat(sk, 'f', 2, 64),
+		of := ""
+		if cuped {
+			of = " before the CUPED adjustment"
+		}
+		w := fmt.Sprintf("%s vs %s: the difference is skewed%s (skewness %s, beyond %s): a few large values carry the means, "+
+			"so its intervals and p-value can be off on one side", c.Group, c.Control, of, strconv.FormatFloat(sk, 'f', 2, 64),
 			strconv.FormatFloat(stats.SkewnessLimit, 'g', -1, 64))
 		if suggestCap {
 			w += "; cap the values (--cap-percentile 99, or cap_percentile in a metrics file) or wait for more users"
@@ -288,8 +308,8 @@ func describeSkewness(res *Result, aggs []GroupAggregate, suggestCap bool) {
 	}
 }
 
-// ordinal prints a percentile as "99th", "99.5th".
-func ordinal(p float64) string {
+// Ordinal prints a percentile as "99th", "92nd", "99.5th".
+func Ordinal(p float64) string {
 	s := strconv.FormatFloat(p, 'g', -1, 64)
 	switch {
 	case strings.HasSuffix(s, "1") && !strings.HasSuffix(s, "11"):

@@ -227,6 +227,9 @@ type MetricsResult struct {
 	Correction      string         `json:"correction"`
 	GoalComparisons int            `json:"goal_comparisons"`
 	Metrics         []MetricResult `json:"metrics"`
+	// Warnings are sentences about the run as a whole: a goal metric that
+	// failed and still counts in the correction.
+	Warnings []string `json:"warnings"`
 }
 
 // MetricResult is one metric's analysis: Result (embedded, so its fields
@@ -237,9 +240,20 @@ type MetricResult struct {
 	// breaks the contract or fails); the other metrics still are.
 	Error string `json:"error,omitempty"`
 	// Harmed is set on a guardrail with a significant change in the wrong
-	// direction.
-	Harmed bool `json:"harmed"`
+	// direction; HarmedGroups names the groups that did the harm.
+	Harmed       bool     `json:"harmed"`
+	HarmedGroups []string `json:"harmed_groups"`
 	*Result
+}
+
+// Harms reports whether comparison c is a significant change of m in the
+// wrong direction: what a guardrail is there to catch.
+func Harms(m Metric, c stats.Comparison) bool {
+	worse := c.Difference < 0
+	if m.Direction == DirectionLower {
+		worse = c.Difference > 0
+	}
+	return c.Significant && worse
 }
 
 // Failed reports whether any metric could not be analysed.
@@ -269,7 +283,7 @@ func (w *Warehouse) AnalyzeMetrics(ctx context.Context, base Query, f *MetricsFi
 	if base.Now.IsZero() {
 		base.Now = time.Now()
 	}
-	out := &MetricsResult{ExperimentID: base.ExperimentID, Correction: f.Correction}
+	out := &MetricsResult{ExperimentID: base.ExperimentID, Correction: f.Correction, Warnings: []string{}}
 	var goals []stats.FamilyMember
 	for _, m := range f.Metrics {
 		mr := MetricResult{Metric: m}
@@ -292,12 +306,30 @@ func (w *Warehouse) AnalyzeMetrics(ctx context.Context, base Query, f *MetricsFi
 		}
 		out.Metrics = append(out.Metrics, mr)
 	}
+	// Every comparison has the same groups: a failed goal metric's count is
+	// any analysed one's.
+	perMetric := 0
+	for _, mr := range out.Metrics {
+		if mr.Result != nil {
+			perMetric = len(mr.Comparisons)
+			break
+		}
+	}
 	for i := range out.Metrics {
 		mr := &out.Metrics[i]
-		if mr.Result != nil && mr.Metric.Role == RoleGoal {
-			goals = append(goals, stats.FamilyMember{Report: mr.Report, LowerIsBetter: mr.Metric.Direction == DirectionLower})
-			out.GoalComparisons += len(mr.Comparisons)
+		if mr.Metric.Role != RoleGoal {
+			continue
 		}
+		if mr.Result == nil {
+			goals = append(goals, stats.FamilyMember{Missing: perMetric})
+			out.GoalComparisons += perMetric
+			if perMetric > 0 {
+				out.Warnings = append(out.Warnings, fmt.Sprintf("goal metric %s could not be analysed: the correction counts its %d comparisons as not significant (p = 1), so the other goals are adjusted for the whole family", mr.Metric.Name, perMetric))
+			}
+			continue
+		}
+		goals = append(goals, stats.FamilyMember{Report: mr.Report, LowerIsBetter: mr.Metric.Direction == DirectionLower})
+		out.GoalComparisons += len(mr.Comparisons)
 	}
 	if err := stats.AdjustFamily(goals, f.Correction); err != nil {
 		return nil, err
@@ -307,12 +339,12 @@ func (w *Warehouse) AnalyzeMetrics(ctx context.Context, base Query, f *MetricsFi
 		if mr.Result == nil || mr.Metric.Role != RoleGuardrail {
 			continue
 		}
+		mr.HarmedGroups = []string{}
 		for _, c := range mr.Comparisons {
-			worse := c.Difference < 0
-			if mr.Metric.Direction == DirectionLower {
-				worse = c.Difference > 0
+			if Harms(mr.Metric, c) {
+				mr.Harmed = true
+				mr.HarmedGroups = append(mr.HarmedGroups, c.Group)
 			}
-			mr.Harmed = mr.Harmed || (c.Significant && worse)
 		}
 	}
 	return out, nil

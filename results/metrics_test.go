@@ -104,8 +104,8 @@ func TestWarehouse_AnalyzeMetrics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Metrics) != 5 || res.GoalComparisons != 2 || res.Correction != stats.CorrectionHolm || !res.Failed() {
-			t.Fatalf("%d metrics, %d goal comparisons, correction %q, failed %v", len(res.Metrics), res.GoalComparisons, res.Correction, res.Failed())
+		if len(res.Metrics) != 5 || res.Correction != stats.CorrectionHolm || !res.Failed() {
+			t.Fatalf("%d metrics, correction %q, failed %v", len(res.Metrics), res.Correction, res.Failed())
 		}
 		var raw []float64
 		for i, m := range res.Metrics[:3] {
@@ -120,22 +120,28 @@ func TestWarehouse_AnalyzeMetrics(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			approx(t, m.Metric.Name+".PValue", m.Comparisons[0].PValue, float64(alone.Comparisons[0].PValue), 0)
-			approx(t, m.Metric.Name+".Difference", m.Comparisons[0].Difference, float64(alone.Comparisons[0].Difference), 0)
+			// DuckDB's parallel sums are not bit-stable from run to run.
+			approx(t, m.Metric.Name+".PValue", m.Comparisons[0].PValue, float64(alone.Comparisons[0].PValue), 1e-12)
+			approx(t, m.Metric.Name+".Difference", m.Comparisons[0].Difference, float64(alone.Comparisons[0].Difference), 1e-12)
 			if i < 2 {
 				raw = append(raw, float64(alone.Comparisons[0].PValue))
 			} else {
-				approx(t, "guardrail adjusted", m.Comparisons[0].AdjustedPValue, float64(alone.Comparisons[0].AdjustedPValue), 0)
-				if m.Harmed != (m.Comparisons[0].Significant && m.Comparisons[0].Difference > 0) {
-					t.Errorf("guardrail Harmed=%v with difference %v significant %v", m.Harmed, m.Comparisons[0].Difference, m.Comparisons[0].Significant)
+				approx(t, "guardrail adjusted", m.Comparisons[0].AdjustedPValue, float64(alone.Comparisons[0].AdjustedPValue), 1e-12)
+				if m.Harmed != (m.Comparisons[0].Significant && m.Comparisons[0].Difference > 0) || m.Harmed != (len(m.HarmedGroups) == 1) {
+					t.Errorf("guardrail Harmed=%v %v with difference %v significant %v", m.Harmed, m.HarmedGroups, m.Comparisons[0].Difference, m.Comparisons[0].Significant)
 				}
 			}
 		}
 		if res.Metrics[0].Outcome != stats.OutcomeBinary || res.Metrics[1].Outcome != stats.OutcomeNumeric {
 			t.Errorf("outcomes %q, %q", res.Metrics[0].Outcome, res.Metrics[1].Outcome)
 		}
-		for i, want := range stats.Holm(raw) {
-			approx(t, res.Metrics[i].Metric.Name+".AdjustedPValue", res.Metrics[i].Comparisons[0].AdjustedPValue, want, 1e-15)
+		// The two goals that ran and the two that failed (each one
+		// comparison, counted as p = 1) make the family of four.
+		if res.GoalComparisons != 4 || len(res.Warnings) != 2 || !strings.Contains(res.Warnings[0], "goal metric broken could not be analysed") {
+			t.Errorf("GoalComparisons=%d Warnings=%q, want 4 and the two failed goals named", res.GoalComparisons, res.Warnings)
+		}
+		for i, want := range stats.Holm(append(raw, 1, 1))[:2] {
+			approx(t, res.Metrics[i].Metric.Name+".AdjustedPValue", res.Metrics[i].Comparisons[0].AdjustedPValue, want, 1e-12)
 		}
 		if m := res.Metrics[3]; m.Result != nil || !strings.Contains(m.Error, "fails") {
 			t.Errorf("broken metric: error %q", m.Error)
@@ -145,9 +151,15 @@ func TestWarehouse_AnalyzeMetrics(t *testing.T) {
 		}
 
 		// An experiment the warehouse does not hold fails the whole.
-		base.ExperimentID = "nobody"
-		if _, err := w.AnalyzeMetrics(ctx, base, f); assign.ErrorCode(err) != assign.ENOTFOUND {
+		nobody := base
+		nobody.ExperimentID = "nobody"
+		if _, err := w.AnalyzeMetrics(ctx, nobody, f); assign.ErrorCode(err) != assign.ENOTFOUND {
 			t.Errorf("unknown experiment: err=%v, want ENOTFOUND", err)
+		}
+		// So does a warehouse that stops answering: no metric's fault.
+		w.Close()
+		if _, err := w.AnalyzeMetrics(ctx, base, f); assign.ErrorCode(err) != assign.EUNAVAILABLE {
+			t.Errorf("closed warehouse: err=%v, want EUNAVAILABLE", err)
 		}
 	})
 }

@@ -257,6 +257,9 @@ func (w *Warehouse) OutcomeColumn(ctx context.Context, q Query) (string, error) 
 func (w *Warehouse) describe(ctx context.Context, outcome string) ([]string, map[string]string, error) {
 	rows, err := w.db.QueryContext(ctx, "SELECT * FROM ("+outcome+") AS o LIMIT 0")
 	if err != nil {
+		if ctx.Err() != nil || w.db.PingContext(ctx) != nil {
+			return nil, nil, assign.Errorf(assign.EUNAVAILABLE, "warehouse unavailable: %v", err)
+		}
 		return nil, nil, assign.Invalidf("outcome_sql", "the outcome query fails: %v", err)
 	}
 	defer rows.Close()
@@ -423,7 +426,7 @@ func (w *Warehouse) Aggregate(ctx context.Context, q Query) (string, []GroupAggr
 	}
 	rows, err := w.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return "", nil, assign.Errorf(assign.EINVALID, "results query failed: %v", err)
+		return "", nil, w.queryError(ctx, err)
 	}
 	defer rows.Close()
 	var out []GroupAggregate
@@ -438,7 +441,7 @@ func (w *Warehouse) Aggregate(ctx context.Context, q Query) (string, []GroupAggr
 		out = append(out, g)
 	}
 	if err := rows.Err(); err != nil {
-		return "", nil, assign.Errorf(assign.EINVALID, "results query failed: %v", err)
+		return "", nil, w.queryError(ctx, err)
 	}
 	for _, g := range out {
 		if g.Invalid > 0 {
@@ -446,6 +449,16 @@ func (w *Warehouse) Aggregate(ctx context.Context, q Query) (string, []GroupAggr
 		}
 	}
 	return column, out, nil
+}
+
+// queryError classifies a failed analysis query: the analyst's SQL at fault
+// (EINVALID) while the warehouse still answers, else the warehouse is
+// unavailable (EUNAVAILABLE), which no fix of the query would help.
+func (w *Warehouse) queryError(ctx context.Context, err error) error {
+	if ctx.Err() != nil || w.db.PingContext(ctx) != nil {
+		return assign.Errorf(assign.EUNAVAILABLE, "warehouse unavailable: %v", err)
+	}
+	return assign.Errorf(assign.EINVALID, "results query failed: %v", err)
 }
 
 // nullNaN is a NULL float as NaN.

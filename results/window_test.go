@@ -99,6 +99,27 @@ func TestWarehouse_Analyze_Window(t *testing.T) {
 			t.Errorf("without a window: n=%d conversions=%d open=%d, want 400, 240, 0", n, conv, res.WindowOpenUsers)
 		}
 
+		// A DATE has no time of day: refused for a window or CUPED, a
+		// warning otherwise.
+		dated := q
+		dated.OutcomeSQL, dated.TimeColumn = "SELECT user_id, CAST(ordered_at AS DATE) AS ordered_on, converted FROM orders", "ordered_on"
+		for _, cuped := range []bool{false, true} {
+			dq := dated
+			dq.CUPED, dq.Window = cuped, 7*24*time.Hour
+			if cuped {
+				dq.Window = 0
+			}
+			if _, err := w.Analyze(ctx, dq); assign.ErrorCode(err) != assign.EINVALID || !strings.Contains(assign.ErrorMessage(err), "ordered_on is a DATE") {
+				t.Errorf("DATE column (cuped %v): err=%v, want EINVALID naming the column", cuped, err)
+			}
+		}
+		dated.Window = 0
+		if res, err := w.Analyze(ctx, dated); err != nil {
+			t.Fatal(err)
+		} else if !containsWarning(res.Warnings, "ordered_on is a DATE, without a time of day") {
+			t.Errorf("DATE column: warnings %q", res.Warnings)
+		}
+
 		// A window needs the time column.
 		q.Window, q.TimeColumn = 7*24*time.Hour, ""
 		if _, err := w.Analyze(ctx, q); assign.ErrorCode(err) != assign.EINVALID || !strings.Contains(assign.ErrorMessage(err), "time column") {
@@ -250,6 +271,14 @@ func TestWarehouse_Analyze_Skewness(t *testing.T) {
 		if !containsWarning(res.Warnings, "b vs a: the difference is skewed (skewness "+strconv.FormatFloat(want, 'f', 2, 64)+", beyond 0.2)") ||
 			!containsWarning(res.Warnings, "--cap-percentile 99") {
 			t.Errorf("Warnings=%q, want the skewness named with the remedy", res.Warnings)
+		}
+		// CUPED does not hide it: the unadjusted values are checked.
+		cq := q
+		cq.CUPED = true
+		if cres, err := w.Analyze(context.Background(), cq); err != nil {
+			t.Fatal(err)
+		} else if !containsWarning(cres.Warnings, "b vs a: the difference is skewed before the CUPED adjustment") {
+			t.Errorf("CUPED: warnings %q, want the skewness named", cres.Warnings)
 		}
 		// A binary outcome has no skewness to report.
 		q.OutcomeSQL = resultstest.BinarySQL

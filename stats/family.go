@@ -25,10 +25,14 @@ func correctionLabel(correction string) string {
 }
 
 // FamilyMember is one report of a family of tests, with the direction its
-// verdicts read in.
+// verdicts read in; or, with a nil Report, Missing comparisons of the
+// family that could not be computed (a metric whose query failed): they
+// count as p = 1, so that the others are adjusted for the family planned,
+// not the smaller one that happened to run.
 type FamilyMember struct {
 	Report        *Report
 	LowerIsBetter bool
+	Missing       int
 }
 
 // AdjustFamily adjusts the p-values of every comparison of every member
@@ -53,6 +57,12 @@ func AdjustFamily(members []FamilyMember, correction string) error {
 	}
 	var fixed, sequential []float64
 	for _, m := range members {
+		if m.Report == nil {
+			for range m.Missing {
+				fixed, sequential = append(fixed, 1), append(sequential, 1)
+			}
+			continue
+		}
 		for _, c := range m.Report.Comparisons {
 			fixed = append(fixed, float64(c.PValue))
 			sp := NaN()
@@ -69,6 +79,10 @@ func AdjustFamily(members []FamilyMember, correction string) error {
 	}
 	k := 0
 	for _, m := range members {
+		if m.Report == nil {
+			k += m.Missing
+			continue
+		}
 		r := m.Report
 		r.Correction = label
 		alpha := 1 - r.ConfidenceLevel

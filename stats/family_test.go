@@ -75,6 +75,19 @@ func TestAdjustFamily(t *testing.T) {
 			})
 		}
 	}
+	t.Run("Missing", func(t *testing.T) {
+		// A member that could not be computed still counts: Holm over
+		// three p-values, one of them 1.
+		r := binaryReport(t, 2000, 200, 260, stats.MethodFixed)
+		raw := float64(r.Comparisons[0].PValue)
+		if err := stats.AdjustFamily([]stats.FamilyMember{{Report: r}, {Missing: 2}}, stats.CorrectionHolm); err != nil {
+			t.Fatal(err)
+		}
+		approx(t, "adjusted", r.Comparisons[0].AdjustedPValue, stats.Holm([]float64{raw, 1, 1})[0], 1e-15)
+		if r.Correction != stats.CorrectionHolm {
+			t.Errorf("Correction=%q, want holm (a family of three)", r.Correction)
+		}
+	})
 	t.Run("Unknown", func(t *testing.T) {
 		err := stats.AdjustFamily([]stats.FamilyMember{{Report: binaryReport(t, 100, 10, 10, "")}}, "bonferroni")
 		if assign.ErrorCode(err) != assign.EINVALID {

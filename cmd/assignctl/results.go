@@ -51,7 +51,7 @@ func (c *ResultsCommand) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.q.OutcomeSQL, "outcome-sql", "", "`SQL` returning user_id, converted (0/1) or value (numeric), and the time column")
 	fs.StringVar(&c.outcomeFile, "outcome-file", "", "`file` holding the outcome SQL (\"-\" reads stdin)")
 	fs.StringVar(&c.metricsFile, "metrics", "", "metrics `file` (YAML): several metrics in one run, the goal metrics' p-values adjusted together (instead of --outcome-sql)")
-	fs.Var(&c.window, "window", "count only events within `duration` (7d, 36h) after each user's enrolled_at, and only users whose window has closed (with --metrics: for the metrics without their own)")
+	fs.Var(&c.window, "window", "count only events within `duration` (7d, 36h) after each user's enrolled_at, and only users whose window has closed (with --metrics: for the metrics with a time column and no window of their own)")
 	fs.Float64Var(&c.q.CapPercentile, "cap-percentile", 0, "cap each user's numeric outcome at this `percentile` of all users' values (e.g. 99)")
 	fs.BoolVar(&c.q.CUPED, "cuped", false, "CUPED: reduce variance with each user's same outcome before enrolling (needs --outcome-time-column)")
 	fs.Var(&c.lookback, "cuped-lookback", "the CUPED covariate's `duration` before enrollment (default 14d)")
@@ -148,7 +148,7 @@ func (c *ResultsCommand) Run(ctx context.Context) error {
 			return err
 		}
 		for i := range metrics.Metrics {
-			if m := &metrics.Metrics[i]; m.Window == "" && c.q.Window > 0 {
+			if m := &metrics.Metrics[i]; m.Window == "" && m.TimeColumn != "" && c.q.Window > 0 {
 				m.Window = results.FormatDuration(c.q.Window)
 			}
 		}
@@ -404,7 +404,7 @@ func writeOutcomeLines(w io.Writer, r *results.Result) {
 		fmt.Fprintf(w, "Window:     %s: users whose window closed by %s; %d later users left out\n", r.Window, r.WindowClosedBy.Format(time.RFC3339), r.WindowOpenUsers)
 	}
 	if r.Cap != nil {
-		fmt.Fprintf(w, "Capped:     at the %s percentile, %s: %d users' values lowered to it\n", strconv.FormatFloat(r.Cap.Percentile, 'g', -1, 64)+"th", sig(float64(r.Cap.Value)), r.Cap.Users)
+		fmt.Fprintf(w, "Capped:     at the %s percentile, %s: %d users' values lowered to it\n", results.Ordinal(r.Cap.Percentile), sig(float64(r.Cap.Value)), r.Cap.Users)
 	}
 	if r.CUPED != nil {
 		fmt.Fprintf(w, "CUPED:      covariate the same outcome over %s before enrolling, theta %s, variance reduced by %s\n",
@@ -597,7 +597,10 @@ func writeMetricsTable(w io.Writer, res *results.MetricsResult) error {
 		}
 	}
 	family := fmt.Sprintf("%s across the %d goal comparisons", res.Correction, res.GoalComparisons)
-	if res.GoalComparisons < 2 {
+	switch res.GoalComparisons {
+	case 0:
+		family = "none (no goal metric)"
+	case 1:
 		family = "none (one goal comparison)"
 	}
 	if first != nil {
@@ -615,6 +618,9 @@ func writeMetricsTable(w io.Writer, res *results.MetricsResult) error {
 		if err := writeResultBody(w, m.Result, false); err != nil {
 			return err
 		}
+	}
+	for _, s := range res.Warnings {
+		fmt.Fprintf(w, "\nWARNING: %s\n", s)
 	}
 	fmt.Fprintln(w, "\nVerdicts:")
 	for _, m := range res.Metrics {
@@ -634,7 +640,7 @@ func writeMetricsTable(w io.Writer, res *results.MetricsResult) error {
 		for _, c := range m.Comparisons {
 			v := c.Verdict
 			if m.Metric.Role == results.RoleGuardrail {
-				if m.Harmed && c.Significant {
+				if results.Harms(m.Metric, c) {
 					v = "HARMED: " + v
 				} else if !c.Unreliable {
 					v = "no evidence of harm: " + v
