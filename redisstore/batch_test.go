@@ -119,6 +119,36 @@ func TestEnrollmentService_EnrollMany(t *testing.T) {
 			}
 		})
 
+		t.Run("StaleDefinition", func(t *testing.T) {
+			// Another process caches the bucket layout, then members open a
+			// new generation: its batch is refused as stale by the script
+			// and settled by the single path, nobody enrolled twice.
+			mustCreate(t, s, newExperiment("many-gen", 2_000, 1))
+			mustCreate(t, s, newExperiment("many-other", 2_000, 1))
+			stale := redisstore.New(c, s.Keys())
+			first := stale.EnrollMany(ctx, []assign.EnrollRequest{{ExperimentID: "many-gen", UserID: "early"}, {ExperimentID: "many-other", UserID: "early"}})
+			if first[0].Err != nil || first[1].Err != nil {
+				t.Fatalf("first batch: %v, %v", first[0].Err, first[1].Err)
+			}
+			for i := range 400 { // past 320 members: a generation of 8 buckets
+				mustEnroll(t, s, "many-gen", fmt.Sprintf("g-%d", i))
+			}
+			for i, user := range []string{"early", "late-1", "late-2"} {
+				got := stale.EnrollMany(ctx, []assign.EnrollRequest{{ExperimentID: "many-gen", UserID: user}, {ExperimentID: "many-other", UserID: user}})
+				for j, r := range got {
+					if r.Err != nil || !r.Enrollment.Enrolled || r.Enrollment.New != (i > 0) {
+						t.Fatalf("%s, experiment %d: %+v, %v", user, j, r.Enrollment, r.Err)
+					}
+				}
+				if i == 0 && got[0].Enrollment.Group != first[0].Enrollment.Group {
+					t.Fatalf("early: %s, then %s", first[0].Enrollment.Group, got[0].Enrollment.Group)
+				}
+			}
+			if n := checkCounts(t, s, "many-gen"); n != 403 {
+				t.Fatalf("n=%d, want 403", n)
+			}
+		})
+
 		t.Run("BadUser", func(t *testing.T) {
 			got := s.EnrollMany(ctx, []assign.EnrollRequest{{ExperimentID: "many-a", UserID: ""}, {ExperimentID: "many-b", UserID: ""}})
 			for _, r := range got {
