@@ -2,6 +2,7 @@ package assign
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
@@ -27,6 +28,14 @@ const (
 	StatusRunning Status = "running"
 	StatusPaused  Status = "paused"
 	StatusStopped Status = "stopped"
+)
+
+// Effective statuses a schedule adds to Status (Experiment.EffectiveStatus),
+// never stored: a running experiment before its start_at is scheduled, one
+// running or paused past its end_at has ended.
+const (
+	EffectiveScheduled Status = "scheduled"
+	EffectiveEnded     Status = "ended"
 )
 
 // Valid reports whether s is a known status.
@@ -58,6 +67,20 @@ type Experiment struct {
 
 	// Winner is the group every user gets once it is rolled out; empty before.
 	Winner string `json:"winner,omitempty"`
+
+	// StartAt and EndAt schedule the experiment, to the second (nil: no
+	// bound): a running experiment takes new members only from StartAt
+	// (inclusive) until EndAt (exclusive), decided by the enrollment script
+	// on Redis's clock. Status is never changed by the schedule: the
+	// configuration, and so the change history, keeps what an admin set;
+	// EffectiveStatus says what new users meet.
+	StartAt *time.Time `json:"start_at,omitempty"`
+	EndAt   *time.Time `json:"end_at,omitempty"`
+
+	// EffectiveStatus, filled in by reads like Stats, is what a new user
+	// meets now: the status, or EffectiveScheduled (running, before
+	// StartAt) or EffectiveEnded (past EndAt, unless stopped).
+	EffectiveStatus Status `json:"effective_status,omitempty"`
 
 	// Salt keys the deterministic draws of this experiment (hex). It is
 	// generated at creation so draws are independent across experiments.
@@ -143,6 +166,9 @@ func (e *Experiment) Validate() error {
 	if e.Status != "" && !e.Status.Valid() {
 		return Invalidf("status", "status must be running, paused or stopped")
 	}
+	if err := ValidateSchedule(e.StartAt, e.EndAt); err != nil {
+		return err
+	}
 	if e.Winner != "" && e.GroupIndex(e.Winner) < 0 {
 		return Invalidf("winner", "winner %q is not a group of the experiment", e.Winner)
 	}
@@ -151,6 +177,71 @@ func (e *Experiment) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// Bounds of a schedule time: whole seconds from 1970 to the end of 9999.
+var (
+	minScheduleTime = time.Unix(0, 0).UTC()
+	maxScheduleTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
+// ParseScheduleTime parses an RFC 3339 time of a schedule bound (field
+// start_at or end_at) and truncates it to the second, in UTC.
+func ParseScheduleTime(field, s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, Invalidf(field, "%s must be an RFC 3339 time such as 2026-12-24T09:00:00Z", field)
+	}
+	t = t.UTC().Truncate(time.Second)
+	if err := validateScheduleTime(field, t); err != nil {
+		return time.Time{}, err
+	}
+	return t, nil
+}
+
+func validateScheduleTime(field string, t time.Time) error {
+	if t.Before(minScheduleTime) || t.After(maxScheduleTime) {
+		return Invalidf(field, "%s must be between 1970 and 9999", field)
+	}
+	return nil
+}
+
+// ValidateSchedule checks a schedule: each bound in range, and end_at after
+// start_at when both are set.
+func ValidateSchedule(start, end *time.Time) error {
+	if start != nil {
+		if err := validateScheduleTime("start_at", *start); err != nil {
+			return err
+		}
+	}
+	if end != nil {
+		if err := validateScheduleTime("end_at", *end); err != nil {
+			return err
+		}
+	}
+	if start != nil && end != nil && !end.After(*start) {
+		return Invalidf("end_at", "end_at (%s) must be after start_at (%s)", end.UTC().Format(time.RFC3339), start.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// EffectiveStatusAt returns what a new user meets at now (in whole seconds,
+// as the enrollment script decides): a stopped experiment is stopped; past
+// EndAt (from that second on) it has ended; paused is paused; running before
+// StartAt is scheduled; running otherwise.
+func (e *Experiment) EffectiveStatusAt(now time.Time) Status {
+	sec := now.Unix()
+	switch {
+	case e.Status == StatusStopped:
+		return StatusStopped
+	case e.EndAt != nil && sec >= e.EndAt.Unix():
+		return EffectiveEnded
+	case e.Status != StatusRunning:
+		return e.Status
+	case e.StartAt != nil && sec < e.StartAt.Unix():
+		return EffectiveScheduled
+	}
+	return StatusRunning
 }
 
 // ValidateSampleSize checks a maximum sample size.
@@ -232,6 +323,77 @@ type ExperimentUpdate struct {
 	MaxSampleSize       *int64   `json:"maximum_sample_size,omitempty"`
 	Groups              []Group  `json:"groups,omitempty"` // new probabilities; names must match
 	Winner              *string  `json:"winner,omitempty"`
+
+	// StartAt and EndAt set (a time) or clear (JSON null) a schedule bound;
+	// absent leaves it as it is.
+	StartAt TimeUpdate `json:"start_at,omitzero"`
+	EndAt   TimeUpdate `json:"end_at,omitzero"`
+}
+
+// TimeUpdate is an optional, nullable time of an update: Set when the field
+// was given, At nil to clear. Decoding keeps the raw JSON; Parse reads it,
+// so that the error names the field.
+type TimeUpdate struct {
+	Set bool
+	At  *time.Time
+	raw []byte
+}
+
+// SetTime returns the update setting the bound to t.
+func SetTime(t time.Time) TimeUpdate { return TimeUpdate{Set: true, At: &t} }
+
+// ClearTime returns the update clearing the bound.
+func ClearTime() TimeUpdate { return TimeUpdate{Set: true} }
+
+// UnmarshalJSON implements json.Unmarshaler; the value is checked by Parse.
+func (u *TimeUpdate) UnmarshalJSON(b []byte) error {
+	u.Set, u.At, u.raw = true, nil, append([]byte(nil), b...)
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler: the time in RFC 3339, or null.
+func (u TimeUpdate) MarshalJSON() ([]byte, error) {
+	if u.At == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(u.At.UTC().Truncate(time.Second))
+}
+
+// IsZero reports an absent field (for omitzero).
+func (u TimeUpdate) IsZero() bool { return !u.Set }
+
+// Parse checks the value decoded for field (start_at or end_at): null or an
+// RFC 3339 time, truncated to the second. Returns EINVALID naming field.
+func (u *TimeUpdate) Parse(field string) error {
+	if !u.Set {
+		return nil
+	}
+	if u.raw != nil {
+		raw := u.raw
+		u.raw = nil
+		if string(raw) == "null" {
+			u.At = nil
+			return nil
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return Invalidf(field, "%s must be an RFC 3339 time as a string, or null to clear it", field)
+		}
+		t, err := ParseScheduleTime(field, s)
+		if err != nil {
+			return err
+		}
+		u.At = &t
+		return nil
+	}
+	if u.At != nil {
+		t := u.At.UTC().Truncate(time.Second)
+		if err := validateScheduleTime(field, t); err != nil {
+			return err
+		}
+		u.At = &t
+	}
+	return nil
 }
 
 // ExperimentFilter selects a page of experiments, ordered by id.

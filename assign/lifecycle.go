@@ -25,7 +25,7 @@ func NewSalt() (string, error) {
 // PrepareCreate fills what a creation decides and checks the result: a UUID
 // when ID is empty, the salt given (NewSalt), status running when empty,
 // version 1, CreatedAt and UpdatedAt now (the store keeps the precision it
-// can: pass now at it), no Stats. A non-empty UpdatedBy is the creator.
+// can: pass now at it), the schedule truncated to the second, no Stats. A non-empty UpdatedBy is the creator.
 // Returns EINVALID.
 func (e *Experiment) PrepareCreate(now time.Time, salt string) error {
 	if e.ID == "" {
@@ -38,6 +38,8 @@ func (e *Experiment) PrepareCreate(now time.Time, salt string) error {
 	e.Version = 1
 	e.CreatedAt, e.UpdatedAt = now, now
 	e.Stats = nil
+	e.EffectiveStatus = ""
+	e.StartAt, e.EndAt = truncSecond(e.StartAt), truncSecond(e.EndAt)
 	return e.Validate()
 }
 
@@ -45,7 +47,8 @@ func (e *Experiment) PrepareCreate(now time.Time, salt string) error {
 // version, changed at now by who. Only the mutable part changes: status,
 // sampling probability, maximum sample size, the groups' probabilities (the
 // names must be the existing ones, in order) and the winner ("" undoes a
-// rollout). Stats are copied, Remaining recomputed for the new maximum;
+// rollout) and the schedule (start_at, end_at: set or cleared). Stats are
+// copied, Remaining recomputed for the new maximum, EffectiveStatus for now;
 // members keep their group. Returns EINVALID.
 func ApplyUpdate(cur *Experiment, upd ExperimentUpdate, who string, now time.Time) (*Experiment, error) {
 	next := *cur
@@ -80,6 +83,18 @@ func ApplyUpdate(cur *Experiment, upd ExperimentUpdate, who string, now time.Tim
 	if upd.Winner != nil {
 		next.Winner = *upd.Winner
 	}
+	for _, b := range []struct {
+		field string
+		upd   *TimeUpdate
+		to    **time.Time
+	}{{"start_at", &upd.StartAt, &next.StartAt}, {"end_at", &upd.EndAt, &next.EndAt}} {
+		if err := b.upd.Parse(b.field); err != nil {
+			return nil, err
+		}
+		if b.upd.Set {
+			*b.to = b.upd.At
+		}
+	}
 	next.Version = cur.Version + 1
 	next.UpdatedAt = now
 	next.UpdatedBy = who
@@ -88,6 +103,9 @@ func ApplyUpdate(cur *Experiment, upd ExperimentUpdate, who string, now time.Tim
 	}
 	if next.Stats != nil {
 		next.Stats.Remaining = max(0, next.MaxSampleSize-next.Stats.Enrolled)
+	}
+	if cur.EffectiveStatus != "" {
+		next.EffectiveStatus = next.EffectiveStatusAt(now)
 	}
 	return &next, nil
 }
@@ -103,4 +121,13 @@ func (e Experiment) MarshalJSON() ([]byte, error) {
 	}
 	type plain Experiment // without this method
 	return json.Marshal(plain(e))
+}
+
+// truncSecond returns a copy of *t in UTC truncated to the second; nil for nil.
+func truncSecond(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := t.UTC().Truncate(time.Second)
+	return &c
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/stats"
@@ -21,6 +22,8 @@ type ExperimentCreate struct {
 	Groups              []assign.Group `json:"groups"`
 	Eligibility         []assign.Rule  `json:"eligibility,omitempty"`
 	Layer               string         `json:"layer,omitempty"`
+	StartAt             *time.Time     `json:"start_at,omitempty"` // schedule: new users from this second on
+	EndAt               *time.Time     `json:"end_at,omitempty"`   // schedule: no new users from this second on
 }
 
 // CreateExperiment creates an experiment and returns its id. The server

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/valyala/fasthttp"
@@ -18,6 +19,8 @@ type createExperimentRequest struct {
 	Groups              []assign.Group `json:"groups"`
 	Eligibility         []assign.Rule  `json:"eligibility"`
 	Layer               string         `json:"layer"`
+	StartAt             *string        `json:"start_at"` // RFC 3339; null or absent: no bound
+	EndAt               *string        `json:"end_at"`
 }
 
 // handleCreateExperiment serves POST /api/experiment-create.
@@ -63,6 +66,19 @@ func parseCreateBody(body []byte, who string) (*assign.Experiment, error) {
 	}
 	if req.SamplingProbability != nil {
 		e.SamplingProbability = *req.SamplingProbability
+	}
+	for _, b := range []struct {
+		field string
+		in    *string
+		out   **time.Time
+	}{{"start_at", req.StartAt, &e.StartAt}, {"end_at", req.EndAt, &e.EndAt}} {
+		if b.in != nil {
+			t, err := assign.ParseScheduleTime(b.field, *b.in)
+			if err != nil {
+				return nil, err
+			}
+			*b.out = &t
+		}
 	}
 	// Validate here too, so clients get the same field-naming 400 whatever
 	// the store.
@@ -178,8 +194,20 @@ func parseUpdateBody(body []byte) (assign.ExperimentUpdate, error) {
 // validateUpdate checks what can be checked without the experiment; the store
 // checks the rest (group names, winner) against it.
 func validateUpdate(u *assign.ExperimentUpdate) error {
-	if u.Status == nil && u.SamplingProbability == nil && u.MaxSampleSize == nil && u.Groups == nil && u.Winner == nil {
-		return assign.Invalidf("", "The update changes nothing: set status, sampling_probability, maximum_sample_size, groups or winner.")
+	if u.Status == nil && u.SamplingProbability == nil && u.MaxSampleSize == nil && u.Groups == nil && u.Winner == nil && !u.StartAt.Set && !u.EndAt.Set {
+		return assign.Invalidf("", "The update changes nothing: set status, sampling_probability, maximum_sample_size, groups, winner, start_at or end_at.")
+	}
+	if err := u.StartAt.Parse("start_at"); err != nil {
+		return err
+	}
+	if err := u.EndAt.Parse("end_at"); err != nil {
+		return err
+	}
+	if u.StartAt.Set && u.EndAt.Set {
+		// Both given: their order is known without the experiment.
+		if err := assign.ValidateSchedule(u.StartAt.At, u.EndAt.At); err != nil {
+			return err
+		}
 	}
 	if u.Status != nil && !u.Status.Valid() {
 		return assign.Invalidf("status", "status must be running, paused or stopped.")

@@ -123,13 +123,38 @@ func mutableFields(e *assign.Experiment) []any {
 		FieldVersion, strconv.FormatInt(e.Version, 10),
 		FieldUpdatedAt, strconv.FormatInt(e.UpdatedAt.UnixMilli(), 10),
 		FieldUpdatedBy, e.UpdatedBy,
+		FieldStartAt, unixField(e.StartAt),
+		FieldEndAt, unixField(e.EndAt),
 	}
+}
+
+// unixField writes a schedule bound in unix seconds, "" for none (which
+// clears it: the enrollment script reads "" as absent).
+func unixField(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return strconv.FormatInt(t.Unix(), 10)
+}
+
+// parseUnixField reads a schedule bound written by unixField.
+func parseUnixField(v string) (*time.Time, bool) {
+	if v == "" {
+		return nil, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	t := time.Unix(n, 0).UTC()
+	return &t, true
 }
 
 // experimentJSON is the body of a config event: the experiment without Stats.
 func experimentJSON(e *assign.Experiment) (string, error) {
 	c := *e
 	c.Stats = nil
+	c.EffectiveStatus = "" // of the moment of a read, not of the configuration
 	b, err := json.Marshal(&c)
 	if err != nil {
 		return "", assign.Errorf(assign.EINTERNAL, "experiment json: %v", err)
@@ -139,30 +164,47 @@ func experimentJSON(e *assign.Experiment) (string, error) {
 
 // FindExperimentByID returns an experiment with its Stats. Returns ENOTFOUND.
 func (s *Store) FindExperimentByID(ctx context.Context, id string) (*assign.Experiment, error) {
-	e, _, err := s.findExperiment(ctx, id)
+	e, _, _, err := s.findExperiment(ctx, id)
 	return e, err
 }
 
-// findExperiment returns an experiment with its Stats, and the definition it
-// was read with (for its fingerprint). Returns ENOTFOUND.
-func (s *Store) findExperiment(ctx context.Context, id string) (*assign.Experiment, *definition, error) {
+// redisTime returns the time of Redis's clock, the one the enrollment script
+// decides schedules with: reads show the effective status it would give.
+// On a cluster, some node's clock.
+func (s *Store) redisTime(ctx context.Context) (time.Time, error) {
+	t, err := s.client.Time(ctx).Result()
+	if err != nil {
+		return time.Time{}, storeError(err)
+	}
+	return t, nil
+}
+
+// findExperiment returns an experiment with its Stats and EffectiveStatus,
+// the definition it was read with (for its fingerprint), and Redis's time
+// of the read. Returns ENOTFOUND.
+func (s *Store) findExperiment(ctx context.Context, id string) (*assign.Experiment, *definition, time.Time, error) {
 	if assign.ValidateID(id) != nil {
-		return nil, nil, notFound(id)
+		return nil, nil, time.Time{}, notFound(id)
 	}
 	prefix, err := s.prefix(ctx, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
 	m, err := s.client.HGetAll(ctx, ConfigKey(prefix)).Result()
 	if err != nil {
-		return nil, nil, storeError(err)
+		return nil, nil, time.Time{}, storeError(err)
 	}
 	e, d, err := s.parseExperiment(id, m)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
+	now, err := s.redisTime(ctx)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	e.EffectiveStatus = e.EffectiveStatusAt(now)
 	s.healSoon(id, e.Layer)
-	return e, d, nil
+	return e, d, now, nil
 }
 
 // FindExperiments returns a page of experiments ordered by id, with their
@@ -210,6 +252,10 @@ func (s *Store) FindExperiments(ctx context.Context, filter assign.ExperimentFil
 	}); err != nil && !allReplyErrors(cmds) {
 		return nil, "", storeError(err)
 	}
+	now, err := s.redisTime(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	list := make([]*assign.Experiment, 0, len(ids))
 	for i, id := range ids {
 		var e *assign.Experiment
@@ -221,6 +267,8 @@ func (s *Store) FindExperiments(ctx context.Context, filter assign.ExperimentFil
 			continue // an id whose creation failed half-way
 		} else if err != nil {
 			e = &assign.Experiment{ID: id, Problem: "its stored configuration cannot be read: " + problemText(err)}
+		} else {
+			e.EffectiveStatus = e.EffectiveStatusAt(now)
 		}
 		list = append(list, e)
 	}
@@ -315,6 +363,13 @@ func (s *Store) parseConfig(id string, m map[string]string) (*assign.Experiment,
 		return nil, nil, bad(FieldUpdatedAt)
 	}
 	e.UpdatedAt = time.UnixMilli(uat).UTC()
+	var ok bool
+	if e.StartAt, ok = parseUnixField(m[FieldStartAt]); !ok {
+		return nil, nil, bad(FieldStartAt)
+	}
+	if e.EndAt, ok = parseUnixField(m[FieldEndAt]); !ok {
+		return nil, nil, bad(FieldEndAt)
+	}
 
 	st := &assign.ExperimentStats{PerGroup: make(map[string]int64, len(d.Groups))}
 	if st.Enrolled, err = strconv.ParseInt(m[FieldEnrolled], 10, 64); err != nil {
@@ -341,7 +396,7 @@ func (s *Store) parseConfig(id string, m map[string]string) (*assign.Experiment,
 // keep winning.
 func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.ExperimentUpdate, who string) (*assign.Experiment, error) {
 	for range 10 {
-		cur, d, err := s.findExperiment(ctx, id)
+		cur, d, redisNow, err := s.findExperiment(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -349,6 +404,7 @@ func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.Expe
 		if err != nil {
 			return nil, err
 		}
+		next.EffectiveStatus = next.EffectiveStatusAt(redisNow)
 		event, err := experimentJSON(next)
 		if err != nil {
 			return nil, err

@@ -31,6 +31,7 @@ func TestExperimentService_CreateExperiment(t *testing.T) {
 			}
 			want := *e
 			want.Stats = &assign.ExperimentStats{Enrolled: 0, Remaining: 250, PerGroup: map[string]int64{"old_journey": 0, "new_journey": 0}}
+			want.EffectiveStatus = assign.StatusRunning
 			if a, b := mustJSON(t, got), mustJSON(t, &want); a != b {
 				t.Fatalf("FindExperimentByID=%s\nwant %s", a, b)
 			}

@@ -148,6 +148,8 @@ const (
 	FieldUpdatedBy   = scripts.FieldUpdatedBy   // who made the last change
 	FieldGroupCount  = scripts.FieldGroupCount  // prefix of per-group member counters: c0, c1, ...
 	FieldGroupName   = scripts.FieldGroupName   // prefix of group names: g0, g1, ... (read by the enrollment script)
+	FieldStartAt     = scripts.FieldStartAt     // schedule start, unix seconds; "" or absent for none
+	FieldEndAt       = scripts.FieldEndAt       // schedule end (exclusive), unix seconds; "" or absent for none
 
 	// Only for an experiment in a layer.
 	FieldLayerIndex   = scripts.FieldLayerIndex   // the experiment's index in its layer, its owner value

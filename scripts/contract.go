@@ -41,6 +41,8 @@ const (
 	FieldUpdatedBy   = "uby"     // who made the last change
 	FieldGroupCount  = "c"       // prefix of per-group member counters: c0, c1, ...
 	FieldGroupName   = "g"       // prefix of group names: g0, g1, ... (read by the enrollment script)
+	FieldStartAt     = "sa"      // schedule: first second new members are taken, unix seconds; "" or absent for none
+	FieldEndAt       = "ea"      // schedule: first second new members are no longer taken, unix seconds; "" or absent for none
 
 	// Only for an experiment in a layer.
 	FieldLayerIndex   = "li" // the experiment's index in its layer, its owner value
@@ -205,6 +207,7 @@ var common = []luaConst{
 	{"F_BUCKETS", FieldBuckets}, {"F_GEN", FieldGenerations}, {"F_T0", FieldEpoch}, {"F_N", FieldEnrolled},
 	{"F_VER", FieldVersion}, {"F_UAT", FieldUpdatedAt}, {"F_UBY", FieldUpdatedBy}, {"F_COUNT", FieldGroupCount},
 	{"F_GROUP_NAME", FieldGroupName}, {"F_LAYER_INDEX", FieldLayerIndex}, {"F_OWNER_BUCKETS", FieldOwnerBuckets},
+	{"F_START_AT", FieldStartAt}, {"F_END_AT", FieldEndAt},
 
 	{"L_SLOT", LayerFieldSlot}, {"L_RUN", LayerFieldRunning}, {"L_NEXT", LayerFieldNext},
 	{"L_EXPERIMENT", LayerFieldExperiment}, {"L_OWNER_BUCKETS", LayerFieldOwnerBuckets},
@@ -233,7 +236,7 @@ var common = []luaConst{
 var enrollFields = []struct{ index, field string }{
 	{"C_STATUS", "F_STATUS"}, {"C_MAX", "F_MAX"}, {"C_SAMPLING", "F_SAMPLING"}, {"C_CUM", "F_CUM"},
 	{"C_N", "F_N"}, {"C_WINNER", "F_WINNER"}, {"C_T0", "F_T0"}, {"C_BUCKETS", "F_BUCKETS"},
-	{"C_GEN", "F_GEN"}, {"C_FP", "F_FP"},
+	{"C_GEN", "F_GEN"}, {"C_FP", "F_FP"}, {"C_START_AT", "F_START_AT"}, {"C_END_AT", "F_END_AT"},
 	{"C_LAYER_INDEX", "F_LAYER_INDEX"}, // last: read in a layer only
 }
 

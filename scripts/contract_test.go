@@ -171,8 +171,8 @@ func TestPrelude(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"redis.call('HMGET', config, F_STATUS, F_MAX, F_SAMPLING, F_CUM, F_N, F_WINNER, F_T0, F_BUCKETS, F_GEN, F_FP, F_LAYER_INDEX)",
-		"redis.call('HMGET', config, F_STATUS, F_MAX, F_SAMPLING, F_CUM, F_N, F_WINNER, F_T0, F_BUCKETS, F_GEN, F_FP)",
+		"redis.call('HMGET', config, F_STATUS, F_MAX, F_SAMPLING, F_CUM, F_N, F_WINNER, F_T0, F_BUCKETS, F_GEN, F_FP, F_START_AT, F_END_AT, F_LAYER_INDEX)",
+		"redis.call('HMGET', config, F_STATUS, F_MAX, F_SAMPLING, F_CUM, F_N, F_WINNER, F_T0, F_BUCKETS, F_GEN, F_FP, F_START_AT, F_END_AT)",
 		"local F_FP = 'fp'\n", "local MEMBER_GROUPS = 128\n", "local R_STALE = -6\n", "local A_FP = 6\n",
 	} {
 		if !strings.Contains(p, want) {

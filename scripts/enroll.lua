@@ -34,7 +34,8 @@
 --   R_NEW + group          new member (group index)
 --   R_EXISTING + group     existing member
 --   R_ROLLED_OUT + group   rolled-out winner
---   R_NOT_FOUND, R_NOT_RUNNING, R_NOT_SAMPLED, R_SAMPLE_FULL, R_NOT_ELIGIBLE,
+--   R_NOT_FOUND, R_NOT_RUNNING (paused, stopped, or outside the schedule
+--            start_at..end_at), R_NOT_SAMPLED, R_SAMPLE_FULL, R_NOT_ELIGIBLE,
 --   R_STALE: the caller's definition is not the one in Redis (another
 --            fingerprint: the experiment was created again; or another
 --            layout): it reloads it and calls again
@@ -123,6 +124,24 @@ end
 if status ~= STATUS_RUNNING then
   return R_NOT_RUNNING
 end
+-- The schedule, on Redis's clock, to the second: new members from start_at
+-- (inclusive) until end_at (exclusive). Only a scheduled experiment reads
+-- the time here; step 6 reuses it.
+local t = nil
+local sa, ea = c[C_START_AT], c[C_END_AT]
+if sa == '' then
+  sa = nil
+end
+if ea == '' then
+  ea = nil
+end
+if sa or ea then
+  t = redis.call('TIME')
+  local now = tonumber(t[1])
+  if (sa and now < tonumber(sa)) or (ea and now >= tonumber(ea)) then
+    return R_NOT_RUNNING
+  end
+end
 if layer and redis.call('HGET', layer, L_SLOT .. ARGV[A_SLOT]) ~= li then
   return R_NOT_ELIGIBLE
 end
@@ -152,7 +171,9 @@ end
 
 -- 6. Record the member (seconds since t0 * MEMBER_GROUPS + group: a small
 --    integer the listpack stores compactly), count it, and tell the warehouse.
-local t = redis.call('TIME')
+if not t then
+  t = redis.call('TIME')
+end
 local rel = tonumber(t[1]) - tonumber(t0)
 if rel < 0 then
   rel = 0

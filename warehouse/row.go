@@ -30,7 +30,10 @@ type ExperimentRow struct {
 	// Salt keys the experiment's draws (hex, assign.Experiment.Salt): a
 	// restore of Redis from the warehouse needs it to keep users' answers.
 	// Empty in rows exported before it was recorded.
-	Salt      string
+	Salt string
+	// StartAt and EndAt are the schedule (nil: no bound; NULL in the tables).
+	StartAt   *time.Time
+	EndAt     *time.Time
 	Version   int64
 	UpdatedBy string
 	CreatedAt time.Time
@@ -51,6 +54,8 @@ func NewExperimentRow(e *assign.Experiment, who string, at time.Time) Experiment
 		Status:              e.Status,
 		Winner:              e.Winner,
 		Salt:                e.Salt,
+		StartAt:             utcTime(e.StartAt),
+		EndAt:               utcTime(e.EndAt),
 		Version:             e.Version,
 		UpdatedBy:           who,
 		CreatedAt:           e.CreatedAt.UTC(),
@@ -133,9 +138,20 @@ func (r ExperimentRow) Experiment() *assign.Experiment {
 		Status:              r.Status,
 		Winner:              r.Winner,
 		Salt:                r.Salt,
+		StartAt:             utcTime(r.StartAt),
+		EndAt:               utcTime(r.EndAt),
 		Version:             r.Version,
 		CreatedAt:           r.CreatedAt.UTC(),
 		UpdatedAt:           r.UpdatedAt.UTC(),
 		UpdatedBy:           r.UpdatedBy,
 	}
+}
+
+// utcTime returns a copy of *t in UTC, nil for nil.
+func utcTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/client"
@@ -25,6 +26,8 @@ type CreateCommand struct {
 	sampling float64
 	groups   multiFlag
 	eligible multiFlag
+	startAt  string
+	endAt    string
 }
 
 func (c *CreateCommand) flagSet() *flag.FlagSet {
@@ -36,6 +39,8 @@ func (c *CreateCommand) flagSet() *flag.FlagSet {
 	fs.Var(&c.groups, "group", "group `name=probability`, repeated; probabilities sum to 1 (required)")
 	fs.Var(&c.eligible, "eligible", "eligibility rule `claim=value`, repeated: the user token's claim must equal value (true, false, a number or a string)")
 	fs.StringVar(&c.req.Layer, "layer", "", "layer of mutually exclusive experiments")
+	fs.StringVar(&c.startAt, "start-at", "", "schedule: take new users from this RFC 3339 `time` on (default: at once)")
+	fs.StringVar(&c.endAt, "end-at", "", "schedule: no new users from this RFC 3339 `time` on (default: no end)")
 	return fs
 }
 
@@ -48,10 +53,11 @@ func (c *CreateCommand) ParseFlags(args []string) error {
 		return err
 	}
 
-	definition := c.req.ID != "" || c.req.MaxSampleSize != 0 || len(c.groups) > 0 || len(c.eligible) > 0 || c.req.Layer != ""
+	definition := c.req.ID != "" || c.req.MaxSampleSize != 0 || len(c.groups) > 0 || len(c.eligible) > 0 || c.req.Layer != "" ||
+		c.startAt != "" || c.endAt != ""
 	if c.file != "" {
 		if definition {
-			return usageErrorf("--file excludes --id, --max, --group, --eligible and --layer")
+			return usageErrorf("--file excludes --id, --max, --group, --eligible, --layer, --start-at and --end-at")
 		}
 		return nil
 	}
@@ -69,6 +75,19 @@ func (c *CreateCommand) ParseFlags(args []string) error {
 		c.req.Eligibility = append(c.req.Eligibility, rule)
 	}
 	c.req.SamplingProbability = &c.sampling
+	for _, b := range []struct {
+		flag, value string
+		to          **time.Time
+	}{{"start-at", c.startAt, &c.req.StartAt}, {"end-at", c.endAt, &c.req.EndAt}} {
+		if b.value == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, b.value)
+		if err != nil {
+			return usageErrorf("--%s %q: want an RFC 3339 time such as 2026-12-24T09:00:00Z", b.flag, b.value)
+		}
+		*b.to = &t
+	}
 	return nil
 }
 
@@ -135,7 +154,12 @@ experiment.json holds the API's body:
 
 	{"experiment_id": "...", "maximum_sample_size": 250, "sampling_probability": 0.3,
 	 "groups": [{"group_name": "old_journey", "probability_of_falling_in": 0.5}, ...],
-	 "eligibility": [{"claim": "first_order", "equals": true}]}
+	 "eligibility": [{"claim": "first_order", "equals": true}],
+	 "start_at": "2026-12-24T09:00:00Z", "end_at": "2027-01-07T09:00:00Z"}
+
+--start-at and --end-at (or start_at and end_at) schedule it: new users get
+not_running before start_at and from end_at on, decided by Redis's clock to
+the second; members keep their group.
 
 Flags:
 

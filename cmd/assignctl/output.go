@@ -197,6 +197,19 @@ func writeExperiment(w io.Writer, format string, e *assign.Experiment) error {
 	t := newTable(w)
 	fmt.Fprintf(t, "Experiment:\t%s\n", termText(e.ID))
 	fmt.Fprintf(t, "Status:\t%s\n", termText(string(e.Status)))
+	if e.EffectiveStatus != "" && e.EffectiveStatus != e.Status {
+		fmt.Fprintf(t, "Effective status:\t%s (new users get not_running)\n", termText(string(e.EffectiveStatus)))
+	}
+	if e.StartAt != nil || e.EndAt != nil {
+		start, end := "-", "-"
+		if e.StartAt != nil {
+			start = timeText(*e.StartAt)
+		}
+		if e.EndAt != nil {
+			end = timeText(*e.EndAt)
+		}
+		fmt.Fprintf(t, "Schedule:\t%s to %s (new users from the start until the end)\n", start, end)
+	}
 	if e.Winner != "" {
 		fmt.Fprintf(t, "Winner:\t%s (rolled out: every user gets it)\n", termText(e.Winner))
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/client"
@@ -21,6 +22,8 @@ type UpdateCommand struct {
 	max      int64
 	groups   multiFlag
 	winner   string
+	startAt  string
+	endAt    string
 	upd      assign.ExperimentUpdate
 }
 
@@ -31,6 +34,8 @@ func (c *UpdateCommand) flagSet() *flag.FlagSet {
 	fs.Int64Var(&c.max, "max", 0, "new maximum sample size")
 	fs.Var(&c.groups, "group", "new probability of a group, `name=probability`, repeated; groups not named keep theirs; the result must sum to 1")
 	fs.StringVar(&c.winner, "winner", "", "roll this group out to every user (see 'assignctl rollout')")
+	fs.StringVar(&c.startAt, "start-at", "", "schedule: take new users from this RFC 3339 `time` on; \"none\" clears it")
+	fs.StringVar(&c.endAt, "end-at", "", "schedule: no new users from this RFC 3339 `time` on; \"none\" clears it")
 	return fs
 }
 
@@ -62,11 +67,29 @@ func (c *UpdateCommand) ParseFlags(args []string) error {
 	if set["winner"] {
 		c.upd.Winner = &c.winner
 	}
+	for _, b := range []struct {
+		flag, value string
+		to          *assign.TimeUpdate
+	}{{"start-at", c.startAt, &c.upd.StartAt}, {"end-at", c.endAt, &c.upd.EndAt}} {
+		if !set[b.flag] {
+			continue
+		}
+		if b.value == "none" || b.value == "" {
+			*b.to = assign.ClearTime()
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, b.value)
+		if err != nil {
+			return usageErrorf("--%s %q: want an RFC 3339 time such as 2026-12-24T09:00:00Z, or none", b.flag, b.value)
+		}
+		*b.to = assign.SetTime(t)
+	}
 	if _, err := parseGroups(c.groups); err != nil {
 		return err
 	}
-	if c.upd.Status == nil && c.upd.SamplingProbability == nil && c.upd.MaxSampleSize == nil && c.upd.Winner == nil && len(c.groups) == 0 {
-		return usageErrorf("nothing to change: give --status, --sampling, --max, --group or --winner")
+	if c.upd.Status == nil && c.upd.SamplingProbability == nil && c.upd.MaxSampleSize == nil && c.upd.Winner == nil && len(c.groups) == 0 &&
+		!c.upd.StartAt.Set && !c.upd.EndAt.Set {
+		return usageErrorf("nothing to change: give --status, --sampling, --max, --group, --winner, --start-at or --end-at")
 	}
 	return nil
 }
@@ -131,6 +154,7 @@ Examples:
 	assignctl update --sampling 0.5 ID                       # ramp up
 	assignctl update --max 10000 ID
 	assignctl update --group old_journey=0.2 --group new_journey=0.8 ID
+	assignctl update --start-at 2026-12-24T09:00:00Z --end-at none ID  # schedule; none clears a bound
 
 Flags:
 

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/client/clienttest"
@@ -116,4 +117,33 @@ func TestRolloutCommand(t *testing.T) {
 	}
 	run(t, env, "", "rollout", "e-1", "nobody").mustCode(t, ExitError, "")
 	run(t, env, "", "rollout", "e-1").mustCode(t, ExitUsage, "want 2 argument(s)")
+}
+
+// --start-at and --end-at schedule an experiment at creation and in an
+// update; none clears a bound; show prints the schedule and the effective
+// status.
+func TestScheduleFlags(t *testing.T) {
+	_, env := serverEnv(t)
+	var e assign.Experiment
+	run(t, env, "", "create", "--id", "s-1", "--max", "10", "--group", "a=1",
+		"--start-at", "2099-01-01T00:00:00Z", "--end-at", "2099-02-01T00:00:00+01:00").mustOK(t)
+	run(t, env, "", "show", "s-1", "--output", "json").mustOK(t).json(t, &e)
+	if e.StartAt == nil || !e.StartAt.Equal(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)) ||
+		e.EndAt == nil || !e.EndAt.Equal(time.Date(2099, 1, 31, 23, 0, 0, 0, time.UTC)) || e.EffectiveStatus != assign.EffectiveScheduled {
+		t.Fatalf("created: start %v end %v effective %s", e.StartAt, e.EndAt, e.EffectiveStatus)
+	}
+	out := run(t, env, "", "show", "s-1", "--output", "table").mustOK(t).Stdout
+	for _, want := range []string{"Effective status:", "scheduled", "Schedule:", "2099-01-01T00:00:00Z to 2099-01-31T23:00:00Z"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("show lacks %q:\n%s", want, out)
+		}
+	}
+	e = assign.Experiment{}
+	run(t, env, "", "update", "s-1", "--start-at", "none").mustOK(t).json(t, &e)
+	if e.StartAt != nil || e.EndAt == nil || e.EffectiveStatus != assign.StatusRunning {
+		t.Fatalf("after --start-at none: start %v end %v effective %s", e.StartAt, e.EndAt, e.EffectiveStatus)
+	}
+	run(t, env, "", "update", "s-1", "--start-at", "2099-03-01T00:00:00Z").mustCode(t, ExitError, "end_at")
+	run(t, env, "", "update", "s-1", "--end-at", "soon").mustCode(t, ExitUsage, "--end-at")
+	run(t, env, "", "create", "--max", "10", "--group", "a=1", "--start-at", "monday").mustCode(t, ExitUsage, "--start-at")
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -66,10 +67,10 @@ func writeExperiments(ctx context.Context, conn *sql.Conn, rows []warehouse.Expe
 			return err
 		}
 		if _, err := conn.ExecContext(ctx, `INSERT OR IGNORE INTO experiment_changes (experiment_id, version,
-	maximum_sample_size, sampling_probability, groups, eligibility, layer, status, winner, changed_by, changed_at, salt)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	maximum_sample_size, sampling_probability, groups, eligibility, layer, status, winner, changed_by, changed_at, salt, start_at, end_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ExperimentID, r.Version, r.MaxSampleSize, r.SamplingProbability, groups, elig,
-			r.Layer, string(r.Status), r.Winner, r.UpdatedBy, r.UpdatedAt, r.Salt); err != nil {
+			r.Layer, string(r.Status), r.Winner, r.UpdatedBy, r.UpdatedAt, r.Salt, nullTime(r.StartAt), nullTime(r.EndAt)); err != nil {
 			return fmt.Errorf("experiment_changes: %w", err)
 		}
 	}
@@ -81,8 +82,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		// Keep the highest version: events of one experiment may arrive out
 		// of order across batches (a claimed entry, a retry).
 		if _, err := conn.ExecContext(ctx, `INSERT INTO experiments (experiment_id, maximum_sample_size,
-	sampling_probability, groups, eligibility, layer, status, winner, version, updated_by, created_at, updated_at, salt)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	sampling_probability, groups, eligibility, layer, status, winner, version, updated_by, created_at, updated_at, salt, start_at, end_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (experiment_id) DO UPDATE SET
 	maximum_sample_size = EXCLUDED.maximum_sample_size,
 	sampling_probability = EXCLUDED.sampling_probability,
@@ -90,10 +91,10 @@ ON CONFLICT (experiment_id) DO UPDATE SET
 	layer = EXCLUDED.layer, status = EXCLUDED.status, winner = EXCLUDED.winner,
 	version = EXCLUDED.version, updated_by = EXCLUDED.updated_by,
 	created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-	salt = EXCLUDED.salt
+	salt = EXCLUDED.salt, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at
 WHERE experiments.version < EXCLUDED.version`,
 			r.ExperimentID, r.MaxSampleSize, r.SamplingProbability, groups, elig,
-			r.Layer, string(r.Status), r.Winner, r.Version, r.UpdatedBy, r.CreatedAt, r.UpdatedAt, r.Salt); err != nil {
+			r.Layer, string(r.Status), r.Winner, r.Version, r.UpdatedBy, r.CreatedAt, r.UpdatedAt, r.Salt, nullTime(r.StartAt), nullTime(r.EndAt)); err != nil {
 			return fmt.Errorf("experiments: %w", err)
 		}
 	}
@@ -117,4 +118,12 @@ func jsonColumns(r warehouse.ExperimentRow) (groups, elig string, err error) {
 		e = []byte("[]")
 	}
 	return string(g), string(e), nil
+}
+
+// nullTime passes a schedule bound: NULL for none.
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return *t
 }

@@ -64,6 +64,12 @@ CREATE TABLE dead_letters (
 	first_seen_at TIMESTAMPTZ NOT NULL,
 	PRIMARY KEY (stream, entry_id)
 );`},
+	// An experiment's schedule (NULL: no bound).
+	{Version: 4, Name: "experiment schedule", SQL: `
+ALTER TABLE experiments ADD COLUMN start_at TIMESTAMPTZ;
+ALTER TABLE experiments ADD COLUMN end_at TIMESTAMPTZ;
+ALTER TABLE experiment_changes ADD COLUMN start_at TIMESTAMPTZ;
+ALTER TABLE experiment_changes ADD COLUMN end_at TIMESTAMPTZ;`},
 }
 
 // Migrate applies the pending migrations, each in a transaction with its

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/warehouse"
@@ -18,7 +19,7 @@ func (s *Sink) LatestExperiments(ctx context.Context, ids []string) ([]warehouse
 	var out []warehouse.ExperimentRow
 	err := s.with(ctx, func(conn *sql.Conn) error {
 		rows, err := conn.QueryContext(ctx, `SELECT experiment_id, maximum_sample_size, sampling_probability,
-	groups, eligibility, layer, status, winner, coalesce(salt, ''), version, updated_by, created_at, updated_at
+	groups, eligibility, layer, status, winner, coalesce(salt, ''), version, updated_by, created_at, updated_at, start_at, end_at
 FROM experiments ORDER BY experiment_id`)
 		if err != nil {
 			return err
@@ -28,7 +29,7 @@ FROM experiments ORDER BY experiment_id`)
 			var r warehouse.ExperimentRow
 			var groups, elig, status string
 			if err := rows.Scan(&r.ExperimentID, &r.MaxSampleSize, &r.SamplingProbability, &groups, &elig,
-				&r.Layer, &status, &r.Winner, &r.Salt, &r.Version, &r.UpdatedBy, &r.CreatedAt, &r.UpdatedAt); err != nil {
+				&r.Layer, &status, &r.Winner, &r.Salt, &r.Version, &r.UpdatedBy, &r.CreatedAt, &r.UpdatedAt, &r.StartAt, &r.EndAt); err != nil {
 				return err
 			}
 			// Filtered here: a handful of ids, and no list binding to rely on.
@@ -40,6 +41,7 @@ FROM experiments ORDER BY experiment_id`)
 			}
 			r.Status = assign.Status(status)
 			r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+			r.StartAt, r.EndAt = utc(r.StartAt), utc(r.EndAt)
 			out = append(out, r)
 		}
 		return rows.Err()
@@ -71,4 +73,13 @@ func decodeJSONColumns(r *warehouse.ExperimentRow, groups, elig string) error {
 		r.Eligibility = nil
 	}
 	return nil
+}
+
+// utc returns *t in UTC, nil for nil (a NULL schedule bound).
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

@@ -67,6 +67,10 @@ CREATE TABLE {s}.dead_letters (
 	first_seen_at timestamptz NOT NULL,
 	PRIMARY KEY (stream, entry_id)
 );`},
+	// An experiment's schedule (NULL: no bound).
+	{Version: 4, Name: "experiment schedule", SQL: `
+ALTER TABLE {s}.experiments ADD COLUMN start_at timestamptz, ADD COLUMN end_at timestamptz;
+ALTER TABLE {s}.experiment_changes ADD COLUMN start_at timestamptz, ADD COLUMN end_at timestamptz;`},
 }
 
 // Migrate applies the pending migrations in one transaction, under an

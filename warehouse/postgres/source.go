@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/warehouse"
@@ -17,7 +18,7 @@ func (s *Sink) LatestExperiments(ctx context.Context, ids []string) ([]warehouse
 		ids = []string{} // NULL would match nothing
 	}
 	rows, err := s.pool.Query(ctx, `SELECT experiment_id, maximum_sample_size, sampling_probability,
-	groups::text, eligibility::text, layer, status, winner, salt, version, updated_by, created_at, updated_at
+	groups::text, eligibility::text, layer, status, winner, salt, version, updated_by, created_at, updated_at, start_at, end_at
 FROM `+s.table("experiments")+`
 WHERE cardinality($1::text[]) = 0 OR experiment_id = ANY($1::text[])
 ORDER BY experiment_id`, ids)
@@ -30,7 +31,7 @@ ORDER BY experiment_id`, ids)
 		var r warehouse.ExperimentRow
 		var groups, elig, status string
 		if err := rows.Scan(&r.ExperimentID, &r.MaxSampleSize, &r.SamplingProbability, &groups, &elig,
-			&r.Layer, &status, &r.Winner, &r.Salt, &r.Version, &r.UpdatedBy, &r.CreatedAt, &r.UpdatedAt); err != nil {
+			&r.Layer, &status, &r.Winner, &r.Salt, &r.Version, &r.UpdatedBy, &r.CreatedAt, &r.UpdatedAt, &r.StartAt, &r.EndAt); err != nil {
 			return nil, fmt.Errorf("postgres warehouse: %w", err)
 		}
 		if err := json.Unmarshal([]byte(groups), &r.Groups); err != nil {
@@ -44,6 +45,7 @@ ORDER BY experiment_id`, ids)
 		}
 		r.Status = assign.Status(status)
 		r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+		r.StartAt, r.EndAt = utc(r.StartAt), utc(r.EndAt)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -60,4 +62,13 @@ WHERE experiment_id = $1 ORDER BY enrolled_at, user_id`, experimentID)
 		return fmt.Errorf("postgres warehouse: %w", err)
 	}
 	return scanEnrollments(rows, fn)
+}
+
+// utc returns *t in UTC, nil for nil (a NULL schedule bound).
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
