@@ -58,7 +58,9 @@ type JWKSConfig struct {
 	// FetchTimeout bounds one fetch. Default DefaultJWKSFetchTimeout.
 	FetchTimeout time.Duration
 
-	// Client fetches the URLs. Default: an http.Client of its own.
+	// Client fetches the URLs (its redirects never go from https to http,
+	// unless it has a CheckRedirect of its own). Default: an http.Client of
+	// its own, with FetchTimeout.
 	Client *http.Client
 	// Logger gets a line per change of a source's keys and per failure.
 	// Default: discard.
@@ -160,11 +162,17 @@ func NewJWKS(cfg JWKSConfig) (*JWKS, error) {
 	if cfg.FetchTimeout <= 0 {
 		cfg.FetchTimeout = DefaultJWKSFetchTimeout
 	}
-	if cfg.Client == nil {
-		// No redirects to another scheme are worth following silently, but
-		// identity providers do redirect (CDNs): the default policy is kept.
-		cfg.Client = &http.Client{Timeout: cfg.FetchTimeout}
+	// Identity providers may redirect (a CDN, a custom domain), but never
+	// from https to http: keys fetched in clear could be anyone's.
+	client := &http.Client{Timeout: cfg.FetchTimeout}
+	if cfg.Client != nil {
+		c := *cfg.Client
+		client = &c
 	}
+	if client.CheckRedirect == nil {
+		client.CheckRedirect = noDowngrade
+	}
+	cfg.Client = client
 	j := &JWKS{cfg: cfg, log: cfg.Logger}
 	if j.log == nil {
 		j.log = slog.New(slog.DiscardHandler)
@@ -540,6 +548,17 @@ func (j *JWKS) get(ctx context.Context, u string) ([]byte, error) {
 		return nil, &fetchError{cause: "JWKS document too large", err: fmt.Errorf("over %d bytes", MaxJWKSSize)}
 	}
 	return body, nil
+}
+
+// noDowngrade follows at most 5 redirects, none from https to http.
+func noDowngrade(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("more than 5 redirects")
+	}
+	if req.URL.Scheme != "https" && via[0].URL.Scheme == "https" {
+		return errors.New("redirect from https to " + req.URL.Scheme + " refused")
+	}
+	return nil
 }
 
 func readFileLimited(path string) ([]byte, error) {

@@ -8,6 +8,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -245,8 +247,8 @@ func TestJWKS_Rotation(t *testing.T) {
 	}
 	tokA, tokB := pool(a, 32), pool(b, 32)
 
-	// phase: 0 only A is published, 1 A and B, 2 only B (A's tokens are
-	// then a stale signer's and must be refused after the refresh).
+	// phase: 0 only A is published, 1 A and B, 2 A is removed (its tokens
+	// are then a stale signer's, to be refused once the removal is fetched).
 	var phase atomic.Int32
 	var removedFetched atomic.Bool // a verification of A failed after phase 2
 	var refusedValid, acceptedRemoved, verified atomic.Int64
@@ -262,7 +264,7 @@ func TestJWKS_Rotation(t *testing.T) {
 				default:
 				}
 				p := phase.Load()
-				useB := p == 2 || (p == 1 && i%2 == 1)
+				useB := p >= 1 && i%2 == 1 // in phase 2 A's tokens are a stale signer's
 				tok := tokA[i%len(tokA)]
 				if useB {
 					tok = tokB[i%len(tokB)]
@@ -271,7 +273,9 @@ func TestJWKS_Rotation(t *testing.T) {
 				_, err := v.Verify(tok)
 				verified.Add(1)
 				switch {
-				case err != nil && (useB || p < 2):
+				// A's removal is published after phase 2 begins: a refusal of
+				// A seen still in phase 1 is a valid token refused.
+				case err != nil && (useB || phase.Load() < 2):
 					refusedValid.Add(1)
 					firstErr.CompareAndSwap(nil, fmt.Sprintf("phase %d B=%v: %v", p, useB, err))
 				case err == nil && !useB && wasRemoved:
@@ -288,8 +292,8 @@ func TestJWKS_Rotation(t *testing.T) {
 	if srv.Hits() == hitsBefore {
 		t.Fatal("publishing B caused no fetch")
 	}
-	srv.Publish(t, b)
 	phase.Store(2)
+	srv.Publish(t, b)
 
 	// A's tokens stop verifying within a refresh interval (and a bit).
 	deadline := time.Now().Add(3 * time.Second)
@@ -483,6 +487,32 @@ func TestJWKS_SeveralSources(t *testing.T) {
 			t.Fatalf("NewJWKS(%q) accepted", bad)
 		}
 	}
+}
+
+// TestJWKS_NoDowngradeRedirect: an https endpoint redirecting to http is a
+// failed fetch; a redirect within https is followed.
+func TestJWKS_NoDowngradeRedirect(t *testing.T) {
+	a := jwkstest.EC(t, "a")
+	plain := jwkstest.NewServer(t, a)
+	var target atomic.Value
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/jwks.json" {
+			w.Write(jwkstest.Set(t, a))
+			return
+		}
+		http.Redirect(w, r, target.Load().(string), http.StatusFound)
+	}))
+	defer tlsSrv.Close()
+
+	target.Store(plain.URL)
+	if _, err := startJWKS(t, auth.JWKSConfig{URLs: []string{tlsSrv.URL + "/moved"}, Client: tlsSrv.Client()}); err == nil {
+		t.Fatal("a redirect from https to http was followed")
+	}
+	if plain.Hits() != 0 {
+		t.Fatalf("the http endpoint was fetched %d times", plain.Hits())
+	}
+	target.Store(tlsSrv.URL + "/jwks.json")
+	mustStartJWKS(t, auth.JWKSConfig{URLs: []string{tlsSrv.URL + "/moved"}, Client: tlsSrv.Client()})
 }
 
 // TestJWKS_CachedTokenNoAllocs: a returning JWKS token costs no allocation,
