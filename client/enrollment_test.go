@@ -2,10 +2,14 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +17,7 @@ import (
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/client"
 	"github.com/assign-dev/assign/client/clienttest"
+	"github.com/assign-dev/assign/openapi"
 	"github.com/assign-dev/assign/stats"
 )
 
@@ -232,6 +237,12 @@ func TestClient_LayerPlanReady(t *testing.T) {
 	} else if p.Total != 2754 || p.Reverse || len(p.Groups) != 2 {
 		t.Fatalf("plan=%+v", p)
 	}
+	// The sequential plan of the same question: 5,262 users (the plan's commit).
+	if seq, err := c.Plan(ctx, stats.PlanInput{Baseline: 0.105, Effect: 0.035, Method: stats.MethodSequential}); err != nil {
+		t.Fatal(err)
+	} else if seq.Total != 5262 || seq.Sequential == nil {
+		t.Fatalf("sequential plan=%+v", seq)
+	}
 	want, err := stats.MakePlan(stats.PlanInput{Outcome: stats.OutcomeNumeric, Baseline: 6.5, SD: 20, MaximumSampleSize: 3000,
 		Probabilities: []float64{0.2, 0.4, 0.4}, SamplingProbability: 0.5, Alpha: 0.1, Power: 0.9})
 	if err != nil {
@@ -257,5 +268,86 @@ func TestClient_LayerPlanReady(t *testing.T) {
 	r, err := c.Ready(ctx)
 	if err != nil || r.Status != "ready" {
 		t.Fatalf("ready=%+v, %v", r, err)
+	}
+}
+
+// Plan sends every parameter the document lists for GET /api/plan when its
+// PlanInput field is set, and nothing else: a parameter the API gains
+// without a PlanInput field of that JSON name fails here.
+func TestClient_PlanSendsTheDocumentsParameters(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	var op struct {
+		Parameters []struct {
+			Name string `json:"name"`
+			In   string `json:"in"`
+		} `json:"parameters"`
+	}
+	if err := json.Unmarshal(openapi.Document, &doc); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(doc.Paths["/api/plan"]["get"], &op); err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for _, p := range op.Parameters {
+		if p.In == "query" {
+			documented = append(documented, p.Name)
+		}
+	}
+	if len(documented) == 0 {
+		t.Fatal("the document lists no query parameter of GET /api/plan")
+	}
+
+	var got url.Values
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.Query()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"method":"m","total":1}`)
+	}))
+	defer ts.Close()
+	c := client.New(ts.URL, "tok")
+
+	// Every field set (non-zero), whatever fields PlanInput has.
+	var in stats.PlanInput
+	rv := reflect.ValueOf(&in).Elem()
+	for i := 0; i < rv.NumField(); i++ {
+		f := rv.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("x")
+		case reflect.Float64:
+			f.SetFloat(0.25)
+		case reflect.Int, reflect.Int64:
+			f.SetInt(1099511627776)
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Slice:
+			f.Set(reflect.ValueOf([]float64{0.2, 0.4, 0.4}))
+		default:
+			t.Fatalf("PlanInput.%s is a %s: teach this test and planQuery to send it", rv.Type().Field(i).Name, f.Kind())
+		}
+	}
+	if _, err := c.Plan(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	sent := make([]string, 0, len(got))
+	for k := range got {
+		sent = append(sent, k)
+	}
+	slices.Sort(sent)
+	slices.Sort(documented)
+	if !slices.Equal(sent, documented) {
+		t.Fatalf("Plan sends %v; the document lists %v", sent, documented)
+	}
+	if got.Get("maximum_sample_size") != "1099511627776" || got.Get("probabilities") != "0.2,0.4,0.4" || got.Get("relative") != "true" {
+		t.Fatalf("query=%v", got)
+	}
+
+	// Zero fields are left out.
+	if _, err := c.Plan(context.Background(), stats.PlanInput{Baseline: 0.1, Effect: 0.02}); err != nil {
+		t.Fatal(err)
+	} else if len(got) != 2 || got.Get("baseline") != "0.1" || got.Get("effect") != "0.02" {
+		t.Fatalf("query=%v", got)
 	}
 }

@@ -1,10 +1,12 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -127,41 +129,67 @@ func (c *Client) Layer(ctx context.Context, name string) (*LayerSplit, error) {
 
 // Plan asks the server for a sample plan (GET /api/plan): the users needed
 // per group and in total for in.Effect, or, with in.MaximumSampleSize, the
-// effect that many users can detect. The parameters are in's JSON names;
-// zero fields are left to the server's defaults. EINVALID names the
-// parameter at fault.
+// effect that many users can detect. Each set field of in goes as the query
+// parameter of its JSON name (the API's names are PlanInput's), a slice
+// comma-separated; zero fields are left to the server's defaults. EINVALID
+// names the parameter at fault.
 func (c *Client) Plan(ctx context.Context, in stats.PlanInput) (*stats.Plan, error) {
-	f := func(v float64) string {
-		if v == 0 {
-			return ""
-		}
-		return strconv.FormatFloat(v, 'g', -1, 64)
+	q, err := planQuery(in)
+	if err != nil {
+		return nil, err
 	}
-	var probs []string
-	for _, p := range in.Probabilities {
-		probs = append(probs, strconv.FormatFloat(p, 'g', -1, 64))
-	}
-	relative := ""
-	if in.Relative {
-		relative = "true"
-	}
-	maxSample := ""
-	if in.MaximumSampleSize != 0 {
-		maxSample = strconv.FormatInt(in.MaximumSampleSize, 10)
-	}
-	groups := ""
-	if in.Groups != 0 {
-		groups = strconv.Itoa(in.Groups)
-	}
-	q := query("outcome", in.Outcome, "baseline", f(in.Baseline), "sd", f(in.SD), "effect", f(in.Effect),
-		"relative", relative, "alpha", f(in.Alpha), "power", f(in.Power), "groups", groups,
-		"probabilities", strings.Join(probs, ","), "sampling_probability", f(in.SamplingProbability),
-		"maximum_sample_size", maxSample)
 	var p stats.Plan
 	if err := c.do(ctx, http.MethodGet, "/api/plan"+q, c.AdminToken, nil, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil
+}
+
+// planQuery encodes the set fields of in by their JSON names, so that a
+// field PlanInput gains is sent without a change here.
+func planQuery(in stats.PlanInput) (string, error) {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return "", fmt.Errorf("client: encode plan: %w", err)
+	}
+	var fields map[string]any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber() // numbers as written: 3000, not 3e+03
+	if err := d.Decode(&fields); err != nil {
+		return "", fmt.Errorf("client: encode plan: %w", err)
+	}
+	v := url.Values{}
+	for name, x := range fields {
+		switch x := x.(type) {
+		case string:
+			if x != "" {
+				v.Set(name, x)
+			}
+		case json.Number:
+			if f, _ := x.Float64(); f != 0 {
+				v.Set(name, x.String())
+			}
+		case bool:
+			if x {
+				v.Set(name, "true")
+			}
+		case []any:
+			parts := make([]string, len(x))
+			for i, p := range x {
+				parts[i] = fmt.Sprint(p)
+			}
+			if len(parts) > 0 {
+				v.Set(name, strings.Join(parts, ","))
+			}
+		case nil:
+		default:
+			return "", fmt.Errorf("client: plan field %s: cannot send a %T as a query parameter", name, x)
+		}
+	}
+	if len(v) == 0 {
+		return "", nil
+	}
+	return "?" + v.Encode(), nil
 }
 
 // Readiness is GET /readyz's answer.

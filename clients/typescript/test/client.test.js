@@ -212,6 +212,10 @@ describe("against assignd", needsServer, () => {
     assert.equal(p.groups.length, 2);
     assert.equal(p.sd, null);
 
+    const seq = await c.plan({ baseline: 0.105, effect: 0.035, method: "sequential" });
+    assert.equal(seq.total, 5262);
+    assert.ok(seq.sequential, JSON.stringify(seq));
+
     const three = await c.plan({ baseline: 0.1, effect: 0.02, probabilities: [0.2, 0.4, 0.4], sampling_probability: 0.5 });
     assert.deepEqual(three.groups.map((g) => g.probability), [0.2, 0.4, 0.4]);
     assert.equal(three.total_before_sampling, three.total * 2);
