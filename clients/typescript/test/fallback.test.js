@@ -11,31 +11,54 @@ import { afterEach, before, beforeEach, describe, test } from "node:test";
 import { AssignClient, AssignError, isUnavailable } from "../dist/index.js";
 import { ADMIN_TOKEN, LIMITED_URL, journeys, needsServer, newID, userToken } from "./env.js";
 
+/** Opens a raw connection to url's server and writes text on it. */
+function rawConnection(url, text) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: hostname, port: Number(port) }, () => {
+      sock.write(text);
+      resolve(sock);
+    });
+    sock.once("error", reject);
+  });
+}
+
+/** The status of GET /healthz on a connection of its own (fetch would reuse a kept-alive one). */
+async function probeStatus(url) {
+  const sock = await rawConnection(url, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  return new Promise((resolve) => {
+    let head = "";
+    sock.on("data", (d) => {
+      head += d;
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
+      if (m) {
+        sock.destroy();
+        resolve(Number(m[1]));
+      }
+    });
+    sock.on("error", () => resolve(0));
+    sock.on("close", () => resolve(0));
+  });
+}
+
 /**
  * Takes the only connection slot of the server at url (-max-conns 1): a
  * connection that sent half a request is busy, never idle, so every other
- * connection is answered the JSON 503. Resolves once a probe gets that 503
- * (the server may admit a probe first: the held connection then closes the
- * probe's idle one, and the next probe sees the 503). The server's 5 s read
- * timeout ends the hold, so each test takes the slot anew.
+ * connection is answered the JSON 503. Returns once a probe on a connection
+ * of its own gets that 503. A held connection that arrived while the slot
+ * was still taken (by the previous test's, not yet seen closed) is itself
+ * over the limit: then it is dropped and taken anew. The server's 5 s read
+ * timeout ends a hold, so each test takes the slot anew.
  */
 async function holdSlot(url) {
-  const { hostname, port } = new URL(url);
-  const sock = await new Promise((resolve, reject) => {
-    const s = connect({ host: hostname, port: Number(port) }, () => {
-      s.write("GET /healthz HTTP/1.1\r\nHost: x\r\n"); // no blank line: the request never ends
-      resolve(s);
-    });
-    s.on("error", reject);
-  });
-  sock.on("error", () => {});
-  for (let i = 0; i < 100; i++) {
-    const probe = await fetch(url + "/healthz").catch(() => undefined);
-    if (probe) await probe.arrayBuffer();
-    if (probe?.status === 503) return sock;
-    await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 50; i++) {
+    const sock = await rawConnection(url, "GET /healthz HTTP/1.1\r\nHost: x\r\n"); // no blank line: the request never ends
+    sock.on("error", () => {});
+    await new Promise((r) => setTimeout(r, 20));
+    if ((await probeStatus(url)) === 503) return sock;
+    sock.destroy();
+    await new Promise((r) => setTimeout(r, 100));
   }
-  sock.destroy();
   throw new Error(`could not take the only connection slot of ${url}`);
 }
 
