@@ -330,6 +330,10 @@ export interface components {
             groups: components["schemas"]["Group"][];
             eligibility?: components["schemas"]["Rule"][];
             layer?: components["schemas"]["Layer"];
+            /** @description New users are taken from this second on (`not_running` before), on Redis's clock; absent: at once. */
+            start_at?: components["schemas"]["ScheduleTime"];
+            /** @description From this second on new users get `not_running` (members keep their group), on Redis's clock; must be after `start_at`; absent: no end. */
+            end_at?: components["schemas"]["ScheduleTime"];
         };
         ExperimentCreated: {
             experiment_id: components["schemas"]["ExperimentID"];
@@ -343,6 +347,10 @@ export interface components {
             groups?: components["schemas"]["Group"][];
             /** @description The group every user gets (rollout); `""` undoes it. */
             winner?: components["schemas"]["Text"];
+            /** @description Set the schedule's start, or `null` to clear it. */
+            start_at?: components["schemas"]["ScheduleTime"] | null;
+            /** @description Set the schedule's end, or `null` to clear it; must stay after `start_at`. */
+            end_at?: components["schemas"]["ScheduleTime"] | null;
         };
         ExperimentStats: {
             enrolled: number;
@@ -361,8 +369,23 @@ export interface components {
             eligibility?: components["schemas"]["Rule"][];
             layer?: components["schemas"]["Layer"];
             status: components["schemas"]["Status"];
+            /**
+             * @description What a new user meets now, on Redis's clock: `status`, except `scheduled` (running, before `start_at`) and `ended` (running or paused, from `end_at` on). The schedule never changes `status` itself, nor the change history.
+             * @enum {string}
+             */
+            effective_status?: "running" | "paused" | "stopped" | "scheduled" | "ended";
             /** @description The group rolled out to everyone; absent before a rollout. */
             winner?: string;
+            /**
+             * Format: date-time
+             * @description The schedule's start (absent: none).
+             */
+            start_at?: string;
+            /**
+             * Format: date-time
+             * @description The schedule's end, exclusive (absent: none).
+             */
+            end_at?: string;
             /** @description Counts configuration changes, 1 at creation. */
             version: number;
             /** Format: date-time */
@@ -397,7 +420,7 @@ export interface components {
             /** @constant */
             enrolled: false;
             /**
-             * @description `not_sampled`: outside the sampling probability; `sample_full`: the maximum sample size is reached; `not_eligible`: an eligibility rule fails, or the user's layer slot belongs to another experiment; `not_running`: paused or stopped.
+             * @description `not_sampled`: outside the sampling probability; `sample_full`: the maximum sample size is reached; `not_eligible`: an eligibility rule fails, or the user's layer slot belongs to another experiment; `not_running`: paused or stopped, or outside the schedule (before `start_at`, from `end_at` on).
              * @enum {string}
              */
             reason: "not_sampled" | "sample_full" | "not_eligible" | "not_running";
@@ -519,6 +542,11 @@ export interface components {
         EnrollmentBatch: {
             enrollments: (components["schemas"]["Enrollment"] | components["schemas"]["EnrollmentBatchError"])[];
         };
+        /**
+         * Format: date-time
+         * @description An RFC 3339 time, kept to the second (a fraction is dropped), between 1970 and 9999.
+         */
+        ScheduleTime: string;
     };
     responses: {
         /** @description The request breaks a validation rule (`invalid`, with `field` naming the field at fault when there is one), or its HTTP framing is malformed (`bad_request`). */
