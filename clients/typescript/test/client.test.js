@@ -164,6 +164,25 @@ describe("against assignd", needsServer, () => {
     await rejectsWith(c.enrollMany(userToken("u", {}, { expiresIn: -60 }), [a], { fallback: "old_journey" }), 401, "unauthorized");
   });
 
+  test("schedules: not_running before start_at, open once it is cleared", async () => {
+    const c = client();
+    const id = newID("scheduled");
+    const start = new Date(Date.now() + 3600_000);
+    start.setMilliseconds(0);
+    await c.createExperiment({ experiment_id: id, maximum_sample_size: 10, groups: journeys, start_at: start.toISOString() });
+    let e = await c.getExperiment(id);
+    assert.equal(e.status, "running");
+    assert.equal(e.effective_status, "scheduled");
+    assert.equal(Date.parse(e.start_at), start.getTime());
+    const tok = userToken("user-sched");
+    assert.deepEqual(await c.enroll(tok, id), { experiment_id: id, enrolled: false, reason: "not_running" });
+
+    e = await c.updateExperiment(id, { start_at: null });
+    assert.equal(e.start_at, undefined);
+    assert.equal(e.effective_status, "running");
+    assert.equal((await c.enroll(tok, id)).enrolled, true);
+  });
+
   test("listExperiments pages in id order; allExperiments follows the cursor", async () => {
     const c = client();
     const prefix = newID("list");
