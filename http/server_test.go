@@ -160,7 +160,22 @@ func (ts *TestServer) Do(tb testing.TB, method, path, token, body string, conten
 	if ct := resp.Header.Get("Content-Type"); len(b) > 0 && ct != "application/json" && path != "/metrics" {
 		tb.Fatalf("%s %s: Content-Type=%q, want application/json", method, path, ct)
 	}
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	r := Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	// Every answer of every test is one the OpenAPI document allows.
+	sharedContract(tb).check(tb, method, path, r)
+	return r
+}
+
+var (
+	contractOnce sync.Once
+	contractDoc  *contract
+)
+
+// sharedContract is the document's validator, loaded once for the package.
+func sharedContract(tb testing.TB) *contract {
+	tb.Helper()
+	contractOnce.Do(func() { contractDoc = newContract(tb) })
+	return contractDoc
 }
 
 // MustStatus fails unless r has the wanted status.
