@@ -1,6 +1,7 @@
 // Generated from openapi/openapi.json by scripts/generate.mjs (npm run generate).
 // Do not edit: change the document, then regenerate; `npm run check-generated`
-// (run by test.sh) fails while this file is stale.
+// (run by test.sh) and go test ./client/ fail while this file is stale.
+// openapi.json sha256 dfbddd27b92f3c111da1e46c64bb8dcc14fc4e99a69f2adfe1047e53e2746373
 
 export interface paths {
     "/api/experiment-enrollments": {
