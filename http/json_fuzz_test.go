@@ -29,6 +29,8 @@ var bodySeeds = []string{
 	`{"maximum_sample_size":1e400}`, `{"maximum_sample_size":-0,"groups":{}}`, `{"groups":[{"group_name":["x"]}]}`,
 	`{"status":"paused"}`, `{"sampling_probability":0.2,"maximum_sample_size":10}`, `{"winner":""}`,
 	`{"winner":"new_journey\u0000"}`, `{"groups":[{"group_name":"a","probability_of_falling_in":1}]}`,
+	`{"experiment_ids":["a","b"]}`, `{"experiment_ids":[]}`, `{"experiment_ids":["a","a"]}`, `{"experiment_ids":"a"}`,
+	`{"experiment_ids":["a"],"experiment_id":"b"}`, `{"Experiment_IDs":["a"]}`,
 	`{"status":"done"}`, `{"status":null}`, `{"salt":"00"}`, "{\"experiment_id\":\"\xff\"}", `{"a":{"b":[[[[[[1]]]]]]}}`,
 }
 
@@ -57,6 +59,16 @@ func FuzzEnrollBody(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		id, err := parseEnrollBody(body)
+		if err != nil && isBatchBody(body) {
+			// The multi-experiment form: 1 to 50 distinct ids, or EINVALID.
+			ids, err := parseBatchBody(body)
+			if err != nil {
+				checkInvalid(t, body, err)
+			} else if len(ids) == 0 || len(ids) > assign.MaxBatchExperiments {
+				t.Fatalf("body %q: %d ids accepted", body, len(ids))
+			}
+			return
+		}
 		if err != nil {
 			checkInvalid(t, body, err)
 			return
