@@ -12,17 +12,7 @@ import (
 // p-value is below α controls the family-wise error rate at α (Holm, 1979).
 // NaN p-values are left out of the family and stay NaN.
 func Holm(p []float64) []float64 {
-	adj := make([]float64, len(p))
-	idx := make([]int, 0, len(p))
-	for i, v := range p {
-		adj[i] = math.NaN()
-		if !math.IsNaN(v) {
-			idx = append(idx, i)
-		}
-	}
-	// Stable so that ties keep their order; the adjusted values of ties are
-	// equal anyway because of the running maximum.
-	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	adj, idx := family(p)
 	m := len(idx)
 	running := 0.0
 	for j, i := range idx {
@@ -42,15 +32,7 @@ func Holm(p []float64) []float64 {
 // Holm's family-wise guarantee, so it rejects more. NaN p-values are left out
 // of the family and stay NaN, as in Holm.
 func BenjaminiHochberg(p []float64) []float64 {
-	adj := make([]float64, len(p))
-	idx := make([]int, 0, len(p))
-	for i, v := range p {
-		adj[i] = math.NaN()
-		if !math.IsNaN(v) {
-			idx = append(idx, i)
-		}
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	adj, idx := family(p)
 	m := len(idx)
 	// Step-up: the running minimum from the largest p-value down, so that
 	// the adjusted values keep the order of the raw ones.
@@ -61,4 +43,21 @@ func BenjaminiHochberg(p []float64) []float64 {
 		adj[i] = running
 	}
 	return adj
+}
+
+// family returns the adjusted p-values to fill, all NaN, and the indices of
+// the defined p-values sorted ascending: the family both adjustments walk.
+// Stable, so that ties keep their order; their adjusted values are equal
+// anyway, by the running maximum or minimum.
+func family(p []float64) ([]float64, []int) {
+	adj := make([]float64, len(p))
+	idx := make([]int, 0, len(p))
+	for i, v := range p {
+		adj[i] = math.NaN()
+		if !math.IsNaN(v) {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	return adj, idx
 }

@@ -163,17 +163,7 @@ func (c *ResultsCommand) Run(ctx context.Context) error {
 	}
 
 	res, err := w.Analyze(ctx, c.q)
-	if assign.ErrorCode(err) == assign.ENOTFOUND && c.AdminToken != "" {
-		// The exporter has not written the configuration yet: ask assignd.
-		api, cerr := c.client(c.Main)
-		if cerr != nil {
-			return err
-		}
-		e, aerr := api.Experiment(ctx, c.q.ExperimentID)
-		if aerr != nil {
-			return fmt.Errorf("%s; and from assignd: %w", assign.ErrorMessage(err), aerr)
-		}
-		c.q.Groups, c.q.Status, c.q.MaxSampleSize = e.Groups, e.Status, e.MaxSampleSize
+	if c.fromAssignd(ctx, &err) {
 		res, err = w.Analyze(ctx, c.q)
 	}
 	if err != nil {
@@ -192,6 +182,27 @@ func (c *ResultsCommand) Run(ctx context.Context) error {
 	return writeResultsTable(c.Stdout, res)
 }
 
+// fromAssignd handles an experiment the warehouse does not know yet (the
+// exporter has not written its configuration): with an admin token, it
+// reads the groups, status and cap from assignd into the query and reports
+// true, to analyse again. A failure to read them replaces *err.
+func (c *ResultsCommand) fromAssignd(ctx context.Context, err *error) bool {
+	if assign.ErrorCode(*err) != assign.ENOTFOUND || c.AdminToken == "" {
+		return false
+	}
+	api, cerr := c.client(c.Main)
+	if cerr != nil {
+		return false
+	}
+	e, aerr := api.Experiment(ctx, c.q.ExperimentID)
+	if aerr != nil {
+		*err = fmt.Errorf("%s; and from assignd: %w", assign.ErrorMessage(*err), aerr)
+		return false
+	}
+	c.q.Groups, c.q.Status, c.q.MaxSampleSize = e.Groups, e.Status, e.MaxSampleSize
+	return true
+}
+
 // warnLoudly repeats on stderr the warnings that make a verdict wrong.
 func (c *ResultsCommand) warnLoudly(metric string, res *results.Result) {
 	if metric != "" {
@@ -208,16 +219,7 @@ func (c *ResultsCommand) warnLoudly(metric string, res *results.Result) {
 // runMetrics analyses every metric of a metrics file.
 func (c *ResultsCommand) runMetrics(ctx context.Context, w *results.Warehouse, f *results.MetricsFile, format string) error {
 	res, err := w.AnalyzeMetrics(ctx, c.q, f)
-	if assign.ErrorCode(err) == assign.ENOTFOUND && c.AdminToken != "" {
-		api, cerr := c.client(c.Main)
-		if cerr != nil {
-			return err
-		}
-		e, aerr := api.Experiment(ctx, c.q.ExperimentID)
-		if aerr != nil {
-			return fmt.Errorf("%s; and from assignd: %w", assign.ErrorMessage(err), aerr)
-		}
-		c.q.Groups, c.q.Status, c.q.MaxSampleSize = e.Groups, e.Status, e.MaxSampleSize
+	if c.fromAssignd(ctx, &err) {
 		res, err = w.AnalyzeMetrics(ctx, c.q, f)
 	}
 	if err != nil {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/csv"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -263,6 +266,18 @@ func TestResultsCommand_Options(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkJSON(t, run(t, env, "", resultsArgs(path, "prop-test", resultstest.BinarySQL)...).mustOK(t), ref)
+
+		// The same for a metrics file, whose one metric is the query above.
+		mf := filepath.Join(t.TempDir(), "metrics.yaml")
+		if err := os.WriteFile(mf, []byte("metrics:\n  - name: ordered\n    type: binary\n    time_column: "+resultstest.TimeColumn+"\n    sql: "+resultstest.BinarySQL+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var res results.MetricsResult
+		run(t, env, "", "results", "--warehouse-url", path, "--method", "fixed", "--metrics", mf, "prop-test").mustOK(t).json(t, &res)
+		if len(res.Metrics) != 1 || res.Metrics[0].Result == nil || res.Metrics[0].Groups[0].N != ref.Groups[0].N || res.Metrics[0].Groups[1].N != ref.Groups[1].N {
+			t.Fatalf("metrics run from assignd's groups: %+v", res)
+		}
+		near(t, "p_value", float64(res.Metrics[0].Comparisons[0].PValue), ref.Comparisons[0].PValue, 5e-6)
 	})
 }
 
@@ -421,5 +436,36 @@ func TestResultsCommand_Method(t *testing.T) {
 		"Verdict:\n  "+ref.Comparisons[0].Verdict)
 	if strings.Contains(table, "FIXED-HORIZON") {
 		t.Errorf("stopped experiment warns:\n%s", table)
+	}
+}
+
+// A metrics file in CSV: one row per metric and group, the metric's
+// columns first; a metric that cannot be analysed is reported, its row
+// carries the error, and the command exits 1 after printing the others.
+func TestResultsCommand_MetricsCSV(t *testing.T) {
+	ref := resultstest.PropTest()
+	path := resultstest.LoadDuckDB(t, ref.Fixture)
+	mf := filepath.Join(t.TempDir(), "metrics.yaml")
+	body := "metrics:\n  - name: ordered\n    type: binary\n    time_column: ordered_at\n    sql: " + resultstest.BinarySQL +
+		"\n  - name: broken\n    type: numeric\n    sql: SELECT user_id, nothing FROM orders\n"
+	if err := os.WriteFile(mf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "", "results", "--warehouse-url", path, "--method", "fixed", "--now", fixtureNow, "--metrics", mf, "--output", "csv", "prop-test")
+	r.mustCode(t, ExitError, "1 of 2 metrics could not be analysed: broken: ")
+	rows, err := csv.NewReader(strings.NewReader(r.Stdout)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[0][0] != "metric" || rows[0][4] != "experiment_id" {
+		t.Fatalf("rows %q", rows)
+	}
+	for i, want := range []string{"ordered", "ordered", "broken"} {
+		if rows[i+1][0] != want {
+			t.Errorf("row %d is metric %q, want %q", i+1, rows[i+1][0], want)
+		}
+	}
+	if rows[1][6] != ref.Groups[0].Name || rows[3][3] == "" {
+		t.Errorf("group column %q, broken error %q", rows[1][6], rows[3][3])
 	}
 }
