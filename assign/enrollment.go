@@ -30,6 +30,9 @@ type Enrollment struct {
 	Enrolled     bool   `json:"enrolled"`
 	Group        string `json:"group_name,omitempty"`
 	Reason       Reason `json:"reason,omitempty"`
+	// Override is true when Group is a QA override's (see
+	// Experiment.Overrides): the user is not a member.
+	Override bool `json:"override,omitempty"`
 
 	// New is true when this call recorded the user (the first decision).
 	New bool `json:"-"`

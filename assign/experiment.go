@@ -16,6 +16,7 @@ const (
 	MaxGroupNameLen    = 64   // bytes
 	MaxIDLen           = 64   // bytes of an experiment id
 	MaxEligibility     = 32   // rules per experiment
+	MaxOverrides       = 500  // QA overrides per experiment
 	ProbabilityEpsilon = 1e-9 // tolerance on the sum of group probabilities
 )
 
@@ -76,6 +77,15 @@ type Experiment struct {
 	// EffectiveStatus says what new users meet.
 	StartAt *time.Time `json:"start_at,omitempty"`
 	EndAt   *time.Time `json:"end_at,omitempty"`
+
+	// Overrides force a group on chosen users, for QA and support: user id
+	// -> group name. An override answers that group (marked override) in
+	// every status and schedule, whatever the user's eligibility, layer,
+	// membership, the rollout or the cap; the user is never recorded,
+	// counted or capped as a member, and the answer reaches the warehouse
+	// flagged, left out of the analysis. At most MaxOverrides. Read by id
+	// only: listings leave them out.
+	Overrides map[string]string `json:"overrides,omitempty"`
 
 	// EffectiveStatus, filled in by reads like Stats, is what a new user
 	// meets now: the status, or EffectiveScheduled (running, before
@@ -169,6 +179,17 @@ func (e *Experiment) Validate() error {
 	if err := ValidateSchedule(e.StartAt, e.EndAt); err != nil {
 		return err
 	}
+	if len(e.Overrides) > MaxOverrides {
+		return Invalidf("overrides", "at most %d overrides, not %d", MaxOverrides, len(e.Overrides))
+	}
+	for user, group := range e.Overrides {
+		if err := ValidateOverride(user, &group); err != nil {
+			return err
+		}
+		if e.GroupIndex(group) < 0 {
+			return Invalidf("overrides", "the override of user %q names %q, not a group of the experiment", user, group)
+		}
+	}
 	if e.Winner != "" && e.GroupIndex(e.Winner) < 0 {
 		return Invalidf("winner", "winner %q is not a group of the experiment", e.Winner)
 	}
@@ -242,6 +263,21 @@ func (e *Experiment) EffectiveStatusAt(now time.Time) Status {
 		return EffectiveScheduled
 	}
 	return StatusRunning
+}
+
+// ValidateOverride checks one override as given: a user id as a token's sub
+// may be (assign.ValidateUserID's rule) and, unless nil (a removal), a group
+// name of text. Errors name the field "overrides".
+func ValidateOverride(user string, group *string) error {
+	if err := ValidateUserID(user); err != nil {
+		return Invalidf("overrides", "an override's user id is invalid: %s", ErrorMessage(err))
+	}
+	if group != nil {
+		if err := ValidateText("overrides", *group); err != nil {
+			return Invalidf("overrides", "the override of user %q: the group is not text", user)
+		}
+	}
+	return nil
 }
 
 // ValidateSampleSize checks a maximum sample size.
@@ -328,6 +364,10 @@ type ExperimentUpdate struct {
 	// absent leaves it as it is.
 	StartAt TimeUpdate `json:"start_at,omitzero"`
 	EndAt   TimeUpdate `json:"end_at,omitzero"`
+
+	// Overrides sets (a group name) or removes (nil, JSON null) the QA
+	// override of each user named; the others are kept.
+	Overrides map[string]*string `json:"overrides,omitempty"`
 }
 
 // TimeUpdate is an optional, nullable time of an update: Set when the field

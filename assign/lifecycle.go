@@ -47,7 +47,8 @@ func (e *Experiment) PrepareCreate(now time.Time, salt string) error {
 // version, changed at now by who. Only the mutable part changes: status,
 // sampling probability, maximum sample size, the groups' probabilities (the
 // names must be the existing ones, in order) and the winner ("" undoes a
-// rollout) and the schedule (start_at, end_at: set or cleared). Stats are
+// rollout), the schedule (start_at, end_at: set or cleared) and the QA
+// overrides (set or removed per user). Stats are
 // copied, Remaining recomputed for the new maximum, EffectiveStatus for now;
 // members keep their group. Returns EINVALID.
 func ApplyUpdate(cur *Experiment, upd ExperimentUpdate, who string, now time.Time) (*Experiment, error) {
@@ -93,6 +94,25 @@ func ApplyUpdate(cur *Experiment, upd ExperimentUpdate, who string, now time.Tim
 		}
 		if b.upd.Set {
 			*b.to = b.upd.At
+		}
+	}
+	if upd.Overrides != nil {
+		next.Overrides = make(map[string]string, len(cur.Overrides)+len(upd.Overrides))
+		for u, g := range cur.Overrides {
+			next.Overrides[u] = g
+		}
+		for u, g := range upd.Overrides {
+			if err := ValidateOverride(u, g); err != nil {
+				return nil, err
+			}
+			if g == nil {
+				delete(next.Overrides, u)
+			} else {
+				next.Overrides[u] = *g
+			}
+		}
+		if len(next.Overrides) == 0 {
+			next.Overrides = nil
 		}
 	}
 	next.Version = cur.Version + 1

@@ -18,14 +18,15 @@ import (
 // agreed with clients. ID may be empty (the server generates a UUID);
 // SamplingProbability nil means 1.
 type ExperimentCreate struct {
-	ID                  string         `json:"experiment_id,omitempty"`
-	MaxSampleSize       int64          `json:"maximum_sample_size"`
-	SamplingProbability *float64       `json:"sampling_probability,omitempty"`
-	Groups              []assign.Group `json:"groups"`
-	Eligibility         []assign.Rule  `json:"eligibility,omitempty"`
-	Layer               string         `json:"layer,omitempty"`
-	StartAt             *time.Time     `json:"start_at,omitempty"` // schedule: new users from this second on
-	EndAt               *time.Time     `json:"end_at,omitempty"`   // schedule: no new users from this second on
+	ID                  string            `json:"experiment_id,omitempty"`
+	MaxSampleSize       int64             `json:"maximum_sample_size"`
+	SamplingProbability *float64          `json:"sampling_probability,omitempty"`
+	Groups              []assign.Group    `json:"groups"`
+	Eligibility         []assign.Rule     `json:"eligibility,omitempty"`
+	Layer               string            `json:"layer,omitempty"`
+	StartAt             *time.Time        `json:"start_at,omitempty"`  // schedule: new users from this second on
+	EndAt               *time.Time        `json:"end_at,omitempty"`    // schedule: no new users from this second on
+	Overrides           map[string]string `json:"overrides,omitempty"` // QA overrides: user id -> group
 }
 
 // CreateExperiment creates an experiment and returns its id. The server

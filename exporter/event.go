@@ -9,6 +9,7 @@ import (
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/redisstore"
+	"github.com/assign-dev/assign/scripts"
 	"github.com/assign-dev/assign/warehouse"
 )
 
@@ -31,7 +32,8 @@ func parseEvent(keys redisstore.Keys, stream string, v map[string]any, enr *[]wa
 		if user == "" || group == "" {
 			return fmt.Errorf("enroll event without user or group")
 		}
-		*enr = append(*enr, warehouse.EnrollmentRow{ExperimentID: id, UserID: user, Group: group, EnrolledAt: at})
+		*enr = append(*enr, warehouse.EnrollmentRow{ExperimentID: id, UserID: user, Group: group, EnrolledAt: at,
+			Override: str(redisstore.EventOverride) == scripts.ArgTrue})
 	case redisstore.EventConfig:
 		var x assign.Experiment
 		if err := json.Unmarshal([]byte(str(redisstore.EventExperiment)), &x); err != nil {
@@ -79,12 +81,16 @@ func ExperimentID(keys redisstore.Keys, stream string) (string, error) {
 // enrollmentFields returns the fields of the enrollment event a row was
 // read from, for its dead letter.
 func enrollmentFields(r *warehouse.EnrollmentRow) map[string]any {
-	return map[string]any{
+	f := map[string]any{
 		redisstore.EventType:  redisstore.EventEnroll,
 		redisstore.EventUser:  r.UserID,
 		redisstore.EventGroup: r.Group,
 		redisstore.EventTime:  strconv.FormatInt(r.EnrolledAt.UnixMilli(), 10),
 	}
+	if r.Override {
+		f[redisstore.EventOverride] = scripts.ArgTrue
+	}
+	return f
 }
 
 // experimentFields is enrollmentFields for a configuration event.

@@ -58,7 +58,7 @@ func (s *Server) handleEnroll(ctx *fasthttp.RequestCtx) {
 }
 
 // appendEnrollment encodes the answer by hand, in the field order of the
-// contract: {"experiment_id":..,"enrolled":true,"group_name":..} or
+// contract: {"experiment_id":..,"enrolled":true,"group_name":..[,"override":true]} or
 // {"experiment_id":..,"enrolled":false,"reason":..}.
 func appendEnrollment(b []byte, id string, e *assign.Enrollment) []byte {
 	if e.ExperimentID != "" {
@@ -69,6 +69,9 @@ func appendEnrollment(b []byte, id string, e *assign.Enrollment) []byte {
 	if e.Enrolled {
 		b = append(b, `,"enrolled":true,"group_name":`...)
 		b = appendString(b, e.Group)
+		if e.Override {
+			b = append(b, `,"override":true`...)
+		}
 	} else {
 		b = append(b, `,"enrolled":false,"reason":`...)
 		b = appendString(b, string(e.Reason))

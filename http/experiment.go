@@ -21,6 +21,8 @@ type createExperimentRequest struct {
 	Layer               string         `json:"layer"`
 	StartAt             *string        `json:"start_at"` // RFC 3339; null or absent: no bound
 	EndAt               *string        `json:"end_at"`
+	// QA overrides: user id -> group name.
+	Overrides map[string]string `json:"overrides"`
 }
 
 // handleCreateExperiment serves POST /api/experiment-create.
@@ -63,6 +65,9 @@ func parseCreateBody(body []byte, who string) (*assign.Experiment, error) {
 		Eligibility:         req.Eligibility,
 		Layer:               req.Layer,
 		UpdatedBy:           who,
+	}
+	if len(req.Overrides) > 0 {
+		e.Overrides = req.Overrides
 	}
 	if req.SamplingProbability != nil {
 		e.SamplingProbability = *req.SamplingProbability
@@ -194,8 +199,17 @@ func parseUpdateBody(body []byte) (assign.ExperimentUpdate, error) {
 // validateUpdate checks what can be checked without the experiment; the store
 // checks the rest (group names, winner) against it.
 func validateUpdate(u *assign.ExperimentUpdate) error {
-	if u.Status == nil && u.SamplingProbability == nil && u.MaxSampleSize == nil && u.Groups == nil && u.Winner == nil && !u.StartAt.Set && !u.EndAt.Set {
-		return assign.Invalidf("", "The update changes nothing: set status, sampling_probability, maximum_sample_size, groups, winner, start_at or end_at.")
+	if u.Status == nil && u.SamplingProbability == nil && u.MaxSampleSize == nil && u.Groups == nil && u.Winner == nil && !u.StartAt.Set && !u.EndAt.Set && len(u.Overrides) == 0 {
+		return assign.Invalidf("", "The update changes nothing: set status, sampling_probability, maximum_sample_size, groups, winner, start_at, end_at or overrides.")
+	}
+	// The store checks the total and the group names against the experiment.
+	if len(u.Overrides) > assign.MaxOverrides {
+		return assign.Invalidf("overrides", "at most %d overrides, not %d", assign.MaxOverrides, len(u.Overrides))
+	}
+	for user, group := range u.Overrides {
+		if err := assign.ValidateOverride(user, group); err != nil {
+			return err
+		}
 	}
 	if err := u.StartAt.Parse("start_at"); err != nil {
 		return err

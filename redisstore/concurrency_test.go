@@ -184,3 +184,77 @@ func TestEnroll_ConcurrentLayer(t *testing.T) {
 	}
 	t.Logf("ca %d, cb %d members of %d users", inA, inB, users)
 }
+
+// Overrides under concurrency: 1,000 users rush a cap of 250 while 100 QA
+// users with overrides call at the same time, each several times. The cap
+// stays exact for the others (no override takes a place), every QA user
+// gets their forced group every time, none is recorded or counted, and each
+// override's answer is exported exactly once.
+func TestEnroll_ConcurrentOverrides(t *testing.T) {
+	s, c := MustOpenRedisStore(t, 64)
+	ctx := testenv.Context(t)
+	x := newExperiment("rush-ovr", 250, 1)
+	x.Overrides = map[string]string{}
+	for i := range 100 {
+		x.Overrides[fmt.Sprintf("qa-%03d", i)] = []string{"control", "treatment"}[i%2]
+	}
+	mustCreate(t, s, x)
+	type call struct {
+		user string
+		qa   bool
+	}
+	var calls []call
+	for i := range 1000 {
+		calls = append(calls, call{fmt.Sprintf("user-%04d", i), false})
+	}
+	for r := range 3 {
+		for i := range 100 {
+			calls = append(calls, call{fmt.Sprintf("qa-%03d", (i+r*37)%100), true})
+		}
+	}
+	results := make([]*assign.Enrollment, len(calls))
+	errs := make([]error, len(calls))
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := range calls {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			start.Wait()
+			results[i], errs[i] = s.Enroll(ctx, assign.EnrollRequest{ExperimentID: "rush-ovr", UserID: calls[i].user})
+		}()
+	}
+	start.Done()
+	done.Wait()
+	enrolled, full := 0, 0
+	for i, res := range results {
+		switch {
+		case errs[i] != nil:
+			t.Fatalf("%s: %v", calls[i].user, errs[i])
+		case calls[i].qa:
+			if !res.Enrolled || !res.Override || res.New || res.Group != x.Overrides[calls[i].user] {
+				t.Fatalf("%s: %+v, want the override %s", calls[i].user, res, x.Overrides[calls[i].user])
+			}
+		case res.Override:
+			t.Fatalf("%s: %+v marked override", calls[i].user, res)
+		case res.Enrolled:
+			enrolled++
+		case res.Reason == assign.ReasonSampleFull:
+			full++
+		default:
+			t.Fatalf("%s: %+v", calls[i].user, res)
+		}
+	}
+	if enrolled != 250 || full != 750 {
+		t.Fatalf("enrolled=%d sample_full=%d, want 250 and 750", enrolled, full)
+	}
+	if n := checkCounts(t, s, "rush-ovr"); n != 250 {
+		t.Fatalf("n=%d, want 250", n)
+	}
+	if ok, err := memberOf(t, s, "rush-ovr", "qa-007"); err != nil || ok {
+		t.Fatalf("an override user is recorded as a member: %v %v", ok, err)
+	}
+	if n := overrideEvents(t, s, c, "rush-ovr"); n != 100 {
+		t.Fatalf("%d override events, want 100: one per override", n)
+	}
+}

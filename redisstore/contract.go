@@ -84,6 +84,7 @@ func (c *enrollCall) keys() []string {
 	keys[scripts.EnrollKeyConfig-1] = d.config
 	keys[scripts.EnrollKeyBucket-1] = d.bucketKey(c.draw.Bucket)
 	keys[scripts.EnrollKeyEvents-1] = d.events
+	keys[scripts.EnrollKeyOverrides-1] = d.ovr
 	if d.layer != "" {
 		keys[scripts.EnrollKeyLayer-1] = d.layer
 		keys[scripts.EnrollKeyOwners-1] = c.owners
@@ -143,6 +144,11 @@ func (d *definition) decodeEnroll(code int64) (*assign.Enrollment, error) {
 		if err := group(scripts.ReplyRolledOut); err != nil {
 			return nil, err
 		}
+	case band(scripts.ReplyOverride):
+		e.Override = true
+		if err := group(scripts.ReplyOverride); err != nil {
+			return nil, err
+		}
 	case code == scripts.ReplyNotRunning:
 		e.Reason = assign.ReasonNotRunning
 	case code == scripts.ReplyNotSampled:
@@ -168,10 +174,12 @@ type createCall struct {
 	ownerBuckets uint32
 	fp           string // the fingerprint among the fields
 	fields       []any  // field, value, ... of the configuration hash (configFields)
+	overrides    []any  // user id, group index, ... (overrideArgs)
 }
 
 func (c *createCall) keys() []string {
-	keys := []string{scripts.CreateKeyConfig - 1: ConfigKey(c.prefix), scripts.CreateKeyEvents - 1: EventsKey(c.prefix)}
+	keys := []string{scripts.CreateKeyConfig - 1: ConfigKey(c.prefix), scripts.CreateKeyEvents - 1: EventsKey(c.prefix),
+		scripts.CreateKeyOverrides - 1: OverridesKey(c.prefix)}
 	if c.layer != "" {
 		keys = append(keys[:scripts.CreateKeyLayer-1], c.layer)
 	}
@@ -186,7 +194,8 @@ func (c *createCall) args() []any {
 	args[scripts.CreateArgID-1] = c.id
 	args[scripts.CreateArgOwnerBuckets-1] = strconv.FormatUint(uint64(c.ownerBuckets), 10)
 	args[scripts.CreateArgFP-1] = c.fp
-	return append(args, c.fields...)
+	args[scripts.CreateArgOverrides-1] = strconv.Itoa(len(c.overrides))
+	return append(append(args, c.fields...), c.overrides...)
 }
 
 // createOutcome is what the creation script answered.
@@ -218,10 +227,12 @@ type updateCall struct {
 	fp        string // the fingerprint of the definition it was computed from
 	by, event string
 	fields    []any // field, value, ... to set (mutableFields)
+	overrides []any // user id, group index or "" to remove, ... (overrideChanges)
 }
 
 func (c *updateCall) keys() []string {
-	keys := []string{scripts.UpdateKeyConfig - 1: ConfigKey(c.prefix), scripts.UpdateKeyEvents - 1: EventsKey(c.prefix)}
+	keys := []string{scripts.UpdateKeyConfig - 1: ConfigKey(c.prefix), scripts.UpdateKeyEvents - 1: EventsKey(c.prefix),
+		scripts.UpdateKeyOverrides - 1: OverridesKey(c.prefix)}
 	if c.layer != "" {
 		keys = append(keys[:scripts.UpdateKeyLayer-1], c.layer)
 	}
@@ -234,7 +245,8 @@ func (c *updateCall) args() []any {
 	args[scripts.UpdateArgFP-1] = c.fp
 	args[scripts.UpdateArgBy-1] = c.by
 	args[scripts.UpdateArgEvent-1] = c.event
-	return append(args, c.fields...)
+	args[scripts.UpdateArgOverrides-1] = strconv.Itoa(len(c.overrides))
+	return append(append(args, c.fields...), c.overrides...)
 }
 
 // updateOutcome is what the update script answered.
@@ -302,4 +314,47 @@ func (c *restoreCall) args() []any {
 	args[scripts.RestoreArgLayout-1] = c.d.layout
 	args[scripts.RestoreArgGenerations-1] = len(c.d.buckets)
 	return append(args, c.members...)
+}
+
+// overrideArgs returns the overrides of a new experiment as script
+// arguments: user id, group index, ...
+func overrideArgs(e *assign.Experiment) []any {
+	args := make([]any, 0, 2*len(e.Overrides))
+	for user, group := range e.Overrides {
+		args = append(args, user, strconv.Itoa(e.GroupIndex(group)))
+	}
+	return args
+}
+
+// overrideChanges returns an update's override changes as script
+// arguments: user id, group index or "" to remove, ... Each user named is
+// written again, so a re-set override is exported again on its next answer.
+func overrideChanges(next *assign.Experiment, upd assign.ExperimentUpdate) []any {
+	args := make([]any, 0, 2*len(upd.Overrides))
+	for user, group := range upd.Overrides {
+		v := ""
+		if group != nil {
+			v = strconv.Itoa(next.GroupIndex(*group))
+		}
+		args = append(args, user, v)
+	}
+	return args
+}
+
+// parseOverrides reads an overrides hash: user id -> group name; nil when
+// empty.
+func (d *definition) parseOverrides(m map[string]string) (map[string]string, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(m))
+	for user, v := range m {
+		n, err := strconv.Atoi(v)
+		g := d.group(n % scripts.OverrideExported)
+		if err != nil || n < 0 || g == "" {
+			return nil, assign.Errorf(assign.EINTERNAL, "experiment %q: bad override of %q: %q", d.ID, user, v)
+		}
+		out[user] = g
+	}
+	return out, nil
 }

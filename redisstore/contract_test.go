@@ -156,8 +156,9 @@ func TestScripts_CreateReplay(t *testing.T) {
 			args[scripts.CreateArgID-1] = "replayed"
 			args[scripts.CreateArgOwnerBuckets-1] = "1024"
 			args[scripts.CreateArgFP-1] = fp
+			args[scripts.CreateArgOverrides-1] = "0"
 			args = append(args, redisstore.FieldFingerprint, fp, redisstore.FieldStatus, "running", redisstore.FieldWinner, "-1")
-			n, err := scripts.Create.Run(ctx, c, []string{redisstore.ConfigKey(prefix), redisstore.EventsKey(prefix)}, args...).Int64()
+			n, err := scripts.Create.Run(ctx, c, []string{redisstore.ConfigKey(prefix), redisstore.EventsKey(prefix), redisstore.OverridesKey(prefix)}, args...).Int64()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,8 +193,8 @@ func TestScripts_RefuseAnotherDefinition(t *testing.T) {
 			t.Fatalf("fingerprint %q (%v)", fp, err)
 		}
 		stale := strings.Repeat("0", 16)
-		if n, err := scripts.Update.Run(ctx, c, []string{config, redisstore.EventsKey(prefix)},
-			"1", stale, "ops", "{}", redisstore.FieldStatus, "paused").Int(); err != nil || n != scripts.ReplyMoved {
+		if n, err := scripts.Update.Run(ctx, c, []string{config, redisstore.EventsKey(prefix), redisstore.OverridesKey(prefix)},
+			"1", stale, "ops", "{}", "0", redisstore.FieldStatus, "paused").Int(); err != nil || n != scripts.ReplyMoved {
 			t.Fatalf("update from another definition: %d (%v), want %d", n, err, scripts.ReplyMoved)
 		}
 		if n, err := scripts.Restore.Run(ctx, c, []string{config, redisstore.MembersKey(prefix, 0)},

@@ -37,6 +37,7 @@ type definition struct {
 	prefix string
 	config string // configuration hash key
 	events string // event stream key
+	ovr    string // QA overrides hash key
 	// buckets are the member bucket counts of each generation, oldest first,
 	// each a power of two; new members go to the last (see GrowAt).
 	buckets []uint32
@@ -61,6 +62,7 @@ func (s *Store) newDefinition(def definitionJSON, buckets []uint32, layout strin
 		prefix:         prefix,
 		config:         ConfigKey(prefix),
 		events:         EventsKey(prefix),
+		ovr:            OverridesKey(prefix),
 		buckets:        buckets,
 		layout:         layout,
 		epoch:          epoch,

@@ -62,7 +62,7 @@ func (s *Store) CreateExperiment(ctx context.Context, e *assign.Experiment) erro
 	}
 	fields, fp := configFields(e, InitialBucketCount(e.MaxSampleSize), now.Unix())
 	call := createCall{prefix: prefix, by: e.UpdatedBy, event: event, id: e.ID,
-		ownerBuckets: LayerOwnerBuckets(e.MaxSampleSize), fp: fp, fields: fields}
+		ownerBuckets: LayerOwnerBuckets(e.MaxSampleSize), fp: fp, fields: fields, overrides: overrideArgs(e)}
 	if e.Layer != "" {
 		call.layer = s.keys.Layer(e.Layer)
 	}
@@ -190,12 +190,20 @@ func (s *Store) findExperiment(ctx context.Context, id string) (*assign.Experime
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	m, err := s.client.HGetAll(ctx, ConfigKey(prefix)).Result()
-	if err != nil {
+	// Both keys share the experiment's slot: one pipeline, one round trip.
+	var cfg, ovr *redis.MapStringStringCmd
+	if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		cfg = p.HGetAll(ctx, ConfigKey(prefix))
+		ovr = p.HGetAll(ctx, OverridesKey(prefix))
+		return nil
+	}); err != nil {
 		return nil, nil, time.Time{}, storeError(err)
 	}
-	e, d, err := s.parseExperiment(id, m)
+	e, d, err := s.parseExperiment(id, cfg.Val())
 	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	if e.Overrides, err = d.parseOverrides(ovr.Val()); err != nil {
 		return nil, nil, time.Time{}, err
 	}
 	now, err := s.redisTime(ctx)
@@ -410,7 +418,7 @@ func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.Expe
 			return nil, err
 		}
 		call := updateCall{prefix: s.keys.Prefix(next.ID, next.Layer), version: cur.Version, fp: d.fp,
-			by: who, event: event, fields: mutableFields(next)}
+			by: who, event: event, fields: mutableFields(next), overrides: overrideChanges(next, upd)}
 		if next.Layer != "" {
 			call.layer = s.keys.Layer(next.Layer)
 		}

@@ -13,6 +13,7 @@
 //	<prefix>:m:<bucket>       HASH    members: compact user id -> (enrolled unix s - t0)*128 + group index
 //	<prefix>:m<count>:<bucket>  HASH  members of a later bucket generation of count buckets (same values)
 //	<prefix>:events           STREAM  enrollment and configuration events for the warehouse
+//	<prefix>:ovr              HASH    QA overrides: user id as given -> group index (+ scripts.OverrideExported once exported)
 //
 // A layer of mutually exclusive experiments has two more kinds of keys, in the
 // same slot as its experiments (the enrollment, creation and update scripts
@@ -169,7 +170,8 @@ const LayerSlots = scripts.LayerSlots
 
 // Stream events. Every entry has a "type" field; the other fields depend on it.
 //
-//	type=enroll  user=<user id as given>  group=<group name>  ts=<unix ms, Redis TIME>
+//	type=enroll  user=<user id as given>  group=<group name>  [override=1]  ts=<unix ms, Redis TIME>
+//	             (override=1: a QA override's answer, not a member; once per override set)
 //	type=config  experiment=<JSON of assign.Experiment, without Stats>  by=<admin name>  ts=<unix ms>
 const (
 	EventType       = scripts.EventType
@@ -180,6 +182,7 @@ const (
 	EventTime       = scripts.EventTime
 	EventExperiment = scripts.EventExperiment
 	EventBy         = scripts.EventBy
+	EventOverride   = scripts.EventOverride
 )
 
 // ConfigKey returns the configuration hash key of an experiment.
@@ -196,6 +199,9 @@ func MembersKey(prefix string, bucket uint32) string {
 func GenerationMembersKey(prefix string, count, bucket uint32) string {
 	return prefix + ":m" + strconv.FormatUint(uint64(count), 10) + ":" + strconv.FormatUint(uint64(bucket), 10)
 }
+
+// OverridesKey returns the key of an experiment's QA overrides hash.
+func OverridesKey(prefix string) string { return prefix + ":ovr" }
 
 // EventsKey returns the event stream key of an experiment.
 func EventsKey(prefix string) string { return prefix + eventsSuffix }

@@ -84,7 +84,7 @@ func (s *Store) RestoreExperiment(ctx context.Context, e *assign.Experiment) (cr
 	// layout, if that changed.
 	fields, fp := configFields(&c, BucketCount(c.MaxSampleSize), c.CreatedAt.Unix())
 	call := createCall{prefix: prefix, by: c.UpdatedBy, event: event, id: c.ID,
-		ownerBuckets: LayerOwnerBuckets(c.MaxSampleSize), fp: fp, fields: fields}
+		ownerBuckets: LayerOwnerBuckets(c.MaxSampleSize), fp: fp, fields: fields, overrides: overrideArgs(&c)}
 	code, err := scripts.Create.Run(ctx, s.client, call.keys(), call.args()...).Int64()
 	if err != nil {
 		return false, storeError(err)

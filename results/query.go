@@ -154,9 +154,10 @@ func (q Query) enrollmentFilter(now time.Time) (string, []any) {
 }
 
 // periodFilter is enrollmentFilter without the outcome window's condition:
-// every user of the enrollment period.
+// every member of the enrollment period (not the rows of QA overrides).
 func (q Query) periodFilter() (string, []any) {
-	cond, args := "experiment_id = $1", []any{q.ExperimentID}
+	// QA overrides' rows are not members: never analysed.
+	cond, args := "experiment_id = $1 AND NOT override", []any{q.ExperimentID}
 	if !q.EnrolledFrom.IsZero() {
 		args = append(args, q.EnrolledFrom.UTC())
 		cond += fmt.Sprintf(" AND enrolled_at >= $%d", len(args))

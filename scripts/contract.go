@@ -58,9 +58,14 @@ const (
 	LayerFieldOwnerBuckets = "ob"   // owner bucket count
 )
 
+// The overrides hash at <prefix>:ovr holds an experiment's QA overrides:
+// user id as given -> group index, plus OverrideExported once the enrollment
+// script has sent the user's first override answer to the warehouse.
+
 // Stream events. Every entry has a "type" field; the other fields depend on it.
 //
-//	type=enroll  user=<user id as given>  group=<group name>  ts=<unix ms, Redis TIME>
+//	type=enroll  user=<user id as given>  group=<group name>  [override=ArgTrue]  ts=<unix ms, Redis TIME>
+//	             (override: the answer of a QA override, not a member; once per override set)
 //	type=config  experiment=<JSON of assign.Experiment, without Stats>  by=<admin name>  ts=<unix ms>
 const (
 	EventType       = "type"
@@ -71,6 +76,7 @@ const (
 	EventTime       = "ts"
 	EventExperiment = "experiment"
 	EventBy         = "by"
+	EventOverride   = "override"
 )
 
 // Limits and encodings.
@@ -94,15 +100,21 @@ const (
 
 	// NoWinner is the winner field of an experiment not rolled out.
 	NoWinner = -1
+
+	// OverrideExported is added to an override's group index once its
+	// answer was sent to the warehouse (see the overrides hash).
+	OverrideExported = 1000
 )
 
 // Reply codes. The enrollment script answers ReplyNew+group for a new member,
 // ReplyExisting+group for an existing one, ReplyRolledOut+group for the
-// rolled-out winner, or one of the negative codes.
+// rolled-out winner, ReplyOverride+group for a QA override, or one of the
+// negative codes.
 const (
 	ReplyNew       = 0
 	ReplyExisting  = 100
 	ReplyRolledOut = 200
+	ReplyOverride  = 300
 	ReplyBand      = 100 // width of each of the three bands: more than any group index
 
 	ReplyNotFound    = -1 // no configuration (every script)
@@ -126,21 +138,24 @@ var (
 	_ [ReplyBand - assign.MaxGroups]struct{}
 	_ [MemberGroups - assign.MaxGroups]struct{}
 	_ [ReplyRolledOut - ReplyExisting - ReplyBand]struct{}
+	_ [ReplyOverride - ReplyRolledOut - ReplyBand]struct{}
+	_ [OverrideExported - assign.MaxGroups]struct{}
 )
 
 // KEYS and ARGV positions (1-based, as Lua indexes them). The Lua names are
 // K_<NAME> and A_<NAME>, rendered by Prelude for the script alone.
 const (
 	// enroll.lua
-	EnrollKeyConfig = 1 // configuration hash
-	EnrollKeyBucket = 2 // the user's member bucket in the newest generation
-	EnrollKeyEvents = 3 // event stream
-	EnrollKeyLayer  = 4 // layer hash (in a layer only)
-	EnrollKeyOwners = 5 // the user's layer owner bucket (in a layer only)
+	EnrollKeyConfig    = 1 // configuration hash
+	EnrollKeyBucket    = 2 // the user's member bucket in the newest generation
+	EnrollKeyEvents    = 3 // event stream
+	EnrollKeyOverrides = 4 // overrides hash
+	EnrollKeyLayer     = 5 // layer hash (in a layer only)
+	EnrollKeyOwners    = 6 // the user's layer owner bucket (in a layer only)
 	// The member buckets of the earlier generations, newest first, follow
 	// the fixed keys: from EnrollKeyOlder, or EnrollKeyOlderInLayer in a layer.
-	EnrollKeyOlder        = 4
-	EnrollKeyOlderInLayer = 6
+	EnrollKeyOlder        = 5
+	EnrollKeyOlderInLayer = 7
 
 	EnrollArgMember   = 1 // compact user id (member field, see redisstore.EncodeUserID)
 	EnrollArgUserID   = 2 // user id as given (for the event)
@@ -154,9 +169,10 @@ const (
 	EnrollArgsInLayer = 8
 
 	// create.lua
-	CreateKeyConfig = 1
-	CreateKeyEvents = 2
-	CreateKeyLayer  = 3 // in a layer only
+	CreateKeyConfig    = 1
+	CreateKeyEvents    = 2
+	CreateKeyOverrides = 3
+	CreateKeyLayer     = 4 // in a layer only
 
 	CreateArgConsumerGroup = 1 // stream consumer group of the warehouse exporter
 	CreateArgBy            = 2 // who created it
@@ -164,18 +180,21 @@ const (
 	CreateArgID            = 4 // experiment id (recorded in the layer hash)
 	CreateArgOwnerBuckets  = 5 // owner bucket count, kept only by the layer's first experiment
 	CreateArgFP            = 6 // the fingerprint among the fields (a replay finds it)
-	CreateArgFields        = 7 // field, value, ... of the configuration hash, to the end
+	CreateArgOverrides     = 7 // how many of the last arguments are overrides: user id, group index, ...
+	CreateArgFields        = 8 // field, value, ... of the configuration hash, then the overrides
 
 	// update.lua
-	UpdateKeyConfig = 1
-	UpdateKeyEvents = 2
-	UpdateKeyLayer  = 3 // in a layer only
+	UpdateKeyConfig    = 1
+	UpdateKeyEvents    = 2
+	UpdateKeyOverrides = 3
+	UpdateKeyLayer     = 4 // in a layer only
 
-	UpdateArgVersion = 1 // the version the change was computed from
-	UpdateArgFP      = 2 // fingerprint of the definition it was computed from
-	UpdateArgBy      = 3 // who made the change
-	UpdateArgEvent   = 4 // JSON of the new experiment, for the config event
-	UpdateArgFields  = 5 // field, value, ... to set (including the new version), to the end
+	UpdateArgVersion   = 1 // the version the change was computed from
+	UpdateArgFP        = 2 // fingerprint of the definition it was computed from
+	UpdateArgBy        = 3 // who made the change
+	UpdateArgEvent     = 4 // JSON of the new experiment, for the config event
+	UpdateArgOverrides = 5 // how many of the last arguments are override changes: user id, group index or "" to remove, ...
+	UpdateArgFields    = 6 // field, value, ... to set (including the new version), then the override changes
 
 	// restore.lua
 	RestoreKeyConfig  = 1
@@ -214,13 +233,14 @@ var common = []luaConst{
 
 	{"E_TYPE", EventType}, {"E_ENROLL", EventEnroll}, {"E_CONFIG", EventConfig}, {"E_USER", EventUser},
 	{"E_GROUP", EventGroup}, {"E_TS", EventTime}, {"E_EXPERIMENT", EventExperiment}, {"E_BY", EventBy},
+	{"E_OVERRIDE", EventOverride}, {"OVERRIDE_EXPORTED", OverrideExported},
 
 	{"STATUS_RUNNING", string(assign.StatusRunning)},
 	{"LAYER_SLOTS", LayerSlots}, {"GROW_AT", GrowAt}, {"MAX_GENERATIONS", MaxGenerations},
 	{"MAX_BUCKETS", MaxBuckets}, {"MEMBER_GROUPS", MemberGroups}, {"NO_WINNER", NoWinner},
 	{"ARG_TRUE", ArgTrue},
 
-	{"R_NEW", ReplyNew}, {"R_EXISTING", ReplyExisting}, {"R_ROLLED_OUT", ReplyRolledOut},
+	{"R_NEW", ReplyNew}, {"R_EXISTING", ReplyExisting}, {"R_ROLLED_OUT", ReplyRolledOut}, {"R_OVERRIDE", ReplyOverride},
 	{"R_NOT_FOUND", ReplyNotFound}, {"R_NOT_RUNNING", ReplyNotRunning}, {"R_NOT_SAMPLED", ReplyNotSampled},
 	{"R_SAMPLE_FULL", ReplySampleFull}, {"R_NOT_ELIGIBLE", ReplyNotEligible}, {"R_STALE", ReplyStale},
 	{"R_CREATED", ReplyCreated}, {"R_EXISTS", ReplyExists}, {"R_SAME", ReplySame},
@@ -244,22 +264,24 @@ var enrollFields = []struct{ index, field string }{
 var positions = map[string][]luaConst{
 	"enroll": {
 		{"K_CONFIG", EnrollKeyConfig}, {"K_BUCKET", EnrollKeyBucket}, {"K_EVENTS", EnrollKeyEvents},
-		{"K_LAYER", EnrollKeyLayer}, {"K_OWNERS", EnrollKeyOwners},
+		{"K_OVERRIDES", EnrollKeyOverrides}, {"K_LAYER", EnrollKeyLayer}, {"K_OWNERS", EnrollKeyOwners},
 		{"K_OLDER", EnrollKeyOlder}, {"K_OLDER_IN_LAYER", EnrollKeyOlderInLayer},
 		{"A_MEMBER", EnrollArgMember}, {"A_USER_ID", EnrollArgUserID}, {"A_SAMPLE", EnrollArgSample},
 		{"A_GROUP", EnrollArgGroup}, {"A_ELIGIBLE", EnrollArgEligible}, {"A_FP", EnrollArgFP},
 		{"A_LAYOUT", EnrollArgLayout}, {"A_SLOT", EnrollArgSlot},
 	},
 	"create": {
-		{"K_CONFIG", CreateKeyConfig}, {"K_EVENTS", CreateKeyEvents}, {"K_LAYER", CreateKeyLayer},
+		{"K_CONFIG", CreateKeyConfig}, {"K_EVENTS", CreateKeyEvents}, {"K_OVERRIDES", CreateKeyOverrides},
+		{"K_LAYER", CreateKeyLayer},
 		{"A_CONSUMER_GROUP", CreateArgConsumerGroup}, {"A_BY", CreateArgBy}, {"A_EVENT", CreateArgEvent},
 		{"A_ID", CreateArgID}, {"A_OWNER_BUCKETS", CreateArgOwnerBuckets}, {"A_FP", CreateArgFP},
-		{"A_FIELDS", CreateArgFields},
+		{"A_OVERRIDES", CreateArgOverrides}, {"A_FIELDS", CreateArgFields},
 	},
 	"update": {
-		{"K_CONFIG", UpdateKeyConfig}, {"K_EVENTS", UpdateKeyEvents}, {"K_LAYER", UpdateKeyLayer},
+		{"K_CONFIG", UpdateKeyConfig}, {"K_EVENTS", UpdateKeyEvents}, {"K_OVERRIDES", UpdateKeyOverrides},
+		{"K_LAYER", UpdateKeyLayer},
 		{"A_VERSION", UpdateArgVersion}, {"A_FP", UpdateArgFP}, {"A_BY", UpdateArgBy},
-		{"A_EVENT", UpdateArgEvent}, {"A_FIELDS", UpdateArgFields},
+		{"A_EVENT", UpdateArgEvent}, {"A_OVERRIDES", UpdateArgOverrides}, {"A_FIELDS", UpdateArgFields},
 	},
 	"restore": {
 		{"K_CONFIG", RestoreKeyConfig}, {"K_BUCKETS", RestoreKeyBuckets},

@@ -6,6 +6,7 @@
 --
 -- KEYS[K_CONFIG]  configuration hash   <prefix>
 -- KEYS[K_EVENTS]  event stream   <prefix>:events
+-- KEYS[K_OVERRIDES]  QA overrides   <prefix>:ovr
 -- KEYS[K_LAYER]   layer hash   {layer:<name>}   (only for an experiment in a layer)
 -- ARGV[A_CONSUMER_GROUP]  stream consumer group of the warehouse exporter
 -- ARGV[A_BY]              who created it
@@ -13,7 +14,9 @@
 -- ARGV[A_ID]              experiment id (recorded in the layer hash; unused outside a layer)
 -- ARGV[A_OWNER_BUCKETS]   owner bucket count, kept only by the layer's first experiment
 -- ARGV[A_FP]              the fingerprint the fields hold (F_FP)
--- ARGV[A_FIELDS..]        field, value, field, value ... of the configuration hash
+-- ARGV[A_OVERRIDES]       how many of the last arguments are overrides
+-- ARGV[A_FIELDS..]        field, value, field, value ... of the configuration hash,
+--                         then the overrides: user id, group index, ...
 --
 -- Returns R_CREATED; R_SAME when the configuration exists with this very
 -- fingerprint (a replay of this call: a creation's salt is new each time, so
@@ -27,7 +30,14 @@ if redis.call('EXISTS', config) == 1 then
   end
   return R_EXISTS
 end
-redis.call('HSET', config, unpack(ARGV, A_FIELDS))
+local last = #ARGV - tonumber(ARGV[A_OVERRIDES])
+redis.call('HSET', config, unpack(ARGV, A_FIELDS, last))
+-- Overrides left by an experiment of this id that lost its configuration
+-- are not this one's.
+redis.call('DEL', KEYS[K_OVERRIDES])
+if last < #ARGV then
+  redis.call('HSET', KEYS[K_OVERRIDES], unpack(ARGV, last + 1))
+end
 if layer then
   -- A compact index, stored as the owner of each member in the layer's
   -- owner buckets; the owner bucket count is fixed by the first experiment.

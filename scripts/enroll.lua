@@ -9,6 +9,7 @@
 -- KEYS[K_BUCKET]  the user's member bucket in the newest generation
 --                 <prefix>:m:<bucket>, or <prefix>:m<count>:<bucket> after the first
 -- KEYS[K_EVENTS]  event stream   <prefix>:events
+-- KEYS[K_OVERRIDES]  QA overrides   <prefix>:ovr   (user id -> group index [+ OVERRIDE_EXPORTED])
 -- ARGV[A_MEMBER]    compact user id (member field, see redisstore.EncodeUserID)
 -- ARGV[A_USER_ID]   user id as given (for the event)
 -- ARGV[A_SAMPLE]    sample draw in [0, 1), exact decimal form
@@ -34,6 +35,7 @@
 --   R_NEW + group          new member (group index)
 --   R_EXISTING + group     existing member
 --   R_ROLLED_OUT + group   rolled-out winner
+--   R_OVERRIDE + group     a QA override (never a member)
 --   R_NOT_FOUND, R_NOT_RUNNING (paused, stopped, or outside the schedule
 --            start_at..end_at), R_NOT_SAMPLED, R_SAMPLE_FULL, R_NOT_ELIGIBLE,
 --   R_STALE: the caller's definition is not the one in Redis (another
@@ -55,6 +57,33 @@ if ARGV[A_SLOT] then
 end
 local user = ARGV[A_MEMBER]
 local US_PER_MS = 1000
+
+-- 0. A QA override answers its group whatever the status, the schedule, the
+--    eligibility, the layer, the rollout, the cap or a membership, and never
+--    records, counts or owns the user: removing it lets them enroll as
+--    anyone. Its first answer (per override set) goes to the warehouse
+--    flagged, so the analysis leaves it out. Only for the caller's
+--    definition, which names the group.
+local forced = redis.call('HGET', KEYS[K_OVERRIDES], ARGV[A_USER_ID])
+if forced then
+  local h = redis.call('HMGET', config, F_FP, F_T0)
+  if not h[2] then
+    return R_NOT_FOUND
+  elseif (h[1] or '') ~= ARGV[A_FP] then
+    return R_STALE
+  end
+  forced = tonumber(forced)
+  local g = forced % OVERRIDE_EXPORTED
+  if forced < OVERRIDE_EXPORTED then
+    local t = redis.call('TIME')
+    local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / US_PER_MS))
+    local name = redis.call('HGET', config, F_GROUP_NAME .. g)
+    redis.call('XADD', events, '*', E_TYPE, E_ENROLL, E_USER, ARGV[A_USER_ID], E_GROUP, name,
+      E_OVERRIDE, ARG_TRUE, E_TS, ms)
+    redis.call('HSET', KEYS[K_OVERRIDES], ARGV[A_USER_ID], g + OVERRIDE_EXPORTED)
+  end
+  return R_OVERRIDE + g
+end
 
 -- 1. A member keeps their group whatever the status, the eligibility of
 --    today's token or the caps; only a rollout overrides it. A member found

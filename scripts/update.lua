@@ -9,12 +9,15 @@
 --
 -- KEYS[K_CONFIG]  configuration hash   <prefix>
 -- KEYS[K_EVENTS]  event stream   <prefix>:events
+-- KEYS[K_OVERRIDES]  QA overrides   <prefix>:ovr
 -- KEYS[K_LAYER]   layer hash   {layer:<name>}   (only for an experiment in a layer)
 -- ARGV[A_VERSION]   the version the change was computed from
 -- ARGV[A_FP]        the fingerprint of the definition it was computed from ('' when absent)
 -- ARGV[A_BY]        who made the change
 -- ARGV[A_EVENT]     JSON of the new experiment, for the config event
--- ARGV[A_FIELDS..]  field, value, field, value ... to set (including the new version)
+-- ARGV[A_OVERRIDES] how many of the last arguments are override changes
+-- ARGV[A_FIELDS..]  field, value, field, value ... to set (including the new version),
+--                   then the override changes: user id, group index ('' removes it), ...
 --
 -- Returns R_APPLIED, R_MOVED when the version or the definition moved (read
 -- again and retry), R_NOT_FOUND when the experiment does not exist.
@@ -36,7 +39,15 @@ if layer then
     return redis.error_reply('ERR experiment in a layer has no layer index')
   end
 end
-redis.call('HSET', config, unpack(ARGV, A_FIELDS))
+local last = #ARGV - tonumber(ARGV[A_OVERRIDES])
+redis.call('HSET', config, unpack(ARGV, A_FIELDS, last))
+for i = last + 1, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[K_OVERRIDES], ARGV[i])
+  else
+    redis.call('HSET', KEYS[K_OVERRIDES], ARGV[i], ARGV[i + 1])
+  end
+end
 if layer then
   local c = redis.call('HMGET', config, F_STATUS, F_WINNER)
   local after = layer_active(c[1], c[2])

@@ -58,7 +58,7 @@ func TestCheckText(t *testing.T) {
 		{ExperimentID: "e\xc3", UserID: "u", Group: "a"},
 	} {
 		if err := warehouse.CheckEnrollment(&r); err == nil {
-			t.Fatalf("CheckEnrollment(%q) passed", r)
+			t.Fatalf("CheckEnrollment(%#v) passed", r)
 		}
 	}
 	x := warehouse.ExperimentRow{ExperimentID: "e", Groups: []assign.Group{{Name: "a"}},

@@ -13,6 +13,11 @@ type EnrollmentRow struct {
 	UserID       string
 	Group        string
 	EnrolledAt   time.Time
+	// Override marks the answer of a QA override (the column override): not
+	// a member, left out of the analysis, the nightly export and restores.
+	// A member's row replaces it (the override was removed and the user
+	// enrolled); it never replaces a member's.
+	Override bool
 }
 
 // ExperimentRow is one version of an experiment's configuration: a row of
@@ -74,20 +79,23 @@ func NewExperimentRow(e *assign.Experiment, who string, at time.Time) Experiment
 }
 
 // Dedup returns enrollments without repeated (experiment, user) pairs,
-// keeping the first, and the experiment rows without repeated (experiment,
+// keeping the first member's row, else the first override's, and the experiment rows without repeated (experiment,
 // version) pairs. A batch read at least once may repeat an event; databases
 // may refuse a statement that touches one key twice, so sinks call this.
 // The inputs are not modified, so a caller may retry with them.
 func Dedup(enrollments []EnrollmentRow, experiments []ExperimentRow) ([]EnrollmentRow, []ExperimentRow) {
 	type ekey struct{ exp, user string }
-	seen := make(map[ekey]struct{}, len(enrollments))
+	seen := make(map[ekey]int, len(enrollments)) // index in out
 	out := make([]EnrollmentRow, 0, len(enrollments))
 	for _, r := range enrollments {
 		k := ekey{r.ExperimentID, r.UserID}
-		if _, ok := seen[k]; ok {
+		if i, ok := seen[k]; ok {
+			if out[i].Override && !r.Override {
+				out[i] = r // a member's row wins over an override's
+			}
 			continue
 		}
-		seen[k] = struct{}{}
+		seen[k] = len(out)
 		out = append(out, r)
 	}
 	type vkey struct {

@@ -31,7 +31,8 @@ type Sink interface {
 // Reader reads enrollments back, for the nightly export.
 type Reader interface {
 	// CountEnrollments returns the number of enrollments with
-	// from <= enrolled_at < to.
+	// from <= enrolled_at < to. Members only: rows of QA overrides are left
+	// out, here and in every read below.
 	CountEnrollments(ctx context.Context, from, to time.Time) (int64, error)
 
 	// ScanEnrollments calls fn for every enrollment with

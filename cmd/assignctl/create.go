@@ -28,6 +28,7 @@ type CreateCommand struct {
 	eligible multiFlag
 	startAt  string
 	endAt    string
+	override multiFlag
 }
 
 func (c *CreateCommand) flagSet() *flag.FlagSet {
@@ -39,6 +40,7 @@ func (c *CreateCommand) flagSet() *flag.FlagSet {
 	fs.Var(&c.groups, "group", "group `name=probability`, repeated; probabilities sum to 1 (required)")
 	fs.Var(&c.eligible, "eligible", "eligibility rule `claim=value`, repeated: the user token's claim must equal value (true, false, a number or a string)")
 	fs.StringVar(&c.req.Layer, "layer", "", "layer of mutually exclusive experiments")
+	fs.Var(&c.override, "override", "QA override `user=group`, repeated: that user is always answered group, marked override, never a member")
 	fs.StringVar(&c.startAt, "start-at", "", "schedule: take new users from this RFC 3339 `time` on (default: at once)")
 	fs.StringVar(&c.endAt, "end-at", "", "schedule: no new users from this RFC 3339 `time` on (default: no end)")
 	return fs
@@ -54,10 +56,10 @@ func (c *CreateCommand) ParseFlags(args []string) error {
 	}
 
 	definition := c.req.ID != "" || c.req.MaxSampleSize != 0 || len(c.groups) > 0 || len(c.eligible) > 0 || c.req.Layer != "" ||
-		c.startAt != "" || c.endAt != ""
+		c.startAt != "" || c.endAt != "" || len(c.override) > 0
 	if c.file != "" {
 		if definition {
-			return usageErrorf("--file excludes --id, --max, --group, --eligible, --layer, --start-at and --end-at")
+			return usageErrorf("--file excludes --id, --max, --group, --eligible, --layer, --start-at, --end-at and --override")
 		}
 		return nil
 	}
@@ -75,6 +77,9 @@ func (c *CreateCommand) ParseFlags(args []string) error {
 		c.req.Eligibility = append(c.req.Eligibility, rule)
 	}
 	c.req.SamplingProbability = &c.sampling
+	if c.req.Overrides, err = parseOverrides(c.override); err != nil {
+		return err
+	}
 	for _, b := range []struct {
 		flag, value string
 		to          **time.Time
@@ -157,6 +162,10 @@ experiment.json holds the API's body:
 	 "eligibility": [{"claim": "first_order", "equals": true}],
 	 "start_at": "2026-12-24T09:00:00Z", "end_at": "2027-01-07T09:00:00Z"}
 
+--override user=group (or "overrides": {"user": "group"}) forces a group on a
+QA user: answered with "override": true in every status and schedule, never a
+member, never counted in the cap, left out of the results.
+
 --start-at and --end-at (or start_at and end_at) schedule it: new users get
 not_running before start_at and from end_at on, decided by Redis's clock to
 the second; members keep their group.
@@ -166,6 +175,28 @@ Flags:
 `)
 	printFlags(&b, c.flagSet())
 	fmt.Fprint(c.Stdout, b.String())
+}
+
+// parseOverrides reads "user=group" flags; nil for none. A user named
+// twice is an error.
+func parseOverrides(specs []string) (map[string]string, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(specs))
+	for _, s := range specs {
+		// The group is after the last '=': a user id may hold one.
+		i := strings.LastIndex(s, "=")
+		if i <= 0 || i == len(s)-1 {
+			return nil, usageErrorf("--override %q: want user=group", s)
+		}
+		user, group := s[:i], s[i+1:]
+		if _, ok := out[user]; ok {
+			return nil, usageErrorf("--override names user %q twice", user)
+		}
+		out[user] = group
+	}
+	return out, nil
 }
 
 // parseGroups reads "name=probability" flags.

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -226,6 +228,17 @@ func writeExperiment(w io.Writer, format string, e *assign.Experiment) error {
 	fmt.Fprintf(t, "Version:\t%d (updated %s by %s)\n", e.Version, r[10], dash(termText(e.UpdatedBy)))
 	if err := t.Flush(); err != nil {
 		return err
+	}
+	if len(e.Overrides) > 0 {
+		fmt.Fprintln(w)
+		t = newTable(w)
+		fmt.Fprintln(t, "OVERRIDE USER\tGROUP")
+		for _, user := range slices.Sorted(maps.Keys(e.Overrides)) {
+			fmt.Fprintf(t, "%s\t%s\n", termText(user), termText(e.Overrides[user]))
+		}
+		if err := t.Flush(); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(w)
 	t = newTable(w)

@@ -24,6 +24,8 @@ type UpdateCommand struct {
 	winner   string
 	startAt  string
 	endAt    string
+	override multiFlag
+	clear    multiFlag
 	upd      assign.ExperimentUpdate
 }
 
@@ -35,6 +37,8 @@ func (c *UpdateCommand) flagSet() *flag.FlagSet {
 	fs.Var(&c.groups, "group", "new probability of a group, `name=probability`, repeated; groups not named keep theirs; the result must sum to 1")
 	fs.StringVar(&c.winner, "winner", "", "roll this group out to every user (see 'assignctl rollout')")
 	fs.StringVar(&c.startAt, "start-at", "", "schedule: take new users from this RFC 3339 `time` on; \"none\" clears it")
+	fs.Var(&c.override, "override", "QA override `user=group`, repeated: that user is always answered group, marked override, never a member")
+	fs.Var(&c.clear, "clear-override", "remove the QA override of `user`, repeated")
 	fs.StringVar(&c.endAt, "end-at", "", "schedule: no new users from this RFC 3339 `time` on; \"none\" clears it")
 	return fs
 }
@@ -84,12 +88,28 @@ func (c *UpdateCommand) ParseFlags(args []string) error {
 		}
 		*b.to = assign.SetTime(t)
 	}
+	if len(c.override) > 0 || len(c.clear) > 0 {
+		set, err := parseOverrides(c.override)
+		if err != nil {
+			return err
+		}
+		c.upd.Overrides = map[string]*string{}
+		for user, group := range set {
+			c.upd.Overrides[user] = &group
+		}
+		for _, user := range c.clear {
+			if _, both := set[user]; both {
+				return usageErrorf("--override and --clear-override both name user %q", user)
+			}
+			c.upd.Overrides[user] = nil
+		}
+	}
 	if _, err := parseGroups(c.groups); err != nil {
 		return err
 	}
 	if c.upd.Status == nil && c.upd.SamplingProbability == nil && c.upd.MaxSampleSize == nil && c.upd.Winner == nil && len(c.groups) == 0 &&
-		!c.upd.StartAt.Set && !c.upd.EndAt.Set {
-		return usageErrorf("nothing to change: give --status, --sampling, --max, --group, --winner, --start-at or --end-at")
+		!c.upd.StartAt.Set && !c.upd.EndAt.Set && c.upd.Overrides == nil {
+		return usageErrorf("nothing to change: give --status, --sampling, --max, --group, --winner, --start-at, --end-at, --override or --clear-override")
 	}
 	return nil
 }
@@ -155,6 +175,7 @@ Examples:
 	assignctl update --max 10000 ID
 	assignctl update --group old_journey=0.2 --group new_journey=0.8 ID
 	assignctl update --start-at 2026-12-24T09:00:00Z --end-at none ID  # schedule; none clears a bound
+	assignctl update --override user-1=new_journey --clear-override user-2 ID  # QA overrides
 
 Flags:
 

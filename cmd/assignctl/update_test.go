@@ -147,3 +147,35 @@ func TestScheduleFlags(t *testing.T) {
 	run(t, env, "", "update", "s-1", "--end-at", "soon").mustCode(t, ExitUsage, "--end-at")
 	run(t, env, "", "create", "--max", "10", "--group", "a=1", "--start-at", "monday").mustCode(t, ExitUsage, "--start-at")
 }
+
+// --override and --clear-override set and remove QA overrides; the forced
+// user is answered the group marked override; show lists them.
+func TestOverrideFlags(t *testing.T) {
+	srv, env := serverEnv(t)
+	run(t, env, "", "create", "--id", "o-1", "--max", "10", "--group", "old_journey=0.5", "--group", "new_journey=0.5",
+		"--override", "user-1=new_journey", "--override", "a=b=old_journey").mustOK(t)
+	var e assign.Experiment
+	run(t, env, "", "show", "o-1", "--output", "json").mustOK(t).json(t, &e)
+	if len(e.Overrides) != 2 || e.Overrides["user-1"] != "new_journey" || e.Overrides["a=b"] != "old_journey" {
+		t.Fatalf("created overrides %v", e.Overrides)
+	}
+	res, err := srv.Client.Enroll(t.Context(), clienttest.UserToken(t, "user-1", nil), "o-1")
+	if err != nil || !res.Override || res.Group != "new_journey" {
+		t.Fatalf("enroll user-1: %+v %v", res, err)
+	}
+	out := run(t, env, "", "show", "o-1", "--output", "table").mustOK(t).Stdout
+	if !strings.Contains(out, "OVERRIDE USER") || !strings.Contains(out, "user-1") {
+		t.Fatalf("show lacks the overrides:\n%s", out)
+	}
+	e = assign.Experiment{}
+	run(t, env, "", "update", "o-1", "--override", "user-2=old_journey", "--clear-override", "user-1").mustOK(t).json(t, &e)
+	if len(e.Overrides) != 2 || e.Overrides["user-2"] != "old_journey" || e.Overrides["user-1"] != "" {
+		t.Fatalf("updated overrides %v", e.Overrides)
+	}
+	if res, err := srv.Client.Enroll(t.Context(), clienttest.UserToken(t, "user-1", nil), "o-1"); err != nil || res.Override || !res.Enrolled {
+		t.Fatalf("user-1 once cleared: %+v %v", res, err)
+	}
+	run(t, env, "", "update", "o-1", "--override", "user-3=nobody").mustCode(t, ExitError, "overrides")
+	run(t, env, "", "update", "o-1", "--override", "user-3").mustCode(t, ExitUsage, "want user=group")
+	run(t, env, "", "update", "o-1", "--override", "u=old_journey", "--clear-override", "u").mustCode(t, ExitUsage, "both")
+}

@@ -70,6 +70,9 @@ ALTER TABLE experiments ADD COLUMN start_at TIMESTAMPTZ;
 ALTER TABLE experiments ADD COLUMN end_at TIMESTAMPTZ;
 ALTER TABLE experiment_changes ADD COLUMN start_at TIMESTAMPTZ;
 ALTER TABLE experiment_changes ADD COLUMN end_at TIMESTAMPTZ;`},
+	// QA overrides' answers, flagged: not members (warehouse.EnrollmentRow.Override).
+	{Version: 5, Name: "enrollment override flag", SQL: `
+ALTER TABLE enrollments ADD COLUMN override BOOLEAN DEFAULT false;`},
 }
 
 // Migrate applies the pending migrations, each in a transaction with its

@@ -13,7 +13,7 @@ func (s *Sink) CountEnrollments(ctx context.Context, from, to time.Time) (int64,
 	var n int64
 	err := s.with(ctx, func(conn *sql.Conn) error {
 		return conn.QueryRowContext(ctx, `SELECT count(*) FROM enrollments
-WHERE enrolled_at >= ? AND enrolled_at < ?`, from, to).Scan(&n)
+WHERE enrolled_at >= ? AND enrolled_at < ? AND NOT override`, from, to).Scan(&n)
 	})
 	return n, err
 }
@@ -23,7 +23,7 @@ WHERE enrolled_at >= ? AND enrolled_at < ?`, from, to).Scan(&n)
 func (s *Sink) ScanEnrollments(ctx context.Context, from, to time.Time, fn func(warehouse.EnrollmentRow) error) error {
 	return s.with(ctx, func(conn *sql.Conn) error {
 		rows, err := conn.QueryContext(ctx, `SELECT experiment_id, user_id, group_name, enrolled_at FROM enrollments
-WHERE enrolled_at >= ? AND enrolled_at < ?
+WHERE enrolled_at >= ? AND enrolled_at < ? AND NOT override
 ORDER BY experiment_id, enrolled_at, user_id`, from, to)
 		if err != nil {
 			return err

@@ -71,6 +71,9 @@ CREATE TABLE {s}.dead_letters (
 	{Version: 4, Name: "experiment schedule", SQL: `
 ALTER TABLE {s}.experiments ADD COLUMN start_at timestamptz, ADD COLUMN end_at timestamptz;
 ALTER TABLE {s}.experiment_changes ADD COLUMN start_at timestamptz, ADD COLUMN end_at timestamptz;`},
+	// QA overrides' answers, flagged: not members (warehouse.EnrollmentRow.Override).
+	{Version: 5, Name: "enrollment override flag", SQL: `
+ALTER TABLE {s}.enrollments ADD COLUMN override boolean NOT NULL DEFAULT false;`},
 }
 
 // Migrate applies the pending migrations in one transaction, under an

@@ -14,7 +14,7 @@ import (
 func (s *Sink) CountEnrollments(ctx context.Context, from, to time.Time) (int64, error) {
 	var n int64
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+s.table("enrollments")+`
-WHERE enrolled_at >= $1 AND enrolled_at < $2`, from, to).Scan(&n)
+WHERE enrolled_at >= $1 AND enrolled_at < $2 AND NOT override`, from, to).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres warehouse: %w", err)
 	}
@@ -24,7 +24,7 @@ WHERE enrolled_at >= $1 AND enrolled_at < $2`, from, to).Scan(&n)
 // ScanEnrollments implements warehouse.Reader.
 func (s *Sink) ScanEnrollments(ctx context.Context, from, to time.Time, fn func(warehouse.EnrollmentRow) error) error {
 	rows, err := s.pool.Query(ctx, `SELECT experiment_id, user_id, group_name, enrolled_at FROM `+s.table("enrollments")+`
-WHERE enrolled_at >= $1 AND enrolled_at < $2
+WHERE enrolled_at >= $1 AND enrolled_at < $2 AND NOT override
 ORDER BY experiment_id, enrolled_at, user_id`, from, to)
 	if err != nil {
 		return fmt.Errorf("postgres warehouse: %w", err)

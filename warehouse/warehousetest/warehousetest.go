@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,8 +50,9 @@ func Experiment(id string, v int64) warehouse.ExperimentRow {
 }
 
 // SchemaVersion is the number of migrations every sink has: 1 the tables,
-// 2 the salt column, 3 the dead letters, 4 the schedule columns.
-const SchemaVersion = 4
+// 2 the salt column, 3 the dead letters, 4 the schedule columns, 5 the
+// override flag.
+const SchemaVersion = 5
 
 // Inspector reads a sink's tables back for assertions.
 type Inspector interface {
@@ -223,6 +226,47 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 			t.Fatal(err)
 		}
 		Equal(t, members, enr[:5])
+	})
+
+	t.Run("OverrideRows", func(t *testing.T) {
+		s := open(t)
+		mustMigrate(t, s.Warehouse)
+		at := Day.Add(time.Hour)
+		row := func(user, group string, override bool, min int) warehouse.EnrollmentRow {
+			return warehouse.EnrollmentRow{ExperimentID: "exp-o", UserID: user, Group: group, EnrolledAt: at.Add(time.Duration(min) * time.Minute), Override: override}
+		}
+		batches := [][]warehouse.EnrollmentRow{
+			{row("u1", "b", true, 0), row("u2", "a", false, 1), row("u3", "b", true, 2), row("u4", "b", true, 3), row("u4", "a", false, 4)},
+			// u1's override removed, then enrolled: the member's row
+			// replaces it; u2, a member, then overridden: stays the member;
+			// u3's override re-set to another group: the newer override.
+			{row("u1", "a", false, 5), row("u2", "b", true, 6), row("u3", "a", true, 7)},
+		}
+		for _, b := range batches {
+			if err := s.Warehouse.WriteBatch(ctx, b, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Reads return members only.
+		want := []warehouse.EnrollmentRow{row("u1", "a", false, 5), row("u2", "a", false, 1), row("u4", "a", false, 4)}
+		got := Scan(t, s.Warehouse, Day, Day.Add(24*time.Hour))
+		slices.SortFunc(got, func(a, b warehouse.EnrollmentRow) int { return strings.Compare(a.UserID, b.UserID) })
+		Equal(t, got, want)
+		if n, err := s.Warehouse.CountEnrollments(ctx, Day, Day.Add(24*time.Hour)); err != nil || n != 3 {
+			t.Fatalf("CountEnrollments = %d, %v; want the 3 members", n, err)
+		}
+		if src, ok := s.Warehouse.(warehouse.Source); ok {
+			var members []warehouse.EnrollmentRow
+			if err := src.ScanExperimentEnrollments(ctx, "exp-o", func(r warehouse.EnrollmentRow) error {
+				members = append(members, r)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(members) != 3 {
+				t.Fatalf("ScanExperimentEnrollments: %d rows, want the 3 members", len(members))
+			}
+		}
 	})
 
 	t.Run("RefusedDataIsRefusedError", func(t *testing.T) {

@@ -1,7 +1,7 @@
 // Generated from openapi/openapi.json by scripts/generate.mjs (npm run generate).
 // Do not edit: change the document, then regenerate; `npm run check-generated`
 // (run by test.sh) and go test ./client/ fail while this file is stale.
-// openapi.json sha256 dfbddd27b92f3c111da1e46c64bb8dcc14fc4e99a69f2adfe1047e53e2746373
+// openapi.json sha256 348568d412c5f997afb5113dc1c97c082f848b7e2fd3419efc206e86ffbcb842
 
 export interface paths {
     "/api/experiment-enrollments": {
@@ -335,6 +335,10 @@ export interface components {
             start_at?: components["schemas"]["ScheduleTime"];
             /** @description From this second on new users get `not_running` (members keep their group), on Redis's clock; must be after `start_at`; absent: no end. */
             end_at?: components["schemas"]["ScheduleTime"];
+            /** @description QA overrides: user id (as a token's `sub`, text of at most 256 bytes) → group name, at most 500. Such a user is answered that group with `"override": true` in every status and schedule, whatever their eligibility, layer slot, membership, the rollout or the cap, and is never recorded, counted or capped as a member; the answer reaches the warehouse flagged (`enrollments.override`) and the analysis leaves it out. */
+            overrides?: {
+                [key: string]: string;
+            };
         };
         ExperimentCreated: {
             experiment_id: components["schemas"]["ExperimentID"];
@@ -352,6 +356,10 @@ export interface components {
             start_at?: components["schemas"]["ScheduleTime"] | null;
             /** @description Set the schedule's end, or `null` to clear it; must stay after `start_at`. */
             end_at?: components["schemas"]["ScheduleTime"] | null;
+            /** @description Sets (a group name) or removes (`null`) the QA override of each user named; the others are kept. The experiment holds at most 500. */
+            overrides?: {
+                [key: string]: string | null;
+            };
         };
         ExperimentStats: {
             enrolled: number;
@@ -387,6 +395,10 @@ export interface components {
              * @description The schedule's end, exclusive (absent: none).
              */
             end_at?: string;
+            /** @description The QA overrides (user id → group); in `GET /api/experiments/{id}` and a PATCH's answer only, never in listings. */
+            overrides?: {
+                [key: string]: string;
+            };
             /** @description Counts configuration changes, 1 at creation. */
             version: number;
             /** Format: date-time */
@@ -416,6 +428,11 @@ export interface components {
             /** @constant */
             enrolled: true;
             group_name: string;
+            /**
+             * @description Present when the group is a QA override's: the user is not a member and is not counted (see `Experiment.overrides`).
+             * @constant
+             */
+            override?: true;
         } | {
             experiment_id: components["schemas"]["ExperimentID"];
             /** @constant */
