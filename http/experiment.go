@@ -124,13 +124,18 @@ type listExperimentsResponse struct {
 	Next        string               `json:"next"`
 }
 
-// handleListExperiments serves GET /api/experiments?limit=&after=.
+// handleListExperiments serves GET /api/experiments?limit=&after=, or with
+// sort, order, offset, status or q the sorted listing of list.go.
 func (s *Server) handleListExperiments(ctx *fasthttp.RequestCtx) {
 	const route = RouteExperimentList
 	if _, ok := s.admin(ctx, route); !ok {
 		return
 	}
 	args := ctx.QueryArgs()
+	if sortedListing(args) { // sorted, filtered, by offset: list.go
+		s.handleListSorted(ctx)
+		return
+	}
 	filter := assign.ExperimentFilter{After: string(args.Peek("after"))}
 	if v := args.Peek("limit"); len(v) > 0 {
 		n, err := strconv.Atoi(string(v))

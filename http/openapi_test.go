@@ -328,6 +328,8 @@ func TestOpenAPI_Responses(t *testing.T) {
 		do(m, "/healthz", "", "", http.StatusOK)
 	}
 
+	walkConsoleRoutes(t, c) // console_test.go
+
 	// Without Layers and Metrics, their paths are 404s of their own.
 	plain := MustOpenServer(t, func(s *assignhttp.Server) { s.Logger = slog.New(slog.DiscardHandler) })
 	MustStatus(t, c.Do(t, plain, "GET", "/api/layers/checkout", adminToken, ""), http.StatusNotFound)

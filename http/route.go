@@ -44,6 +44,7 @@ type pathRoute struct {
 	enabled func(s *Server) bool
 
 	prefix string // path before its parameter, "" for a fixed path (set by init)
+	suffix string // path after its parameter: /changes of /api/experiments/{id}/changes (set by init)
 	allow  string // the Allow header of a 405 (set by init)
 }
 
@@ -88,6 +89,16 @@ var routes = []pathRoute{
 		{fasthttp.MethodHead, RouteExperimentGet, (*Server).handleGetExperiment},
 		{fasthttp.MethodPatch, RouteExperimentUpdate, (*Server).handleUpdateExperiment},
 	}},
+	// The console's warehouse reads (console.go).
+	{path: "/api/experiments/{id}/changes", name: RouteExperimentChanges, endpoints: []endpoint{
+		{fasthttp.MethodGet, RouteExperimentChanges, (*Server).handleExperimentChanges},
+	}},
+	{path: "/api/experiments/{id}/daily-enrollments", name: RouteExperimentDaily, endpoints: []endpoint{
+		{fasthttp.MethodGet, RouteExperimentDaily, (*Server).handleExperimentDaily},
+	}},
+	{path: "/api/experiments/{id}/results", name: RouteExperimentResults, endpoints: []endpoint{
+		{fasthttp.MethodGet, RouteExperimentResults, (*Server).handleExperimentResults},
+	}},
 	{path: "/api/layers/{name}", name: RouteLayerGet, endpoints: []endpoint{
 		{fasthttp.MethodGet, RouteLayerGet, (*Server).handleGetLayer},
 		{fasthttp.MethodHead, RouteLayerGet, (*Server).handleGetLayer},
@@ -97,10 +108,11 @@ var routes = []pathRoute{
 func init() {
 	for i := range routes {
 		r := &routes[i]
-		if j := strings.LastIndexByte(r.path, '/'); strings.HasPrefix(r.path[j:], "/{") && strings.HasSuffix(r.path, "}") {
-			r.prefix = r.path[:j+1]
+		if i, j := strings.IndexByte(r.path, '{'), strings.IndexByte(r.path, '}'); i > 0 && j > i && r.path[i-1] == '/' &&
+			(j == len(r.path)-1 || r.path[j+1] == '/') && !strings.ContainsAny(r.path[j+1:], "{}") {
+			r.prefix, r.suffix = r.path[:i], r.path[j+1:]
 		} else if strings.ContainsAny(r.path, "{}") {
-			panic("http: only a last path segment can be a parameter: " + r.path)
+			panic("http: one whole path segment can be a parameter: " + r.path)
 		}
 		methods := make([]string, len(r.endpoints))
 		for k, e := range r.endpoints {
@@ -143,10 +155,11 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) string {
 				continue
 			}
 		} else {
-			if len(path) <= len(r.prefix) || string(path[:len(r.prefix)]) != r.prefix {
+			if len(path) <= len(r.prefix)+len(r.suffix) || string(path[:len(r.prefix)]) != r.prefix ||
+				string(path[len(path)-len(r.suffix):]) != r.suffix {
 				continue
 			}
-			if param = path[len(r.prefix):]; bytes.IndexByte(param, '/') >= 0 {
+			if param = path[len(r.prefix) : len(path)-len(r.suffix)]; bytes.IndexByte(param, '/') >= 0 {
 				continue
 			}
 		}
@@ -162,6 +175,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) string {
 		}
 		s.methodNotAllowed(ctx, r.name, r.allow)
 		return r.name
+	}
+	if r := s.routeConsole(ctx, path); r != "" { // console.go
+		return r
 	}
 	s.writeError(ctx, RouteNotFound, ENOROUTE, "No such endpoint.", "", "", nil)
 	return RouteNotFound

@@ -9,6 +9,10 @@
 //	PATCH /api/experiments/{id}        admin token   change status, sampling, cap, weights, winner
 //	GET   /api/layers/{name}           admin token   how a layer's slots are split between its experiments
 //	GET   /api/plan?baseline=&effect=  admin token   the sample an experiment needs (stats.MakePlan)
+//	GET   /api/experiments/{id}/changes            admin token   configuration history (warehouse)
+//	GET   /api/experiments/{id}/daily-enrollments  admin token   enrollments per day and group (warehouse)
+//	GET   /api/experiments/{id}/results            admin token   the metrics file's results (warehouse)
+//	GET   /, /console/*                              the web console (console package)
 //	GET   /healthz                                   process alive
 //	GET   /readyz                                    dependencies ready
 package http
@@ -37,6 +41,7 @@ const (
 	DefaultEnrollTimeout      = 50 * time.Millisecond
 	DefaultAdminTimeout       = 5 * time.Second
 	DefaultShutdownTimeout    = 10 * time.Second
+	DefaultResultsTimeout     = 30 * time.Second
 )
 
 // Observer receives what the server learns about each request, for metrics
@@ -124,6 +129,18 @@ type Server struct {
 	// /readyz then answers 200 with status "degraded". "" when all is well.
 	Degraded func(ctx context.Context) string
 
+	// Console, if set, serves the web console: GET / and GET /console/*
+	// (the console package).
+	Console fasthttp.RequestHandler
+
+	// Insights, if set, serves the warehouse routes of the console:
+	// GET /api/experiments/{id}/changes, /daily-enrollments and /results
+	// (admin). Without it they answer 503.
+	Insights Insights
+
+	// ResultsTimeout is the deadline of an Insights call. Default 30s.
+	ResultsTimeout time.Duration
+
 	// ReadyDetails, if set, adds facts to the /readyz body that do not decide
 	// readiness, such as the warehouse backlog. It must marshal to JSON.
 	ReadyDetails func(ctx context.Context) any
@@ -161,6 +178,9 @@ func (s *Server) init() {
 		}
 		if s.AdminTimeout <= 0 {
 			s.AdminTimeout = DefaultAdminTimeout
+		}
+		if s.ResultsTimeout <= 0 {
+			s.ResultsTimeout = DefaultResultsTimeout
 		}
 		if s.ShutdownTimeout <= 0 {
 			s.ShutdownTimeout = DefaultShutdownTimeout

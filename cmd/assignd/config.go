@@ -36,6 +36,9 @@ type Config struct {
 	Exporter            bool          // run the warehouse exporter in this process
 	ExportBatchSize     int           // most enrollments per warehouse transaction
 	ExportFlushInterval time.Duration // longest a partial batch waits
+	Console             bool          // serve the web console at /
+	ResultsWarehouseURL string        // the warehouse the console reads, read-only; empty: WarehouseURL
+	MetricsFile         string        // the metrics the console's results analyse (results.LoadMetrics); empty: none
 	DebugAddr           string        // listen address of net/http/pprof; empty: off
 	LogFormat           string        // json | text; default text on a terminal, else json
 	LogLevel            string        // debug | info | warn | error
@@ -50,6 +53,7 @@ func DefaultConfig() Config {
 		MaxConns:            10_000,
 		WarehouseURL:        "assign.duckdb",
 		Exporter:            true,
+		Console:             true,
 		ExportBatchSize:     exporter.DefaultBatchSize,
 		ExportFlushInterval: time.Second,
 		LogLevel:            "info",
@@ -79,6 +83,9 @@ var flagEnv = map[string]string{
 	"exporter":              "ASSIGN_EXPORTER",
 	"export-batch-size":     "ASSIGN_EXPORT_BATCH_SIZE",
 	"export-flush-interval": "ASSIGN_EXPORT_FLUSH_INTERVAL",
+	"console":               "ASSIGN_CONSOLE",
+	"results-warehouse-url": "ASSIGN_RESULTS_WAREHOUSE_URL",
+	"metrics-file":          "ASSIGN_METRICS_FILE",
 	"debug-addr":            "ASSIGN_DEBUG_ADDR",
 	"log-format":            "ASSIGN_LOG_FORMAT",
 	"log-level":             "ASSIGN_LOG_LEVEL",
@@ -108,6 +115,9 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.Exporter, "exporter", c.Exporter, "run the warehouse exporter in this process")
 	fs.IntVar(&c.ExportBatchSize, "export-batch-size", c.ExportBatchSize, "most enrollments written to the warehouse in one transaction")
 	fs.DurationVar(&c.ExportFlushInterval, "export-flush-interval", c.ExportFlushInterval, "longest a partial batch waits before it is written")
+	fs.BoolVar(&c.Console, "console", c.Console, "serve the web console at / (sign in with an admin token); -console=false turns it off")
+	fs.StringVar(&c.ResultsWarehouseURL, "results-warehouse-url", c.ResultsWarehouseURL, "warehouse the console reads history and results from, read-only: postgres://... (a role with SELECT only) or a DuckDB file path (opened read-only for each read); empty: the -warehouse-url")
+	fs.StringVar(&c.MetricsFile, "metrics-file", c.MetricsFile, "metrics file (YAML, as assignctl results --metrics) whose metrics the console's results analyse; assignd runs only these queries, never SQL from a browser; empty: no results")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "listen address of the Go profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or text (default: text on a terminal, else json)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")

@@ -9,6 +9,7 @@ import (
 	"github.com/assign-dev/assign/metrics"
 	"github.com/assign-dev/assign/redisstore"
 	"github.com/assign-dev/assign/warehouse"
+	"github.com/assign-dev/assign/warehouse/duckdb"
 	"github.com/assign-dev/assign/warehouse/sinks"
 )
 
@@ -28,6 +29,10 @@ func (m *Main) startExporter(redisURL string, mx *metrics.Metrics) (*exporterRun
 	sink, err := sinks.Open(context.Background(), m.Config.WarehouseURL)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: %w", err)
+	}
+	if d, ok := sink.(*duckdb.Sink); ok && m.insights != nil && m.insights.sharesFile(m.Config.WarehouseURL) {
+		// The console reads the same file in this process: see insights.
+		sink = lockedSink{Sink: d, mu: m.insights.fileLock}
 	}
 	client, err := redisstore.NewClient(context.Background(), redisURL)
 	if err != nil {

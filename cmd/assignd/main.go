@@ -25,9 +25,11 @@ import (
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/auth"
+	"github.com/assign-dev/assign/console"
 	assignhttp "github.com/assign-dev/assign/http"
 	"github.com/assign-dev/assign/metrics"
 	"github.com/assign-dev/assign/redisstore"
+	"github.com/assign-dev/assign/results"
 )
 
 func main() {
@@ -74,6 +76,7 @@ type Main struct {
 	Registry *prometheus.Registry
 	exporter *exporterRunner
 	debug    *http.Server
+	insights *insights                 // the console's warehouse reads
 	policy   *redisstore.PolicyMonitor // nil on the embedded Redis
 	jwks     *auth.JWKS                // nil without -jwt-jwks-url/-jwt-jwks-file
 }
@@ -201,6 +204,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	s.Metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	s.Ready = m.readyWithKeys // Redis answers, the scripts are loaded, no eviction, the JWKS loaded
 	s.Degraded = m.degraded
+	m.insights = newInsights(m.Config.ResultsWarehouseURL, m.Config.WarehouseURL)
+	if m.Config.MetricsFile != "" {
+		if m.insights.metrics, err = results.LoadMetrics(m.Config.MetricsFile); err != nil {
+			return fmt.Errorf("metrics-file: %w", err)
+		}
+	}
+	s.Insights = m.insights
+	if m.Config.Console {
+		s.Console = console.Handler()
+	}
 	if m.Config.Exporter {
 		if m.exporter, err = m.startExporter(redisURL, mx); err != nil {
 			return err
@@ -242,6 +255,9 @@ func (m *Main) Close() error {
 	}
 	if m.exporter != nil {
 		errs = append(errs, m.exporter.Close()) // flushes what it read
+	}
+	if m.insights != nil {
+		errs = append(errs, m.insights.Close())
 	}
 	if m.policy != nil {
 		m.policy.Close()
@@ -288,6 +304,9 @@ func (m *Main) printDemo(secret []byte, admins map[string]string, withUserToken 
 	url := m.Server.URL()
 	fmt.Fprintf(m.Stdout, "\n=== assignd demo mode: credentials generated for this run only ===\n")
 	fmt.Fprintf(m.Stdout, "export ADMIN_TOKEN=%s\n", admin)
+	if m.Config.Console {
+		fmt.Fprintf(m.Stdout, "# web console: %s/ (sign in with the ADMIN_TOKEN)\n", url)
+	}
 	if withUserToken {
 		token, err := auth.SignHS256(secret, "user-1", 24*time.Hour, map[string]any{"first_order": true})
 		if err == nil {

@@ -1,7 +1,7 @@
 // Generated from openapi/openapi.json by scripts/generate.mjs (npm run generate).
 // Do not edit: change the document, then regenerate; `npm run check-generated`
 // (run by test.sh) and go test ./client/ fail while this file is stale.
-// openapi.json sha256 348568d412c5f997afb5113dc1c97c082f848b7e2fd3419efc206e86ffbcb842
+// openapi.json sha256 8de552240606d7eb26b005d118deb1ad07c196ef9fe1cc86ed27c4cd8c39801b
 
 export interface paths {
     "/api/experiment-enrollments": {
@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * List experiments
-         * @description A page of experiments in id order, each with its stats. An experiment whose stored configuration is corrupt is listed with only its id and `problem`.
+         * @description A page of experiments in id order, each with its stats. An experiment whose stored configuration is corrupt is listed with only its id and `problem`. With `sort`, `order`, `offset`, `status` or `q`: the experiments sorted and filtered, paged by `offset`, with `total` (what the web console lists).
          */
         get: operations["listExperiments"];
         put?: never;
@@ -100,6 +100,66 @@ export interface paths {
          * @description Changes its status, sampling probability, maximum sample size, group probabilities or winner (rollout); the admin's name is recorded as `updated_by`. The id, group names, eligibility, layer and salt never change.
          */
         patch: operations["updateExperiment"];
+        trace?: never;
+    };
+    "/api/experiments/{id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change history of an experiment
+         * @description Every version of the experiment's configuration from the warehouse's `experiment_changes` table (read over the read-only results connection, `-results-warehouse-url`): who changed it, when, and what changed, in words. Empty until the exporter has written it.
+         */
+        get: operations["getExperimentChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/experiments/{id}/daily-enrollments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Enrollments per day
+         * @description The experiment's enrollments in the warehouse per UTC day and group (the web console's chart).
+         */
+        get: operations["getDailyEnrollments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/experiments/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The results of each metric
+         * @description Analyses every metric of the metrics file assignd was started with (`-metrics-file`) on the warehouse, read-only: sequential testing while the experiment runs, fixed-horizon once stopped; the goal metrics' p-values adjusted together by the file's correction. Only the metrics file's queries run, never SQL from a request.
+         */
+        get: operations["getExperimentResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/layers/{name}": {
@@ -416,8 +476,12 @@ export interface components {
         };
         ExperimentList: {
             experiments: (components["schemas"]["Experiment"] | components["schemas"]["ExperimentProblem"])[];
-            /** @description The `after` of the next page; empty on the last page. */
+            /** @description The `after` of the next page; empty on the last page, and always empty in a sorted listing (which pages by `offset`). */
             next: string;
+            /** @description Sorted listings only: the experiments matching the filters, all pages together. */
+            total?: number;
+            /** @description Sorted listings only: the offset of this page. */
+            offset?: number;
         };
         EnrollmentRequest: {
             experiment_id: components["schemas"]["ExperimentID"];
@@ -565,6 +629,73 @@ export interface components {
          * @description An RFC 3339 time, kept to the second (a fraction is dropped), between 1970 and 9999.
          */
         ScheduleTime: string;
+        ExperimentChange: {
+            version: number;
+            /** Format: date-time */
+            changed_at: string;
+            /** @description The name of the admin who made the change (the name given with their -admin-token). */
+            changed_by: string;
+            status: components["schemas"]["Status"];
+            sampling_probability: number;
+            maximum_sample_size: number;
+            groups: components["schemas"]["Group"][];
+            eligibility: components["schemas"]["Rule"][];
+            /** @description Empty for none. */
+            layer: string;
+            /** @description The group rolled out; empty for none. */
+            winner: string;
+            /**
+             * Format: date-time
+             * @description The schedule's start; absent for none.
+             */
+            start_at?: string;
+            /**
+             * Format: date-time
+             * @description The schedule's end; absent for none.
+             */
+            end_at?: string;
+            /** @description What this version changed from the one before, in words (the first known version: the whole configuration). */
+            what: string[];
+        };
+        ExperimentChanges: {
+            experiment_id: components["schemas"]["ExperimentID"];
+            /** @description Oldest first; empty until the exporter has written the experiment. */
+            changes: components["schemas"]["ExperimentChange"][];
+        };
+        DailyEnrollments: {
+            experiment_id: components["schemas"]["ExperimentID"];
+            /** @description Every UTC day from the first to the last enrollment (days without any have zeros), at most the last 366. */
+            days: {
+                /** Format: date */
+                day: string;
+                enrolled: number;
+                per_group: {
+                    [key: string]: number;
+                };
+            }[];
+        };
+        /** @description results.MetricsResult: the analysis of each metric of the metrics file, as `assignctl results --metrics --output json` prints it. Each metric carries its definition (`metric`) and either `error` or the analysis (results.Result with the stats report at the top level: `groups`, `comparisons` with `difference_ci` and `sequential.ci`, `srm`, `method`, `warnings`, each comparison's `verdict`). */
+        ExperimentResults: {
+            experiment_id: components["schemas"]["ExperimentID"];
+            /** @enum {string} */
+            correction: "holm" | "benjamini-hochberg" | "none";
+            goal_comparisons?: number;
+            metrics: {
+                metric: {
+                    name: string;
+                    /** @enum {string} */
+                    type: "binary" | "numeric";
+                    role?: string;
+                    direction?: string;
+                };
+                error?: string;
+                harmed?: boolean;
+                warnings?: string[];
+                comparisons?: Record<string, never>[];
+                groups?: Record<string, never>[];
+                srm?: Record<string, never>;
+            }[];
+        };
     };
     responses: {
         /** @description The request breaks a validation rule (`invalid`, with `field` naming the field at fault when there is one), or its HTTP framing is malformed (`bad_request`). */
@@ -1077,6 +1208,16 @@ export interface operations {
                 limit?: number;
                 /** @description Return the experiments whose id sorts after this one: the `next` of the previous page. */
                 after?: string;
+                /** @description Sort by this key instead of paging in id order: every experiment (at most 10,000) is read, filtered, sorted (ties by id; `fill` is members over the cap) and paged by `offset`. With any of `sort`, `order`, `offset`, `status` or `q`, `after` is refused and the page carries `total` and `offset`. */
+                sort?: "experiment_id" | "status" | "layer" | "fill" | "enrolled" | "created_at" | "updated_at";
+                /** @description `asc` or `desc`; default `desc` for the times, `fill` and `enrolled`, else `asc`. */
+                order?: "asc" | "desc";
+                /** @description Experiments of the sorted list to skip. */
+                offset?: number;
+                /** @description Only the experiments of this status. */
+                status?: components["schemas"]["Status"];
+                /** @description Only the experiments whose id or layer contains this, in any case. */
+                q?: string;
             };
             header?: never;
             path?: never;
@@ -1093,7 +1234,7 @@ export interface operations {
                     "application/json": components["schemas"]["ExperimentList"];
                 };
             };
-            /** @description `limit` is not an integer from 1 to 1000. */
+            /** @description `limit` is not an integer from 1 to 1000, or `sort`, `order`, `offset` or `status` is not one the parameter allows, or `after` is given with a sorted listing (`field` names the parameter). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1128,6 +1269,16 @@ export interface operations {
                 limit?: number;
                 /** @description Return the experiments whose id sorts after this one: the `next` of the previous page. */
                 after?: string;
+                /** @description Sort by this key instead of paging in id order: every experiment (at most 10,000) is read, filtered, sorted (ties by id; `fill` is members over the cap) and paged by `offset`. With any of `sort`, `order`, `offset`, `status` or `q`, `after` is refused and the page carries `total` and `offset`. */
+                sort?: "experiment_id" | "status" | "layer" | "fill" | "enrolled" | "created_at" | "updated_at";
+                /** @description `asc` or `desc`; default `desc` for the times, `fill` and `enrolled`, else `asc`. */
+                order?: "asc" | "desc";
+                /** @description Experiments of the sorted list to skip. */
+                offset?: number;
+                /** @description Only the experiments of this status. */
+                status?: components["schemas"]["Status"];
+                /** @description Only the experiments whose id or layer contains this, in any case. */
+                q?: string;
             };
             header?: never;
             path?: never;
@@ -1142,7 +1293,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `limit` is not an integer from 1 to 1000. */
+            /** @description `limit` is not an integer from 1 to 1000, or `sort`, `order`, `offset` or `status` is not one the parameter allows, or `after` is given with a sorted listing (`field` names the parameter). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1348,6 +1499,225 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    getExperimentChanges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id. One that is not a valid experiment id (see `ExperimentID`) is answered 404 `not_found`, like an unknown one.
+                 * @example f380739f-62f3-4316-8acf-93ed5744cb9e
+                 */
+                id: components["parameters"]["ExperimentID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The change history of an experiment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentChanges"];
+                };
+            };
+            401: components["responses"]["AdminUnauthorized"];
+            /** @description Not a valid experiment id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Experiment not found."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            /** @description The warehouse cannot be read within the deadline, or this server reads none, or the server is at its connection limit (then with `Retry-After` and the connection closed). */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "warehouse: open assign.duckdb: ..."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getDailyEnrollments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id. One that is not a valid experiment id (see `ExperimentID`) is answered 404 `not_found`, like an unknown one.
+                 * @example f380739f-62f3-4316-8acf-93ed5744cb9e
+                 */
+                id: components["parameters"]["ExperimentID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Enrollments per day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyEnrollments"];
+                };
+            };
+            401: components["responses"]["AdminUnauthorized"];
+            /** @description Not a valid experiment id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Experiment not found."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            /** @description The warehouse cannot be read within the deadline, or this server reads none, or the server is at its connection limit (then with `Retry-After` and the connection closed). */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "warehouse: open assign.duckdb: ..."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getExperimentResults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id. One that is not a valid experiment id (see `ExperimentID`) is answered 404 `not_found`, like an unknown one.
+                 * @example f380739f-62f3-4316-8acf-93ed5744cb9e
+                 */
+                id: components["parameters"]["ExperimentID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The results of each metric. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentResults"];
+                };
+            };
+            401: components["responses"]["AdminUnauthorized"];
+            /** @description Not a valid experiment id, an experiment the warehouse does not have yet, or a server started without `-metrics-file`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No metrics file: start assignd with -metrics-file to see results here."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            /** @description The warehouse cannot be read within the deadline, or this server reads none, or the server is at its connection limit (then with `Retry-After` and the connection closed). */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "warehouse: open assign.duckdb: ..."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unavailable";
+                        };
+                    };
+                };
+            };
         };
     };
     getLayer: {
