@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 )
@@ -43,6 +44,12 @@ func describeConfig(c *ExperimentChange) string {
 	if c.Winner != "" {
 		parts = append(parts, "rolled out "+c.Winner)
 	}
+	if c.StartAt != nil {
+		parts = append(parts, "starts "+when(c.StartAt))
+	}
+	if c.EndAt != nil {
+		parts = append(parts, "ends "+when(c.EndAt))
+	}
 	return strings.Join(parts, ", ")
 }
 
@@ -74,6 +81,12 @@ func diffChange(prev, c *ExperimentChange) []string {
 		what = append(what, "rolled out "+c.Winner+" to every eligible user")
 	default:
 		what = append(what, fmt.Sprintf("rollout %s → %s", prev.Winner, c.Winner))
+	}
+	if w0, w1 := when(prev.StartAt), when(c.StartAt); w0 != w1 {
+		what = append(what, "start "+w0+" → "+w1)
+	}
+	if w0, w1 := when(prev.EndAt), when(c.EndAt); w0 != w1 {
+		what = append(what, "end "+w0+" → "+w1)
 	}
 	if len(what) == 0 {
 		what = []string{"no change of the configuration (written again, e.g. by a restore)"}
@@ -113,6 +126,14 @@ func jsonText(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// when is a schedule bound in words: its UTC time, or "none".
+func when(t *time.Time) string {
+	if t == nil {
+		return "none"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

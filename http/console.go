@@ -53,6 +53,8 @@ type ExperimentChange struct {
 	Eligibility         []assign.Rule  `json:"eligibility"`
 	Layer               string         `json:"layer"`
 	Winner              string         `json:"winner"`
+	StartAt             *time.Time     `json:"start_at,omitempty"` // the schedule's bounds, nil for none
+	EndAt               *time.Time     `json:"end_at,omitempty"`
 	What                []string       `json:"what"`
 }
 

@@ -53,6 +53,8 @@ func newFakeInsights() *fakeInsights {
 	v2.Version, v2.ChangedAt, v2.ChangedBy, v2.Status = 2, at.Add(time.Hour), "bob", assign.StatusPaused
 	v3 := v2
 	v3.Version, v3.Status, v3.SamplingProbability, v3.Groups, v3.Winner = 3, assign.StatusRunning, 1, twoGroups(0.4, 0.6), "new_journey"
+	end := at.AddDate(0, 0, 14)
+	v3.EndAt = &end
 	return &fakeInsights{
 		changes: []assignhttp.ExperimentChange{v1, v2, v3},
 		days: []assignhttp.DailyEnrollments{
@@ -109,7 +111,7 @@ func TestConsoleRoutes_Insights(t *testing.T) {
 		want := [][]string{
 			{"created: status running, cap 3000, sampling probability 0.9, groups old_journey 0.5 / new_journey 0.5, eligibility first_order = true"},
 			{"status running → paused"},
-			{"status paused → running", "sampling probability 0.9 → 1", "groups old_journey 0.5 / new_journey 0.5 → old_journey 0.4 / new_journey 0.6", "rolled out new_journey to every eligible user"},
+			{"status paused → running", "sampling probability 0.9 → 1", "groups old_journey 0.5 / new_journey 0.5 → old_journey 0.4 / new_journey 0.6", "rolled out new_journey to every eligible user", "end none → 2026-03-28T10:00:00Z"},
 		}
 		for i, c := range changes {
 			what := c.(map[string]any)["what"].([]any)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -127,7 +128,7 @@ func (in *insights) Changes(ctx context.Context, id string) ([]assignhttp.Experi
 	var out []assignhttp.ExperimentChange
 	_, err := in.with(ctx, func(w *results.Warehouse) error {
 		rows, err := w.DB().QueryContext(ctx, `SELECT version, changed_at, changed_by, status, sampling_probability, maximum_sample_size,
-CAST(groups AS TEXT), CAST(eligibility AS TEXT), layer, winner FROM experiment_changes WHERE experiment_id = $1 ORDER BY version`, id)
+CAST(groups AS TEXT), CAST(eligibility AS TEXT), layer, winner, start_at, end_at FROM experiment_changes WHERE experiment_id = $1 ORDER BY version`, id)
 		if err != nil {
 			if missingTable(err) {
 				return nil
@@ -138,11 +139,20 @@ CAST(groups AS TEXT), CAST(eligibility AS TEXT), layer, winner FROM experiment_c
 		for rows.Next() {
 			var c assignhttp.ExperimentChange
 			var groups, rules string
+			var start, end sql.NullTime
 			if err := rows.Scan(&c.Version, &c.ChangedAt, &c.ChangedBy, &c.Status, &c.SamplingProbability, &c.MaxSampleSize,
-				&groups, &rules, &c.Layer, &c.Winner); err != nil {
+				&groups, &rules, &c.Layer, &c.Winner, &start, &end); err != nil {
 				return unavailable("the history", err)
 			}
 			c.ChangedAt = c.ChangedAt.UTC()
+			if start.Valid {
+				t := start.Time.UTC()
+				c.StartAt = &t
+			}
+			if end.Valid {
+				t := end.Time.UTC()
+				c.EndAt = &t
+			}
 			if err := json.Unmarshal([]byte(groups), &c.Groups); err != nil {
 				return assign.Errorf(assign.EINTERNAL, "warehouse: groups of version %d: %v", c.Version, err)
 			}

@@ -151,6 +151,23 @@
   function link(id) { return '#/experiments/' + encodeURIComponent(id); }
 
   function statusBadge(status) { return h('span', { class: 'badge ' + (status || ''), text: status || 'unknown' }); }
+  // The schedule's effect (scheduled, ended) beside the status admins set.
+  function effectiveBadge(e) {
+    if (!e.effective_status || e.effective_status === e.status) return null;
+    return h('span', { class: 'badge effective ' + e.effective_status, 'data-effective': e.effective_status, text: e.effective_status, title: 'what new users meet now (the schedule)' });
+  }
+  // A schedule bound for a datetime-local input (the browser's zone) and back (UTC, RFC 3339).
+  function toLocalInput(iso) {
+    if (!iso) return '';
+    const d = new Date(iso);
+    const p = (n) => String(n).padStart(2, '0');
+    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
+  }
+  function fromLocalInput(v) {
+    if (!v) return null;
+    const d = new Date(v);
+    return Number.isNaN(d.getTime()) ? v : d.toISOString().replace(/\.000Z$/, 'Z');
+  }
   function meter(value, max, label) {
     const pct = max > 0 ? 100 * value / max : 0;
     return h('div', { class: 'meter' + (max > 0 && value >= max ? ' full' : ''), role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': max, 'aria-valuenow': value, 'aria-label': label },
@@ -229,7 +246,7 @@
     const groups = (e.groups || []).map((g, i) => h('li', {}, h('span', { class: 'swatch', color: color(i) }), g.group_name + ' ' + fmtInt((st.per_group || {})[g.group_name] || 0)));
     return h('tr', { 'data-id': e.experiment_id },
       h('td', { class: 'id' }, h('a', { href: link(e.experiment_id), text: e.experiment_id })),
-      h('td', {}, statusBadge(e.status), e.winner ? [' ', h('span', { class: 'badge winner', text: 'rolled out: ' + e.winner })] : null),
+      h('td', {}, statusBadge(e.status), effectiveBadge(e) ? [' ', effectiveBadge(e)] : null, e.winner ? [' ', h('span', { class: 'badge winner', text: 'rolled out: ' + e.winner })] : null),
       h('td', { class: 'hide-sm', text: e.layer || '–' }),
       h('td', { class: 'fill' }, meter(st.enrolled, e.maximum_sample_size, 'fill'), h('span', { class: 'small', text: fmtInt(st.enrolled) + ' / ' + fmtInt(e.maximum_sample_size) })),
       h('td', { class: 'hide-sm' }, h('ul', { class: 'groups small' }, groups)),
@@ -277,6 +294,8 @@
     const capIn = h('input', { id: 'f-cap', 'data-field': 'maximum_sample_size', type: 'number', min: 1, step: 1, inputmode: 'numeric', required: true });
     const spIn = h('input', { id: 'f-sampling', 'data-field': 'sampling_probability', type: 'number', min: 0, max: 1, step: 'any', value: '1' });
     const layerIn = h('input', { id: 'f-layer', 'data-field': 'layer', placeholder: 'none', autocomplete: 'off' });
+    const startIn = h('input', { id: 'f-start', 'data-field': 'start_at', type: 'datetime-local' });
+    const endIn = h('input', { id: 'f-end', 'data-field': 'end_at', type: 'datetime-local' });
     const groupRows = h('div', { id: 'f-groups' });
     const sum = h('p', { id: 'f-sum', class: 'sum', 'aria-live': 'polite' });
     const ruleRows = h('div', { id: 'f-rules' });
@@ -328,7 +347,11 @@
           h('label', {}, h('span', { text: 'Experiment id' }), idIn),
           h('label', {}, h('span', { text: 'Maximum sample size (the cap)' }), capIn),
           h('label', {}, h('span', { text: 'Sampling probability' }), spIn, h('span', { class: 'muted small', text: 'The share of eligible users who join, from 0 (exclusive) to 1; ramp it up later.' })),
-          h('label', {}, h('span', { text: 'Layer' }), layerIn, h('span', { class: 'muted small', text: 'Experiments of one layer are mutually exclusive.' }))),
+          h('label', {}, h('span', { text: 'Layer' }), layerIn, h('span', { class: 'muted small', text: 'Experiments of one layer are mutually exclusive.' })),
+          h('div', { class: 'control' },
+            h('label', {}, h('span', { text: 'Starts (optional)' }), startIn),
+            h('label', {}, h('span', { text: 'Ends (optional)' }), endIn)),
+          h('p', { class: 'muted small', text: 'In your browser\'s time zone; new users join only between the two. Empty: from now, without an end.' })),
         h('div', { class: 'card' },
           h('fieldset', { 'data-field': 'groups' }, h('legend', { text: 'Groups (the control first)' }), groupRows, sum,
             h('button', { type: 'button', id: 'f-add-group', text: 'Add group', onclick: () => { groupRows.appendChild(groupRow('', '0')); renumber(); updateSum(); } })),
@@ -353,6 +376,8 @@
       body.maximum_sample_size = capIn.value.trim() === '' ? 0 : Number(capIn.value);
       if (spIn.value.trim() !== '') body.sampling_probability = Number(spIn.value);
       if (layerIn.value.trim()) body.layer = layerIn.value.trim();
+      if (startIn.value) body.start_at = fromLocalInput(startIn.value);
+      if (endIn.value) body.end_at = fromLocalInput(endIn.value);
       submit.disabled = true;
       try {
         const data = await api('POST', '/api/experiment-create', body);
@@ -459,7 +484,7 @@
     }
     function renderBadges(e) {
       clear(badges);
-      append(badges, [statusBadge(e.status), e.winner ? h('span', { class: 'badge winner', id: 'winner-badge', text: 'rolled out: ' + e.winner }) : null,
+      append(badges, [statusBadge(e.status), effectiveBadge(e), e.winner ? h('span', { class: 'badge winner', id: 'winner-badge', text: 'rolled out: ' + e.winner }) : null,
         h('span', { class: 'muted small', text: 'version ' + e.version + ', updated ' + fmtTime(e.updated_at) + (e.updated_by ? ' by ' + e.updated_by : '') })]);
     }
     function renderFill(e) {
@@ -487,6 +512,8 @@
         ['Id', e.experiment_id], ['Status', e.status], ['Cap', fmtInt(e.maximum_sample_size)], ['Sampling probability', fmtNum(e.sampling_probability)],
         ['Groups', (e.groups || []).map((g) => g.group_name + ' ' + fmtNum(g.probability_of_falling_in)).join(' / ')],
         ['Eligibility', rules.length ? rules.join(' and ') : 'everyone'], ['Layer', e.layer || 'none'], ['Rolled out', e.winner || 'no'],
+        ['Schedule', (e.start_at ? 'from ' + fmtTime(e.start_at) : 'from creation') + (e.end_at ? ' until ' + fmtTime(e.end_at) : ', no end')],
+        ['New users meet', e.effective_status || e.status],
         ['Version', String(e.version)], ['Created', fmtTime(e.created_at)], ['Updated', fmtTime(e.updated_at) + (e.updated_by ? ' by ' + e.updated_by : '')],
       ];
       append(config, [h('h2', { text: 'Configuration' }), h('dl', { class: 'config' }, rows.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]))]);
@@ -534,6 +561,12 @@
       actions.appendChild(h('fieldset', { 'data-field': 'groups' }, h('legend', { text: 'Group probabilities (for new users)' }),
         (e.groups || []).map((g, i) => h('label', { class: 'row' }, h('span', { text: g.group_name }), inputs[i])), sumOut, ' ',
         h('button', { type: 'button', id: 'a-groups', text: 'Change probabilities', onclick: () => patch({ groups: (e.groups || []).map((g, i) => ({ group_name: g.group_name, probability_of_falling_in: Number(inputs[i].value) })) }, 'Group probabilities changed; members keep their group.') })));
+
+      const start = h('input', { id: 'a-start', type: 'datetime-local', value: toLocalInput(e.start_at), 'data-field': 'start_at' });
+      const end = h('input', { id: 'a-end', type: 'datetime-local', value: toLocalInput(e.end_at), 'data-field': 'end_at' });
+      actions.appendChild(h('div', { class: 'control' },
+        h('label', {}, h('span', { text: 'Starts' }), start), h('label', {}, h('span', { text: 'Ends' }), end),
+        h('button', { type: 'button', id: 'a-schedule', text: 'Change schedule', onclick: () => patch({ start_at: fromLocalInput(start.value), end_at: fromLocalInput(end.value) }, 'Schedule changed (empty fields clear a bound).') })));
 
       const winner = h('select', { id: 'a-winner', 'aria-label': 'Winner', 'data-field': 'winner' }, (e.groups || []).map((g) => h('option', { value: g.group_name, text: g.group_name })));
       const roll = h('div', { class: 'control', id: 'rollout' });
@@ -586,7 +619,8 @@
     async function loadResults() {
       const refresh = h('button', { type: 'button', id: 'results-refresh', text: 'Refresh', onclick: loadResults });
       let r;
-      try { r = await api('GET', '/api/experiments/' + enc + '/results'); } catch (err) {
+      try { r = await api('GET', '/api/experiments/' + enc + '/results'); resultsMissing = false; } catch (err) {
+        resultsMissing = err.status === 404;
         if (my === view && err.status !== 401) { clear(results); append(results, [h('div', { class: 'toolbar' }, h('h2', { class: 'grow', text: 'Results' }), refresh), h('p', { class: 'muted', id: 'results-unavailable', text: err.message })]); }
         return;
       }
@@ -595,7 +629,10 @@
       append(results, [h('div', { class: 'toolbar' }, h('h2', { class: 'grow', text: 'Results' }), refresh), renderResults(r)]);
     }
 
+    let resultsMissing = false;
     loadExperiment().then(() => { loadDaily(); loadResults(); });
+    // Until the warehouse has the experiment, ask again (the exporter writes it within seconds).
+    every(10000, () => { if (resultsMissing) loadResults(); });
     loadHistory();
     every(2000, loadExperiment);
     every(10000, loadDaily);
