@@ -150,6 +150,9 @@ func (c *Config) Validate() error {
 		// assign.duckdb, an empty variable is not read): never guess a file.
 		return errors.New(`warehouse-url must not be empty: give postgres://... or a DuckDB file path (default "assign.duckdb")`)
 	}
+	if u := c.ResultsWarehouseURL; strings.Contains(u, "://") && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") && !strings.HasPrefix(u, "duckdb://") {
+		return errors.New("results-warehouse-url: use postgres://... (a role with SELECT only) or a DuckDB file path")
+	}
 	if n := len(c.JWTSecret); n > 0 && n < auth.MinHS256SecretLen {
 		return fmt.Errorf("jwt-secret is %d bytes long: an HS256 secret needs at least %d (RFC 7518)", n, auth.MinHS256SecretLen)
 	}

@@ -712,3 +712,29 @@ func testWarehouseRoutes(t *testing.T, warehouseURL, resultsURL string) {
 		t.Fatalf("errors in the log:\n%s", logs.String())
 	}
 }
+
+// TestConsole_BadMetricsFile: assignd refuses to start on a metrics file it
+// cannot read, rather than serve a results page that always fails.
+func TestConsole_BadMetricsFile(t *testing.T) {
+	for name, content := range map[string]string{"Missing": "", "Invalid": "metrics:\n  - name: x\n    type: colour\n"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "metrics.yaml")
+			if content != "" {
+				if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m := NewMain()
+			m.Config.Addr = "127.0.0.1:0"
+			m.Config.Exporter = false
+			m.Config.MetricsFile = path
+			m.Stdout = io.Discard
+			m.Logger = discardLogger()
+			err := m.Run(context.Background())
+			m.Close()
+			if err == nil || !strings.Contains(err.Error(), "metrics-file") {
+				t.Fatalf("Run = %v, want a metrics-file error", err)
+			}
+		})
+	}
+}

@@ -133,6 +133,9 @@ func TestConfig_RealRedisNeedsSecrets(t *testing.T) {
 		{"EmptyWarehouseURLVariable", nil, map[string]string{"ASSIGN_WAREHOUSE_URL": ""}, true}, // unset: the default
 		{"ShortAdminToken", []string{"-admin-token", "short"}, nil, false},
 		{"BadLogFormat", []string{"-log-format", "xml"}, nil, false},
+		{"ResultsWarehouseURL", []string{"-results-warehouse-url", "postgres://reader@db/analytics"}, nil, true},
+		{"BadResultsWarehouseURL", []string{"-results-warehouse-url", "mysql://db/x"}, nil, false},
+		{"ConsoleOff", []string{"-console=false"}, nil, true},
 		{"StrayArgument", []string{"extra"}, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
