@@ -6,7 +6,8 @@
 #   3. type-checks the tests' compile-time assertions (test/types.ts);
 #   4. builds ./cmd/assignd and starts two on free ports with the embedded
 #      defaults (an in-process Redis, a DuckDB file in a temporary directory):
-#      one for the API tests, one with -max-conns 1 whose only slot the
+#      one for the API tests (with a metrics file for the results route),
+#      one with -max-conns 1 whose only slot the
 #      tests hold to get assignd's real 503 with its fallback;
 #   5. waits for /readyz, runs node --test with the URLs and credentials in
 #      the environment, and stops both servers.
@@ -93,7 +94,19 @@ start() {
 		})();' "$url"
 }
 
-start main
+# The metrics file of the results route: a conversion read from the
+# enrollments table itself (users whose id starts with buyer- converted).
+cat >"$tmp/metrics.yaml" <<'YAML'
+correction: none
+metrics:
+  - name: bought
+    type: binary
+    role: goal
+    direction: higher
+    sql: "SELECT user_id, now() AS at, 1 AS converted FROM enrollments WHERE user_id LIKE 'buyer-%'"
+YAML
+
+start main -metrics-file "$tmp/metrics.yaml"
 export ASSIGN_URL=$url
 start limited -max-conns 1
 export ASSIGN_LIMITED_URL=$url

@@ -2,6 +2,7 @@ import { AssignError, codeStatus, isUnavailable, responseError } from "./errors.
 import type { paths } from "./openapi.js";
 import type {
   CreateExperimentRequest,
+  DailyEnrollments,
   Enrollment,
   EnrollmentBatch,
   EnrollmentBatchEntry,
@@ -9,9 +10,11 @@ import type {
   EnrollmentBatchRequest,
   EnrollmentRequest,
   Experiment,
+  ExperimentChanges,
   ExperimentCreated,
   ExperimentList,
   ExperimentProblem,
+  ExperimentResults,
   ExperimentUpdate,
   LayerSplit,
   ListExperimentsQuery,
@@ -103,6 +106,9 @@ const ROUTES = {
   create: "/api/experiment-create",
   list: "/api/experiments",
   experiment: "/api/experiments/{id}",
+  changes: "/api/experiments/{id}/changes",
+  daily: "/api/experiments/{id}/daily-enrollments",
+  results: "/api/experiments/{id}/results",
   layer: "/api/layers/{name}",
   plan: "/api/plan",
   readyz: "/readyz",
@@ -257,6 +263,29 @@ export class AssignClient {
   /** Makes group the winner every user gets from now on; "" undoes it. */
   async rollout(id: string, group: string, options?: CallOptions): Promise<Experiment> {
     return this.updateExperiment(id, { winner: group }, options);
+  }
+
+  /**
+   * Every version of the experiment's configuration, oldest first, from the
+   * warehouse (who changed it, when, and `what` changed in words); empty until
+   * the exporter has written it.
+   */
+  async getChanges(id: string, options?: CallOptions): Promise<ExperimentChanges> {
+    return this.admin<ExperimentChanges>("GET", ROUTES.changes.replace("{id}", encodeURIComponent(id)), undefined, options);
+  }
+
+  /** The experiment's enrollments in the warehouse per UTC day and group. */
+  async getDailyEnrollments(id: string, options?: CallOptions): Promise<DailyEnrollments> {
+    return this.admin<DailyEnrollments>("GET", ROUTES.daily.replace("{id}", encodeURIComponent(id)), undefined, options);
+  }
+
+  /**
+   * The analysis of every metric of the metrics file assignd runs with
+   * (-metrics-file), on the warehouse: 404 before the experiment reached it,
+   * 503 `unavailable` without a metrics file.
+   */
+  async getResults(id: string, options?: CallOptions): Promise<ExperimentResults> {
+    return this.admin<ExperimentResults>("GET", ROUTES.results.replace("{id}", encodeURIComponent(id)), undefined, options);
   }
 
   /** How a layer's traffic slots are split between its experiments taking traffic. */

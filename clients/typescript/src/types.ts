@@ -35,6 +35,14 @@ export type ExperimentStats = Schemas["ExperimentStats"];
 export type Group = Schemas["Group"];
 export type Rule = Schemas["Rule"];
 export type Status = Schemas["Status"];
+/** One version of an experiment's configuration in the warehouse's history: who, when, what changed. */
+export type ExperimentChange = Schemas["ExperimentChange"];
+/** GET /api/experiments/{id}/changes: every version, oldest first. */
+export type ExperimentChanges = Schemas["ExperimentChanges"];
+/** GET /api/experiments/{id}/daily-enrollments: enrollments per UTC day and group. */
+export type DailyEnrollments = Schemas["DailyEnrollments"];
+/** GET /api/experiments/{id}/results: the analysis of each metric of assignd's metrics file. */
+export type ExperimentResults = Schemas["ExperimentResults"];
 /** GET /api/layers/{name}: the layer's traffic slots per experiment. */
 export type LayerSplit = Schemas["LayerSplit"];
 /** The answer of GET /api/plan. */

@@ -183,6 +183,48 @@ describe("against assignd", needsServer, () => {
     assert.equal((await c.enroll(tok, id)).enrolled, true);
   });
 
+  test("the warehouse's history, daily enrollments and results", async () => {
+    const c = client();
+    const id = newID("warehouse");
+    await c.createExperiment({ experiment_id: id, maximum_sample_size: 100, groups: journeys });
+    for (let i = 0; i < 20; i++) {
+      const sub = i % 2 === 0 ? `buyer-${id}-${i}` : `user-${id}-${i}`;
+      assert.equal((await c.enroll(userToken(sub), id)).enrolled, true);
+    }
+    await c.updateExperiment(id, { maximum_sample_size: 200 });
+
+    // The exporter writes within its flush interval (1 s).
+    let changes, days;
+    for (let i = 0; i < 150; i++) {
+      changes = await c.getChanges(id);
+      days = await c.getDailyEnrollments(id);
+      if (changes.changes.length === 2 && days.days.length === 1 && days.days[0].enrolled === 20) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(changes.experiment_id, id);
+    assert.equal(changes.changes.length, 2, JSON.stringify(changes));
+    assert.equal(changes.changes[1].version, 2);
+    assert.equal(changes.changes[1].changed_by, "ts");
+    assert.equal(changes.changes[1].maximum_sample_size, 200);
+    assert.ok(changes.changes[1].what.length > 0);
+    assert.equal(days.days.length, 1, JSON.stringify(days));
+    assert.equal(days.days[0].day, new Date().toISOString().slice(0, 10));
+    assert.equal(Object.values(days.days[0].per_group).reduce((a, b) => a + b, 0), 20);
+
+    const res = await c.getResults(id);
+    assert.equal(res.experiment_id, id);
+    assert.equal(res.correction, "none");
+    assert.equal(res.metrics.length, 1);
+    assert.equal(res.metrics[0].metric.name, "bought");
+    assert.equal(res.metrics[0].error, undefined, res.metrics[0].error);
+
+    // An experiment the warehouse has not seen has no history; a malformed id is a 404.
+    const unknown = newID("nope");
+    assert.deepEqual(await c.getChanges(unknown), { experiment_id: unknown, changes: [] });
+    await rejectsWith(c.getDailyEnrollments("not an id!"), 404, "not_found");
+    await rejectsWith(c.getResults(unknown), 404, "not_found");
+  });
+
   test("listExperiments pages in id order; allExperiments follows the cursor", async () => {
     const c = client();
     const prefix = newID("list");
