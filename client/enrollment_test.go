@@ -351,3 +351,59 @@ func TestClient_PlanSendsTheDocumentsParameters(t *testing.T) {
 		t.Fatalf("query=%v", got)
 	}
 }
+
+// The warehouse routes: their paths, the admin token, and the answers
+// decoded (the shapes of the document's examples). The real server without
+// a warehouse reader answers EUNAVAILABLE. clients/typescript/test.sh runs
+// the same routes against a real assignd with its exporter.
+func TestClient_WarehouseRoutes(t *testing.T) {
+	ctx := context.Background()
+	bodies := map[string]string{
+		"/api/experiments/e%2F1/changes": `{"experiment_id":"e/1","changes":[{"version":1,"changed_at":"2026-12-01T10:00:00Z","changed_by":"alice",
+			"status":"running","sampling_probability":1,"maximum_sample_size":100,"groups":[{"group_name":"a","probability_of_falling_in":1}],
+			"eligibility":[],"layer":"","winner":"","start_at":"2030-01-01T00:00:00Z","what":["created"]}]}`,
+		"/api/experiments/e%2F1/daily-enrollments": `{"experiment_id":"e/1","days":[{"day":"2026-12-01","enrolled":3,"per_group":{"a":3}}]}`,
+		"/api/experiments/e%2F1/results":           `{"experiment_id":"e/1","correction":"holm","goal_comparisons":1,"metrics":[{"metric":{"name":"bought","type":"binary"},"groups":[]}]}`,
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := bodies[r.URL.EscapedPath()]
+		if !ok || r.Method != "GET" || r.Header.Get("Authorization") != "Bearer tok" {
+			w.WriteHeader(http.StatusTeapot)
+			return
+		}
+		io.WriteString(w, body)
+	}))
+	defer ts.Close()
+	c := client.New(ts.URL, "tok")
+
+	changes, err := c.Changes(ctx, "e/1")
+	if err != nil {
+		t.Fatal(err)
+	} else if len(changes) != 1 || changes[0].ChangedBy != "alice" || changes[0].StartAt == nil || changes[0].What[0] != "created" || changes[0].Groups[0].Name != "a" {
+		t.Fatalf("changes=%+v", changes)
+	}
+	days, err := c.DailyEnrollments(ctx, "e/1")
+	if err != nil {
+		t.Fatal(err)
+	} else if len(days) != 1 || days[0].Day != "2026-12-01" || days[0].Enrolled != 3 || days[0].PerGroup["a"] != 3 {
+		t.Fatalf("days=%+v", days)
+	}
+	res, err := c.Results(ctx, "e/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Metric struct{ Name string } `json:"metric"`
+	}
+	if res.Correction != "holm" || res.GoalComparisons != 1 || len(res.Metrics) != 1 || json.Unmarshal(res.Metrics[0], &m) != nil || m.Metric.Name != "bought" {
+		t.Fatalf("results=%+v", res)
+	}
+
+	srv := clienttest.MustOpen(t)
+	if _, err := srv.Client.Changes(ctx, "e-1"); assign.ErrorCode(err) != assign.EUNAVAILABLE {
+		t.Fatalf("without a warehouse: err=%v, want unavailable", err)
+	}
+	if _, err := srv.Client.Results(ctx, "not an id!"); !client.IsNotFound(err) {
+		t.Fatalf("malformed id: err=%v, want not found", err)
+	}
+}

@@ -209,3 +209,80 @@ func (c *Client) Ready(ctx context.Context) (*Readiness, error) {
 	}
 	return &r, nil
 }
+
+// ExperimentChange is one version of an experiment's configuration in the
+// warehouse's history (GET /api/experiments/{id}/changes): who set it, when,
+// and What changed from the previous version, in words.
+type ExperimentChange struct {
+	Version             int64          `json:"version"`
+	ChangedAt           time.Time      `json:"changed_at"`
+	ChangedBy           string         `json:"changed_by"`
+	Status              assign.Status  `json:"status"`
+	SamplingProbability float64        `json:"sampling_probability"`
+	MaxSampleSize       int64          `json:"maximum_sample_size"`
+	Groups              []assign.Group `json:"groups"`
+	Eligibility         []assign.Rule  `json:"eligibility"`
+	Layer               string         `json:"layer"`
+	Winner              string         `json:"winner"`
+	StartAt             *time.Time     `json:"start_at,omitempty"`
+	EndAt               *time.Time     `json:"end_at,omitempty"`
+	What                []string       `json:"what"`
+}
+
+// Changes returns every version of the experiment's configuration, oldest
+// first, from the warehouse the server reads (none until its exporter has
+// written the experiment). EUNAVAILABLE when the server reads no warehouse.
+func (c *Client) Changes(ctx context.Context, id string) ([]ExperimentChange, error) {
+	var out struct {
+		Changes []ExperimentChange `json:"changes"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/experiments/"+url.PathEscape(id)+"/changes", c.AdminToken, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Changes, nil
+}
+
+// DailyEnrollments is one UTC day of an experiment's enrollments in the
+// warehouse, per group.
+type DailyEnrollments struct {
+	Day      string           `json:"day"` // YYYY-MM-DD
+	Enrolled int64            `json:"enrolled"`
+	PerGroup map[string]int64 `json:"per_group"`
+}
+
+// DailyEnrollments returns the experiment's enrollments in the warehouse per
+// UTC day and group, in day order (GET /api/experiments/{id}/daily-enrollments).
+func (c *Client) DailyEnrollments(ctx context.Context, id string) ([]DailyEnrollments, error) {
+	var out struct {
+		Days []DailyEnrollments `json:"days"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/experiments/"+url.PathEscape(id)+"/daily-enrollments", c.AdminToken, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Days, nil
+}
+
+// ExperimentResults is GET /api/experiments/{id}/results: the analysis of
+// each metric of the server's metrics file. Each metric is kept as the JSON
+// the server sends (results.MetricResult, as assignctl results --metrics
+// --output json prints it), so that this package does not pull the
+// warehouse drivers in; decode it into results.MetricResult where that
+// package is at hand.
+type ExperimentResults struct {
+	ExperimentID    string            `json:"experiment_id"`
+	Correction      string            `json:"correction"`
+	GoalComparisons int               `json:"goal_comparisons"`
+	Metrics         []json.RawMessage `json:"metrics"`
+	Warnings        []string          `json:"warnings,omitempty"`
+}
+
+// Results analyses the metrics of the metrics file the server runs with on
+// its warehouse. ENOTFOUND before the experiment reached the warehouse;
+// EUNAVAILABLE without a metrics file.
+func (c *Client) Results(ctx context.Context, id string) (*ExperimentResults, error) {
+	var r ExperimentResults
+	if err := c.do(ctx, http.MethodGet, "/api/experiments/"+url.PathEscape(id)+"/results", c.AdminToken, nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

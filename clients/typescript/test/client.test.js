@@ -164,6 +164,25 @@ describe("against assignd", needsServer, () => {
     await rejectsWith(c.enrollMany(userToken("u", {}, { expiresIn: -60 }), [a], { fallback: "old_journey" }), 401, "unauthorized");
   });
 
+  test("QA overrides: the chosen group, marked override, never a member", async () => {
+    const c = client();
+    const id = newID("overrides");
+    await c.createExperiment({ experiment_id: id, maximum_sample_size: 10, groups: journeys });
+    let e = await c.updateExperiment(id, { overrides: { "qa-1": "new_journey", "qa-2": "old_journey" } });
+    assert.deepEqual(e.overrides, { "qa-1": "new_journey", "qa-2": "old_journey" });
+    assert.deepEqual(await c.enroll(userToken("qa-1"), id), { experiment_id: id, enrolled: true, group_name: "new_journey", override: true });
+    const many = await c.enrollMany(userToken("qa-2"), [id]);
+    assert.deepEqual(many[0], { experiment_id: id, enrolled: true, group_name: "old_journey", override: true });
+    assert.equal((await c.getExperiment(id)).stats.enrolled, 0);
+
+    e = await c.updateExperiment(id, { overrides: { "qa-1": null } });
+    assert.deepEqual(e.overrides, { "qa-2": "old_journey" });
+    const real = await c.enroll(userToken("qa-1"), id);
+    assert.equal(real.override, undefined);
+    assert.equal(real.enrolled, true);
+    await rejectsWith(c.updateExperiment(id, { overrides: { "qa-3": "no_such_group" } }), 400, "invalid");
+  });
+
   test("schedules: not_running before start_at, open once it is cleared", async () => {
     const c = client();
     const id = newID("scheduled");
