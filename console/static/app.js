@@ -514,6 +514,11 @@
         ['Eligibility', rules.length ? rules.join(' and ') : 'everyone'], ['Layer', e.layer || 'none'], ['Rolled out', e.winner || 'no'],
         ['Schedule', (e.start_at ? 'from ' + fmtTime(e.start_at) : 'from creation') + (e.end_at ? ' until ' + fmtTime(e.end_at) : ', no end')],
         ['New users meet', e.effective_status || e.status],
+        ['QA overrides', (() => {
+          const o = Object.entries(e.overrides || {});
+          if (!o.length) return 'none';
+          return o.length + ' user' + (o.length > 1 ? 's' : '') + ' (never members): ' + o.slice(0, 5).map(([u, g]) => u + ' → ' + g).join(', ') + (o.length > 5 ? ', …' : '');
+        })()],
         ['Version', String(e.version)], ['Created', fmtTime(e.created_at)], ['Updated', fmtTime(e.updated_at) + (e.updated_by ? ' by ' + e.updated_by : '')],
       ];
       append(config, [h('h2', { text: 'Configuration' }), h('dl', { class: 'config' }, rows.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]))]);
