@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -614,6 +615,50 @@ func TestConsole_WarehouseRoutes(t *testing.T) {
 			}
 		})
 		testWarehouseRoutes(t, url+"&schema="+schema, url+"&schema="+schema)
+	})
+	t.Run("PostgreSQLSelectOnly", func(t *testing.T) {
+		// Production's setup: the console reads as a role that may only
+		// SELECT the warehouse tables the exporter creates.
+		url := testenv.PostgresURL(t)
+		ctx := context.Background()
+		suffix := time.Now().UnixNano()
+		schema, reader := fmt.Sprintf("assignd_console_ro_%d", suffix), fmt.Sprintf("console_reader_%d", suffix)
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		t.Cleanup(func() {
+			_, _ = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+			_, _ = conn.Exec(ctx, "DROP ROLE IF EXISTS "+reader)
+		})
+		for _, q := range []string{
+			"CREATE ROLE " + reader + " LOGIN",
+			"CREATE SCHEMA " + schema,
+			"GRANT USAGE ON SCHEMA " + schema + " TO " + reader,
+			"ALTER DEFAULT PRIVILEGES IN SCHEMA " + schema + " GRANT SELECT ON TABLES TO " + reader,
+		} {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		u, err := neturl.Parse(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.User = neturl.User(reader)
+		readerURL := u.String() + "&schema=" + schema
+		testWarehouseRoutes(t, url+"&schema="+schema, readerURL)
+
+		// And the role cannot change the warehouse.
+		rc, err := pgx.Connect(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close(ctx)
+		if _, err := rc.Exec(ctx, "DELETE FROM "+schema+".enrollments"); err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Fatalf("the reader deleted enrollments: %v", err)
+		}
 	})
 }
 
