@@ -64,9 +64,15 @@ func (r *Rule) validate(field string) error {
 
 // ValidateClaims checks the claims of a user's token that e's eligibility
 // rules read: a string value must be text (ValidateText). The field of an
-// error is the claim's name, as "sub" is for the user id. Claims no rule
-// reads are not looked at.
+// error is the claim's name, as "sub" is for the user id. The platform
+// claim (PlatformClaim), recorded with every enrollment, must be one of the
+// platforms when present. Other claims no rule reads are not looked at.
 func (e *Experiment) ValidateClaims(claims map[string]any) error {
+	if v, ok := claims[PlatformClaim]; ok {
+		if p, _ := v.(string); !ValidPlatform(p) {
+			return Invalidf(PlatformClaim, "the token's platform claim must be web, ios, android or other")
+		}
+	}
 	for i := range e.Eligibility {
 		name := e.Eligibility[i].Claim
 		if s, ok := claims[name].(string); ok {
@@ -82,6 +88,11 @@ func (e *Experiment) ValidateClaims(claims map[string]any) error {
 // fails equals and in, and passes not_equals.
 func (r *Rule) Holds(claims map[string]any) bool {
 	v, ok := claims[r.Claim]
+	return r.holds(v, ok)
+}
+
+// holds is Holds on the claim's value v (ok false when it is missing).
+func (r *Rule) holds(v any, ok bool) bool {
 	switch {
 	case r.Equals != nil:
 		return ok && scalarEqual(v, r.Equals)
@@ -101,9 +112,19 @@ func (r *Rule) Holds(claims map[string]any) bool {
 }
 
 // Eligible reports whether a user with these claims may join e.
-func (e *Experiment) Eligible(claims map[string]any) bool {
+func (e *Experiment) Eligible(claims map[string]any) bool { return e.EligibleOn(claims, "") }
+
+// EligibleOn is Eligible for a user on platform (the enrollment body's,
+// "" for none): a rule on the claim PlatformClaim reads it when the token
+// has no such claim, so rules select a platform however it was given.
+func (e *Experiment) EligibleOn(claims map[string]any, platform string) bool {
 	for i := range e.Eligibility {
-		if !e.Eligibility[i].Holds(claims) {
+		r := &e.Eligibility[i]
+		v, ok := claims[r.Claim]
+		if !ok && platform != "" && r.Claim == PlatformClaim {
+			v, ok = platform, true
+		}
+		if !r.holds(v, ok) {
 			return false
 		}
 	}

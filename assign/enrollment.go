@@ -17,11 +17,57 @@ const (
 	ReasonNotRunning  Reason = "not_running"  // paused or stopped
 )
 
+// Platforms an enrollment records: the client's platform, from the token's
+// claim PlatformClaim or, without one, the enrollment body's field of that
+// name. Anything else is refused (EINVALID, field "platform").
+const (
+	PlatformWeb     = "web"
+	PlatformIOS     = "ios"
+	PlatformAndroid = "android"
+	PlatformOther   = "other"
+
+	// PlatformClaim is the token claim, and the enrollment body's field,
+	// that name the platform. A claim wins over the body: the identity
+	// provider signed it, the client did not. Eligibility rules on this
+	// claim see the platform either way.
+	PlatformClaim = "platform"
+)
+
+// ValidPlatform reports whether p is one of the platforms ("" is not).
+func ValidPlatform(p string) bool {
+	switch p {
+	case PlatformWeb, PlatformIOS, PlatformAndroid, PlatformOther:
+		return true
+	}
+	return false
+}
+
+// ValidatePlatform checks a platform given by a client; "" (none) is valid.
+func ValidatePlatform(p string) error {
+	if p != "" && !ValidPlatform(p) {
+		return Invalidf(PlatformClaim, "platform must be web, ios, android or other")
+	}
+	return nil
+}
+
 // EnrollRequest asks for the decision of one user in one experiment.
 type EnrollRequest struct {
 	ExperimentID string
 	UserID       string         // the token's subject
 	Claims       map[string]any // the token's claims, for eligibility
+	// Platform is the enrollment body's platform ("" for none); the
+	// token's claim PlatformClaim wins over it (see EffectivePlatform).
+	Platform string
+}
+
+// EffectivePlatform returns the platform recorded: the token's claim when
+// it has one (a string: Experiment.ValidateClaims refuses any other), else
+// the body's Platform, else "".
+func (r *EnrollRequest) EffectivePlatform() string {
+	if p, ok := r.Claims[PlatformClaim].(string); ok {
+		return p
+	}
+	return r.Platform
 }
 
 // Enrollment is the decision for one user in one experiment.

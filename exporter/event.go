@@ -33,7 +33,7 @@ func parseEvent(keys redisstore.Keys, stream string, v map[string]any, enr *[]wa
 			return fmt.Errorf("enroll event without user or group")
 		}
 		*enr = append(*enr, warehouse.EnrollmentRow{ExperimentID: id, UserID: user, Group: group, EnrolledAt: at,
-			Override: str(redisstore.EventOverride) == scripts.ArgTrue})
+			Override: str(redisstore.EventOverride) == scripts.ArgTrue, Platform: str(redisstore.EventPlatform)})
 	case redisstore.EventConfig:
 		var x assign.Experiment
 		if err := json.Unmarshal([]byte(str(redisstore.EventExperiment)), &x); err != nil {
@@ -89,6 +89,9 @@ func enrollmentFields(r *warehouse.EnrollmentRow) map[string]any {
 	}
 	if r.Override {
 		f[redisstore.EventOverride] = scripts.ArgTrue
+	}
+	if r.Platform != "" {
+		f[redisstore.EventPlatform] = r.Platform
 	}
 	return f
 }

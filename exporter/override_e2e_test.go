@@ -15,7 +15,8 @@ import (
 
 // TestExporter_OverridesFlagged: a QA override's answers, however many,
 // reach the warehouse as one row flagged override, with the forced group;
-// members' rows are unflagged, and reads of members leave the override out.
+// members' rows are unflagged, with the platform their enrollment gave
+// (” for none), and reads of members leave the override out.
 func TestExporter_OverridesFlagged(t *testing.T) {
 	for _, sinkName := range []string{"postgres", "duckdb"} {
 		t.Run(sinkName, func(t *testing.T) {
@@ -76,7 +77,11 @@ func TestExporter_OverridesFlagged(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					res := api.do(t, "POST", "/api/experiment-enrollments", tok, `{"experiment_id":"exp-ovr"}`, 200)
+					body := `{"experiment_id":"exp-ovr"}`
+					if user == "member-1" {
+						body = `{"experiment_id":"exp-ovr","platform":"ios"}`
+					}
+					res := api.do(t, "POST", "/api/experiment-enrollments", tok, body, 200)
 					if (res["override"] == true) != strings.HasPrefix(user, "qa-") || res["enrolled"] != true {
 						t.Fatalf("%s: %v", user, res)
 					}
@@ -95,7 +100,7 @@ func TestExporter_OverridesFlagged(t *testing.T) {
 					t.Fatalf("member rows %v, want member-1 and member-2", members)
 				}
 				for _, m := range members {
-					if m.Override || !strings.HasPrefix(m.UserID, "member-") {
+					if m.Override || !strings.HasPrefix(m.UserID, "member-") || m.Platform != map[string]string{"member-1": "ios"}[m.UserID] {
 						t.Fatalf("member row %+v", m)
 					}
 				}

@@ -20,7 +20,7 @@ func (s *Server) handleEnroll(ctx *fasthttp.RequestCtx) {
 	if !s.checkBody(ctx, RouteEnroll) {
 		return
 	}
-	id, err := parseEnrollBody(ctx.PostBody())
+	id, platform, err := parseEnrollRequest(ctx.PostBody())
 	if err != nil && isBatchBody(ctx.PostBody()) {
 		s.handleEnrollBatch(ctx, &claims)
 		return
@@ -36,7 +36,7 @@ func (s *Server) handleEnroll(ctx *fasthttp.RequestCtx) {
 	// A context of our own, not the RequestCtx: the store may keep it (in a
 	// pipeline) after the handler returns, and the deadline is ours to set.
 	c, cancel := context.WithTimeout(context.Background(), s.EnrollTimeout)
-	e, err := s.Enrollments.Enroll(c, assign.EnrollRequest{ExperimentID: id, UserID: claims.Subject, Claims: claims.Values})
+	e, err := s.Enrollments.Enroll(c, assign.EnrollRequest{ExperimentID: id, UserID: claims.Subject, Claims: claims.Values, Platform: platform})
 	cancel()
 	if err != nil {
 		code := errorCode(err)

@@ -67,66 +67,123 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// parseEnrollBody returns the experiment id of an enrollment body. The fast
-// path reads the one shape clients send, {"experiment_id":"..."} with any
-// whitespace, without allocating beyond the returned string; anything else
-// (escapes, other fields, errors) goes through encoding/json so that the
-// answer, and every error message, is exactly the standard one.
+// parseEnrollBody returns the experiment id of an enrollment body
+// (parseEnrollRequest without the platform).
 func parseEnrollBody(body []byte) (string, error) {
-	if id, ok := fastEnrollBody(body); ok {
-		return id, nil
+	id, _, err := parseEnrollRequest(body)
+	return id, err
+}
+
+// parseEnrollRequest returns the experiment id and the platform ("" when
+// absent) of an enrollment body. The fast path reads the shapes clients
+// send, {"experiment_id":"..."} and {"experiment_id":"...","platform":"ios"}
+// with any whitespace, without allocating beyond the returned id; anything
+// else (escapes, other fields or orders, errors) goes through encoding/json
+// so that the answer, and every error message, is exactly the standard one.
+// A platform that is none of the platforms is EINVALID naming "platform".
+func parseEnrollRequest(body []byte) (id, platform string, err error) {
+	if id, platform, ok := fastEnrollRequest(body); ok {
+		return id, platform, nil
 	}
 	var req struct {
 		ExperimentID *string `json:"experiment_id"`
+		Platform     *string `json:"platform"`
 	}
 	if err := decodeJSON(body, &req); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if req.ExperimentID == nil {
-		return "", assign.Invalidf("experiment_id", "experiment_id is required")
+		return "", "", assign.Invalidf("experiment_id", "experiment_id is required")
 	}
-	return *req.ExperimentID, nil
+	if req.Platform != nil {
+		if *req.Platform == "" {
+			return "", "", assign.Invalidf(assign.PlatformClaim, "platform must be web, ios, android or other")
+		} else if err := assign.ValidatePlatform(*req.Platform); err != nil {
+			return "", "", err
+		}
+		platform = *req.Platform
+	}
+	return *req.ExperimentID, platform, nil
 }
 
-var enrollKey = []byte(`"experiment_id"`)
+var (
+	enrollKey   = []byte(`"experiment_id"`)
+	platformKey = []byte(`"platform"`)
+)
 
+// fastEnrollBody is fastEnrollRequest without the platform.
 func fastEnrollBody(b []byte) (string, bool) {
+	id, _, ok := fastEnrollRequest(b)
+	return id, ok
+}
+
+func fastEnrollRequest(b []byte) (id, platform string, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return "", false
+		return "", "", false
 	}
 	i = skipSpace(b, i+1)
-	if !bytes.HasPrefix(b[i:], enrollKey) {
-		return "", false
+	start, end, i, ok := fastMember(b, i, enrollKey)
+	if !ok {
+		return "", "", false
 	}
-	i = skipSpace(b, i+len(enrollKey))
+	i = skipSpace(b, i)
+	if i < len(b) && b[i] == ',' {
+		var ps, pe int
+		if ps, pe, i, ok = fastMember(b, skipSpace(b, i+1), platformKey); !ok {
+			return "", "", false
+		}
+		// One of the platforms, as a constant: nothing allocated. Anything
+		// else goes to encoding/json for the standard error.
+		switch string(b[ps:pe]) {
+		case assign.PlatformWeb:
+			platform = assign.PlatformWeb
+		case assign.PlatformIOS:
+			platform = assign.PlatformIOS
+		case assign.PlatformAndroid:
+			platform = assign.PlatformAndroid
+		case assign.PlatformOther:
+			platform = assign.PlatformOther
+		default:
+			return "", "", false
+		}
+		i = skipSpace(b, i)
+	}
+	if i >= len(b) || b[i] != '}' {
+		return "", "", false
+	}
+	if skipSpace(b, i+1) != len(b) {
+		return "", "", false
+	}
+	return string(b[start:end]), platform, true
+}
+
+// fastMember reads key : "plain string" at b[i:] and returns the string's
+// bounds and the index after its closing quote; ok is false for anything
+// else (escapes, control and non-ASCII bytes: left to encoding/json).
+func fastMember(b []byte, i int, key []byte) (start, end, next int, ok bool) {
+	if !bytes.HasPrefix(b[i:], key) {
+		return 0, 0, 0, false
+	}
+	i = skipSpace(b, i+len(key))
 	if i >= len(b) || b[i] != ':' {
-		return "", false
+		return 0, 0, 0, false
 	}
 	i = skipSpace(b, i+1)
 	if i >= len(b) || b[i] != '"' {
-		return "", false
+		return 0, 0, 0, false
 	}
 	i++
-	start := i
+	start = i
 	for ; i < len(b) && b[i] != '"'; i++ {
-		// Escapes, control and non-ASCII bytes: leave them to encoding/json.
 		if b[i] == '\\' || b[i] < 0x20 || b[i] >= utf8.RuneSelf {
-			return "", false
+			return 0, 0, 0, false
 		}
 	}
 	if i >= len(b) {
-		return "", false
+		return 0, 0, 0, false
 	}
-	end := i
-	i = skipSpace(b, i+1)
-	if i >= len(b) || b[i] != '}' {
-		return "", false
-	}
-	if skipSpace(b, i+1) != len(b) {
-		return "", false
-	}
-	return string(b[start:end]), true
+	return start, i, i + 1, true
 }
 
 func skipSpace(b []byte, i int) int {

@@ -40,21 +40,28 @@ func FuzzAppendString(f *testing.F) {
 // decoder accepts with the same id.
 func FuzzParseEnrollBody(f *testing.F) {
 	for _, s := range []string{`{"experiment_id":"abc"}`, ` { "experiment_id" : "a-b.c" } `, `{"experiment_id":"a\"b"}`,
-		`{"experiment_id":"x","y":1}`, `{"experiment_id":"x"}}`, `{"experiment_id":"é"}`, `{}`, ``} {
+		`{"experiment_id":"x","y":1}`, `{"experiment_id":"x"}}`, `{"experiment_id":"é"}`, `{}`, ``,
+		`{"experiment_id":"x","platform":"ios"}`, ` {"experiment_id" :"x" , "platform": "tv" }`, `{"platform":"web","experiment_id":"x"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		id, ok := fastEnrollBody(body)
+		id, platform, ok := fastEnrollRequest(body)
 		if !ok {
 			return
 		}
 		var req struct {
 			ExperimentID *string `json:"experiment_id"`
+			Platform     *string `json:"platform"`
 		}
 		if err := decodeJSON(body, &req); err != nil {
 			t.Fatalf("fast path accepted %q, encoding/json refuses: %v", body, err)
 		} else if req.ExperimentID == nil || *req.ExperimentID != id {
 			t.Fatalf("fast path read %q from %q, encoding/json %v", id, body, req.ExperimentID)
+		} else if (req.Platform == nil) != (platform == "") || (req.Platform != nil && *req.Platform != platform) {
+			t.Fatalf("fast path read platform %q from %q, encoding/json %v", platform, body, req.Platform)
+		}
+		if _, p, err := parseEnrollRequest(body); err != nil || p != platform {
+			t.Fatalf("parseEnrollRequest(%q) = %q, %v; the fast path %q", body, p, err, platform)
 		}
 	})
 }

@@ -20,7 +20,20 @@ import (
 var (
 	argTrue  any = scripts.ArgTrue
 	argFalse any = scripts.ArgFalse
+
+	platformArgs = map[string]any{"": "", assign.PlatformWeb: assign.PlatformWeb, assign.PlatformIOS: assign.PlatformIOS,
+		assign.PlatformAndroid: assign.PlatformAndroid, assign.PlatformOther: assign.PlatformOther}
 )
+
+// platformArg returns the platform as a script argument without converting
+// it on the hot path; one that is not a platform (refused before, by
+// ValidateClaims and Enroll) is recorded as none.
+func platformArg(p string) any {
+	if a, ok := platformArgs[p]; ok {
+		return a
+	}
+	return platformArgs[""]
+}
 
 // fingerprint identifies an experiment's definition in Redis: the stored
 // definition JSON (salt, groups, eligibility rules, layer, creation time)
@@ -57,13 +70,16 @@ type enrollCall struct {
 	draw     assign.Draw
 	userID   string
 	eligible bool
+	platform any    // the platform argument (platformArg)
 	owners   string // the user's layer owner bucket key (in a layer only)
 	slot     int    // the user's layer slot (in a layer only)
 }
 
 // newEnrollCall prepares the call for one user and definition.
 func (s *Store) newEnrollCall(d *definition, req assign.EnrollRequest) enrollCall {
-	c := enrollCall{d: d, draw: assign.NewDraw(d.Salt, d.ID, req.UserID), userID: req.UserID, eligible: d.rules.Eligible(req.Claims)}
+	platform := req.EffectivePlatform()
+	c := enrollCall{d: d, draw: assign.NewDraw(d.Salt, d.ID, req.UserID), userID: req.UserID,
+		eligible: d.rules.EligibleOn(req.Claims, platform), platform: platformArg(platform)}
 	if d.layer != "" {
 		var owner uint32
 		c.slot, owner = layerPosition(d.Layer, req.UserID, d.ownerBuckets)
@@ -110,6 +126,7 @@ func (c *enrollCall) args() []any {
 	}
 	args[scripts.EnrollArgFP-1] = d.fpArg
 	args[scripts.EnrollArgLayout-1] = d.layoutArg
+	args[scripts.EnrollArgPlatform-1] = c.platform
 	if d.layer != "" {
 		args[scripts.EnrollArgSlot-1] = strconv.Itoa(c.slot)
 	}

@@ -20,12 +20,17 @@ const MaxUserIDLen = assign.MaxUserIDLen
 // The immutable definition comes from the in-process cache; eligibility is
 // checked here and passed to the script, which still answers an existing
 // member with their group when today's claims no longer qualify (stickiness).
+// The platform recorded is the token's platform claim, else the request's
+// (assign.EnrollRequest.EffectivePlatform).
 // Returns EINVALID for a user id assign.ValidateUserID refuses (field
-// "sub") or a claim the rules read that is not text (field: the claim's
-// name), before anything is written; ENOTFOUND, EUNAVAILABLE when Redis does
+// "sub"), a claim the rules read that is not text (field: the claim's
+// name) or a platform that is none of the platforms (field "platform"),
+// before anything is written; ENOTFOUND, EUNAVAILABLE when Redis does
 // not answer in time.
 func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.Enrollment, error) {
 	if err := assign.ValidateUserID(req.UserID); err != nil {
+		return nil, err
+	} else if err := assign.ValidatePlatform(req.Platform); err != nil {
 		return nil, err
 	}
 	d, err := s.definition(ctx, req.ExperimentID)

@@ -170,7 +170,7 @@ const LayerSlots = scripts.LayerSlots
 
 // Stream events. Every entry has a "type" field; the other fields depend on it.
 //
-//	type=enroll  user=<user id as given>  group=<group name>  [override=1]  ts=<unix ms, Redis TIME>
+//	type=enroll  user=<user id as given>  group=<group name>  [override=1]  [platform=<web|ios|android|other>]  ts=<unix ms, Redis TIME>
 //	             (override=1: a QA override's answer, not a member; once per override set)
 //	type=config  experiment=<JSON of assign.Experiment, without Stats>  by=<admin name>  ts=<unix ms>
 const (
@@ -183,6 +183,7 @@ const (
 	EventExperiment = scripts.EventExperiment
 	EventBy         = scripts.EventBy
 	EventOverride   = scripts.EventOverride
+	EventPlatform   = scripts.EventPlatform
 )
 
 // ConfigKey returns the configuration hash key of an experiment.

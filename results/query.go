@@ -94,6 +94,10 @@ type Query struct {
 	// CUPEDLookback is how far before enrollment the covariate counts
 	// events; 0 means DefaultCUPEDLookback.
 	CUPEDLookback time.Duration
+
+	// Platform, when set, analyses only the members enrolled from that
+	// platform (web, ios, android, other; NoPlatform for none recorded).
+	Platform string
 }
 
 // DefaultCUPEDLookback is the covariate's period before enrollment when
@@ -165,6 +169,10 @@ func (q Query) periodFilter() (string, []any) {
 	if !q.EnrolledBefore.IsZero() {
 		args = append(args, q.EnrolledBefore.UTC())
 		cond += fmt.Sprintf(" AND enrolled_at < $%d", len(args))
+	}
+	if c, arg := q.platformFilter(len(args) + 1); c != "" {
+		args = append(args, arg)
+		cond += c
 	}
 	return cond, args
 }

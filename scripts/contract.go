@@ -64,7 +64,7 @@ const (
 
 // Stream events. Every entry has a "type" field; the other fields depend on it.
 //
-//	type=enroll  user=<user id as given>  group=<group name>  [override=ArgTrue]  ts=<unix ms, Redis TIME>
+//	type=enroll  user=<user id as given>  group=<group name>  [override=ArgTrue]  [platform=<web|ios|android|other>]  ts=<unix ms, Redis TIME>
 //	             (override: the answer of a QA override, not a member; once per override set)
 //	type=config  experiment=<JSON of assign.Experiment, without Stats>  by=<admin name>  ts=<unix ms>
 const (
@@ -77,6 +77,7 @@ const (
 	EventExperiment = "experiment"
 	EventBy         = "by"
 	EventOverride   = "override"
+	EventPlatform   = "platform" // absent when the client gave none
 )
 
 // Limits and encodings.
@@ -164,9 +165,10 @@ const (
 	EnrollArgEligible = 5 // ArgTrue when the user passed the eligibility rules (checked in Go), else ArgFalse
 	EnrollArgFP       = 6 // fingerprint of the caller's definition (FieldFingerprint as read, "" when absent)
 	EnrollArgLayout   = 7 // the member bucket layout the keys were computed from: buckets[,gen]
-	EnrollArgSlot     = 8 // the user's layer slot, 0..LayerSlots-1 (in a layer only)
-	EnrollArgs        = 7 // ARGV count outside a layer
-	EnrollArgsInLayer = 8
+	EnrollArgPlatform = 8 // the client's platform for the event, "" for none
+	EnrollArgSlot     = 9 // the user's layer slot, 0..LayerSlots-1 (in a layer only)
+	EnrollArgs        = 8 // ARGV count outside a layer
+	EnrollArgsInLayer = 9
 
 	// create.lua
 	CreateKeyConfig    = 1
@@ -233,7 +235,7 @@ var common = []luaConst{
 
 	{"E_TYPE", EventType}, {"E_ENROLL", EventEnroll}, {"E_CONFIG", EventConfig}, {"E_USER", EventUser},
 	{"E_GROUP", EventGroup}, {"E_TS", EventTime}, {"E_EXPERIMENT", EventExperiment}, {"E_BY", EventBy},
-	{"E_OVERRIDE", EventOverride}, {"OVERRIDE_EXPORTED", OverrideExported},
+	{"E_OVERRIDE", EventOverride}, {"E_PLATFORM", EventPlatform}, {"OVERRIDE_EXPORTED", OverrideExported},
 
 	{"STATUS_RUNNING", string(assign.StatusRunning)},
 	{"LAYER_SLOTS", LayerSlots}, {"GROW_AT", GrowAt}, {"MAX_GENERATIONS", MaxGenerations},
@@ -268,7 +270,7 @@ var positions = map[string][]luaConst{
 		{"K_OLDER", EnrollKeyOlder}, {"K_OLDER_IN_LAYER", EnrollKeyOlderInLayer},
 		{"A_MEMBER", EnrollArgMember}, {"A_USER_ID", EnrollArgUserID}, {"A_SAMPLE", EnrollArgSample},
 		{"A_GROUP", EnrollArgGroup}, {"A_ELIGIBLE", EnrollArgEligible}, {"A_FP", EnrollArgFP},
-		{"A_LAYOUT", EnrollArgLayout}, {"A_SLOT", EnrollArgSlot},
+		{"A_LAYOUT", EnrollArgLayout}, {"A_PLATFORM", EnrollArgPlatform}, {"A_SLOT", EnrollArgSlot},
 	},
 	"create": {
 		{"K_CONFIG", CreateKeyConfig}, {"K_EVENTS", CreateKeyEvents}, {"K_OVERRIDES", CreateKeyOverrides},

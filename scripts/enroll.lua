@@ -20,6 +20,7 @@
 --                   drew with and the t0 it encodes times with
 -- ARGV[A_LAYOUT]    the member bucket layout the keys were computed from: the
 --                   fields buckets[,gen] of the configuration hash
+-- ARGV[A_PLATFORM]  the client's platform for the event ('' for none: no field)
 --
 -- Only for an experiment in a layer (absent otherwise, so the plain path pays
 -- nothing for layers):
@@ -78,8 +79,13 @@ if forced then
     local t = redis.call('TIME')
     local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / US_PER_MS))
     local name = redis.call('HGET', config, F_GROUP_NAME .. g)
-    redis.call('XADD', events, '*', E_TYPE, E_ENROLL, E_USER, ARGV[A_USER_ID], E_GROUP, name,
-      E_OVERRIDE, ARG_TRUE, E_TS, ms)
+    if ARGV[A_PLATFORM] ~= '' then
+      redis.call('XADD', events, '*', E_TYPE, E_ENROLL, E_USER, ARGV[A_USER_ID], E_GROUP, name,
+        E_OVERRIDE, ARG_TRUE, E_PLATFORM, ARGV[A_PLATFORM], E_TS, ms)
+    else
+      redis.call('XADD', events, '*', E_TYPE, E_ENROLL, E_USER, ARGV[A_USER_ID], E_GROUP, name,
+        E_OVERRIDE, ARG_TRUE, E_TS, ms)
+    end
     redis.call('HSET', KEYS[K_OVERRIDES], ARGV[A_USER_ID], g + OVERRIDE_EXPORTED)
   end
   return R_OVERRIDE + g
@@ -215,7 +221,12 @@ redis.call('HINCRBY', config, F_N, 1)
 redis.call('HINCRBY', config, F_COUNT .. group, 1)
 local name = redis.call('HGET', config, F_GROUP_NAME .. group)
 local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / US_PER_MS))
-redis.call('XADD', events, '*', E_TYPE, E_ENROLL, E_USER, ARGV[A_USER_ID], E_GROUP, name, E_TS, ms)
+if ARGV[A_PLATFORM] ~= '' then
+  redis.call('XADD', events, '*', E_TYPE, E_ENROLL, E_USER, ARGV[A_USER_ID], E_GROUP, name,
+    E_PLATFORM, ARGV[A_PLATFORM], E_TS, ms)
+else
+  redis.call('XADD', events, '*', E_TYPE, E_ENROLL, E_USER, ARGV[A_USER_ID], E_GROUP, name, E_TS, ms)
+end
 
 -- 7. Grow: once the members outnumber GROW_AT per bucket over all the
 --    generations, open a generation twice as large as all before, for the

@@ -18,6 +18,9 @@ type EnrollmentRow struct {
 	// A member's row replaces it (the override was removed and the user
 	// enrolled); it never replaces a member's.
 	Override bool
+	// Platform is the client's platform (web, ios, android, other), "" when
+	// none was given and in rows exported before it was recorded.
+	Platform string
 }
 
 // ExperimentRow is one version of an experiment's configuration: a row of

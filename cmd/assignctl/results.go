@@ -28,6 +28,7 @@ type ResultsCommand struct {
 	from        timeFlag
 	before      timeFlag
 	now         timeFlag
+	by          string
 }
 
 // durationFlag is a flag holding a window: 7d, 36h, 1d12h.
@@ -62,6 +63,7 @@ func (c *ResultsCommand) flagSet() *flag.FlagSet {
 	fs.Var(&c.from, "enrolled-from", "analyse only users enrolled at or after `time` (RFC 3339, or a UTC date YYYY-MM-DD)")
 	fs.StringVar(&c.q.Method, "method", "", "`method` of inference: sequential (always-valid, for looking while it runs) or fixed (one look at the planned sample); default sequential unless the experiment is stopped")
 	fs.Var(&c.now, "now", "end the runtime of an experiment that has not stopped at `time` (RFC 3339; default now)")
+	fs.StringVar(&c.by, "by", "", "split the analysis: `platform` gives one per platform present (web, ios, android, other, none), each with its own SRM check")
 	fs.Var(&c.before, "enrolled-before", "analyse only users enrolled before `time` (RFC 3339, or a UTC date YYYY-MM-DD)")
 	return fs
 }
@@ -86,6 +88,11 @@ func (c *ResultsCommand) ParseFlags(args []string) error {
 	}
 	if c.metricsFile != "" && (c.q.TimeColumn != "" || c.q.CapPercentile != 0 || c.q.CUPED || c.q.LowerIsBetter || c.lookback != 0) {
 		return usageErrorf("with --metrics, each metric's time column, cap, CUPED and direction come from the file")
+	}
+	if c.by != "" && c.by != byPlatform {
+		return usageErrorf("--by takes platform, not %q", c.by)
+	} else if c.by != "" && c.metricsFile != "" {
+		return usageErrorf("--by platform analyses one outcome (--outcome-sql or --outcome-file), not --metrics")
 	}
 	c.q.Window, c.q.CUPEDLookback = time.Duration(c.window), time.Duration(c.lookback)
 	if !(c.q.ConfidenceLevel > 0 && c.q.ConfidenceLevel < 1) {
@@ -160,6 +167,8 @@ func (c *ResultsCommand) Run(ctx context.Context) error {
 	defer w.Close()
 	if metrics != nil {
 		return c.runMetrics(ctx, w, metrics, format)
+	} else if c.by == byPlatform {
+		return c.runByPlatform(ctx, w, format)
 	}
 
 	res, err := w.Analyze(ctx, c.q)
@@ -322,6 +331,11 @@ from assignd when the exporter has not written them yet (needs --admin-token).
 When they changed during the experiment, the sample ratio check weighs each
 period's probabilities by its users, and a note gives the --enrolled-from and
 --enrolled-before flags that analyse one period alone.
+
+--by platform runs the analysis once per platform the members enrolled from
+(web, ios, android, other, and none for rows without one), each with its own
+sample ratio check: web results do not carry over to mobile. QA overrides are
+never analysed.
 
 Flags:
 

@@ -37,23 +37,24 @@ func writeEnrollments(conn *sql.Conn, rows []warehouse.EnrollmentRow) error {
 	}
 	return conn.Raw(func(dc any) error {
 		// The appender collects rows as a temporary table appended_data
-		// (columns col1..col5, typed like the target's) and runs the query
+		// (columns col1..col6, typed like the target's) and runs the query
 		// on each flush.
 		// The first member's row wins; an override's row only replaces an
 		// override's, and is replaced by a member's (see EnrollmentRow).
 		a, err := duckdb.NewTableAppender(dc.(driver.Conn),
-			`INSERT INTO enrollments (experiment_id, user_id, group_name, enrolled_at, override)
-SELECT col1, col2, col3, col4, col5 FROM appended_data
+			`INSERT INTO enrollments (experiment_id, user_id, group_name, enrolled_at, override, platform)
+SELECT col1, col2, col3, col4, col5, col6 FROM appended_data
 ON CONFLICT (experiment_id, user_id) DO UPDATE SET
-	group_name = EXCLUDED.group_name, enrolled_at = EXCLUDED.enrolled_at, override = EXCLUDED.override
+	group_name = EXCLUDED.group_name, enrolled_at = EXCLUDED.enrolled_at, override = EXCLUDED.override,
+	platform = EXCLUDED.platform
 WHERE enrollments.override`,
-			"", "", "enrollments", []string{"experiment_id", "user_id", "group_name", "enrolled_at", "override"})
+			"", "", "enrollments", []string{"experiment_id", "user_id", "group_name", "enrolled_at", "override", "platform"})
 		if err != nil {
 			return fmt.Errorf("appender: %w", err)
 		}
 		for i := range rows {
 			r := &rows[i]
-			if err := a.AppendRow(r.ExperimentID, r.UserID, r.Group, r.EnrolledAt, r.Override); err != nil {
+			if err := a.AppendRow(r.ExperimentID, r.UserID, r.Group, r.EnrolledAt, r.Override, r.Platform); err != nil {
 				a.Close()
 				return fmt.Errorf("append: %w", err)
 			}

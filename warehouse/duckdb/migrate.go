@@ -73,6 +73,9 @@ ALTER TABLE experiment_changes ADD COLUMN end_at TIMESTAMPTZ;`},
 	// QA overrides' answers, flagged: not members (warehouse.EnrollmentRow.Override).
 	{Version: 5, Name: "enrollment override flag", SQL: `
 ALTER TABLE enrollments ADD COLUMN override BOOLEAN DEFAULT false;`},
+	// The client's platform ('' when none was given, and in older rows).
+	{Version: 6, Name: "enrollment platform", SQL: `
+ALTER TABLE enrollments ADD COLUMN platform VARCHAR DEFAULT '';`},
 }
 
 // Migrate applies the pending migrations, each in a transaction with its

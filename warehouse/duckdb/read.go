@@ -22,7 +22,7 @@ WHERE enrolled_at >= ? AND enrolled_at < ? AND NOT override`, from, to).Scan(&n)
 // the scan ends.
 func (s *Sink) ScanEnrollments(ctx context.Context, from, to time.Time, fn func(warehouse.EnrollmentRow) error) error {
 	return s.with(ctx, func(conn *sql.Conn) error {
-		rows, err := conn.QueryContext(ctx, `SELECT experiment_id, user_id, group_name, enrolled_at FROM enrollments
+		rows, err := conn.QueryContext(ctx, `SELECT experiment_id, user_id, group_name, enrolled_at, coalesce(platform, '') FROM enrollments
 WHERE enrolled_at >= ? AND enrolled_at < ? AND NOT override
 ORDER BY experiment_id, enrolled_at, user_id`, from, to)
 		if err != nil {
@@ -33,12 +33,12 @@ ORDER BY experiment_id, enrolled_at, user_id`, from, to)
 }
 
 // scanEnrollments calls fn with each row of a query selecting experiment_id,
-// user_id, group_name, enrolled_at, and closes rows.
+// user_id, group_name, enrolled_at, platform, and closes rows.
 func scanEnrollments(rows *sql.Rows, fn func(warehouse.EnrollmentRow) error) error {
 	defer rows.Close()
 	var r warehouse.EnrollmentRow
 	for rows.Next() {
-		if err := rows.Scan(&r.ExperimentID, &r.UserID, &r.Group, &r.EnrolledAt); err != nil {
+		if err := rows.Scan(&r.ExperimentID, &r.UserID, &r.Group, &r.EnrolledAt, &r.Platform); err != nil {
 			return err
 		}
 		r.EnrolledAt = r.EnrolledAt.UTC()

@@ -52,7 +52,7 @@ FROM experiments ORDER BY experiment_id`)
 // ScanExperimentEnrollments implements warehouse.Source.
 func (s *Sink) ScanExperimentEnrollments(ctx context.Context, experimentID string, fn func(warehouse.EnrollmentRow) error) error {
 	return s.with(ctx, func(conn *sql.Conn) error {
-		rows, err := conn.QueryContext(ctx, `SELECT experiment_id, user_id, group_name, enrolled_at FROM enrollments
+		rows, err := conn.QueryContext(ctx, `SELECT experiment_id, user_id, group_name, enrolled_at, coalesce(platform, '') FROM enrollments
 WHERE experiment_id = ? AND NOT override ORDER BY enrolled_at, user_id`, experimentID)
 		if err != nil {
 			return err

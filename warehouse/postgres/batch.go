@@ -45,23 +45,25 @@ func (s *Sink) writeEnrollments(ctx context.Context, tx pgx.Tx, rows []warehouse
 		return err
 	}
 	// A connection's staging table from before the override column gets it.
-	if _, err := tx.Exec(ctx, `ALTER TABLE `+stageTable+` ADD COLUMN IF NOT EXISTS override boolean NOT NULL DEFAULT false`); err != nil {
+	if _, err := tx.Exec(ctx, `ALTER TABLE `+stageTable+` ADD COLUMN IF NOT EXISTS override boolean NOT NULL DEFAULT false,
+	ADD COLUMN IF NOT EXISTS platform text NOT NULL DEFAULT ''`); err != nil {
 		return err
 	}
-	cols := []string{"experiment_id", "user_id", "group_name", "enrolled_at", "override"}
+	cols := []string{"experiment_id", "user_id", "group_name", "enrolled_at", "override", "platform"}
 	src := pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		r := &rows[i]
-		return []any{r.ExperimentID, r.UserID, r.Group, r.EnrolledAt, r.Override}, nil
+		return []any{r.ExperimentID, r.UserID, r.Group, r.EnrolledAt, r.Override, r.Platform}, nil
 	})
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stageTable}, cols, src); err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
 	// The first member's row wins; an override's row only replaces an
 	// override's, and is replaced by a member's (see EnrollmentRow).
-	_, err := tx.Exec(ctx, `INSERT INTO `+s.table("enrollments")+` AS e (experiment_id, user_id, group_name, enrolled_at, override)
-SELECT experiment_id, user_id, group_name, enrolled_at, override FROM `+stageTable+`
+	_, err := tx.Exec(ctx, `INSERT INTO `+s.table("enrollments")+` AS e (experiment_id, user_id, group_name, enrolled_at, override, platform)
+SELECT experiment_id, user_id, group_name, enrolled_at, override, platform FROM `+stageTable+`
 ON CONFLICT (experiment_id, user_id) DO UPDATE SET
-	group_name = EXCLUDED.group_name, enrolled_at = EXCLUDED.enrolled_at, override = EXCLUDED.override
+	group_name = EXCLUDED.group_name, enrolled_at = EXCLUDED.enrolled_at, override = EXCLUDED.override,
+	platform = EXCLUDED.platform
 WHERE e.override`)
 	return err
 }

@@ -74,6 +74,9 @@ ALTER TABLE {s}.experiment_changes ADD COLUMN start_at timestamptz, ADD COLUMN e
 	// QA overrides' answers, flagged: not members (warehouse.EnrollmentRow.Override).
 	{Version: 5, Name: "enrollment override flag", SQL: `
 ALTER TABLE {s}.enrollments ADD COLUMN override boolean NOT NULL DEFAULT false;`},
+	// The client's platform ('' when none was given, and in older rows).
+	{Version: 6, Name: "enrollment platform", SQL: `
+ALTER TABLE {s}.enrollments ADD COLUMN platform text NOT NULL DEFAULT '';`},
 }
 
 // Migrate applies the pending migrations in one transaction, under an

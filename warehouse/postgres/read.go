@@ -23,7 +23,7 @@ WHERE enrolled_at >= $1 AND enrolled_at < $2 AND NOT override`, from, to).Scan(&
 
 // ScanEnrollments implements warehouse.Reader.
 func (s *Sink) ScanEnrollments(ctx context.Context, from, to time.Time, fn func(warehouse.EnrollmentRow) error) error {
-	rows, err := s.pool.Query(ctx, `SELECT experiment_id, user_id, group_name, enrolled_at FROM `+s.table("enrollments")+`
+	rows, err := s.pool.Query(ctx, `SELECT experiment_id, user_id, group_name, enrolled_at, coalesce(platform, '') FROM `+s.table("enrollments")+`
 WHERE enrolled_at >= $1 AND enrolled_at < $2 AND NOT override
 ORDER BY experiment_id, enrolled_at, user_id`, from, to)
 	if err != nil {
@@ -33,12 +33,12 @@ ORDER BY experiment_id, enrolled_at, user_id`, from, to)
 }
 
 // scanEnrollments calls fn with each row of a query selecting experiment_id,
-// user_id, group_name, enrolled_at, and closes rows.
+// user_id, group_name, enrolled_at, platform, and closes rows.
 func scanEnrollments(rows pgx.Rows, fn func(warehouse.EnrollmentRow) error) error {
 	defer rows.Close()
 	var r warehouse.EnrollmentRow
 	for rows.Next() {
-		if err := rows.Scan(&r.ExperimentID, &r.UserID, &r.Group, &r.EnrolledAt); err != nil {
+		if err := rows.Scan(&r.ExperimentID, &r.UserID, &r.Group, &r.EnrolledAt, &r.Platform); err != nil {
 			return fmt.Errorf("postgres warehouse: %w", err)
 		}
 		r.EnrolledAt = r.EnrolledAt.UTC()

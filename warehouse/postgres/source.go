@@ -56,7 +56,7 @@ ORDER BY experiment_id`, ids)
 
 // ScanExperimentEnrollments implements warehouse.Source.
 func (s *Sink) ScanExperimentEnrollments(ctx context.Context, experimentID string, fn func(warehouse.EnrollmentRow) error) error {
-	rows, err := s.pool.Query(ctx, `SELECT experiment_id, user_id, group_name, enrolled_at FROM `+s.table("enrollments")+`
+	rows, err := s.pool.Query(ctx, `SELECT experiment_id, user_id, group_name, enrolled_at, coalesce(platform, '') FROM `+s.table("enrollments")+`
 WHERE experiment_id = $1 AND NOT override ORDER BY enrolled_at, user_id`, experimentID)
 	if err != nil {
 		return fmt.Errorf("postgres warehouse: %w", err)

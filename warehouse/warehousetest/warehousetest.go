@@ -51,8 +51,8 @@ func Experiment(id string, v int64) warehouse.ExperimentRow {
 
 // SchemaVersion is the number of migrations every sink has: 1 the tables,
 // 2 the salt column, 3 the dead letters, 4 the schedule columns, 5 the
-// override flag.
-const SchemaVersion = 5
+// override flag, 6 the platform.
+const SchemaVersion = 6
 
 // Inspector reads a sink's tables back for assertions.
 type Inspector interface {
@@ -228,6 +228,19 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		Equal(t, members, enr[:5])
 	})
 
+	t.Run("PlatformRoundTrip", func(t *testing.T) {
+		s := open(t)
+		mustMigrate(t, s.Warehouse)
+		want := Enrollments("exp-p", 8)
+		for i := range want {
+			want[i].Platform = []string{"web", "ios", "android", "other", ""}[i%5] // "": none given
+		}
+		if err := s.Warehouse.WriteBatch(ctx, clone(want), nil); err != nil {
+			t.Fatal(err)
+		}
+		Equal(t, Scan(t, s.Warehouse, Day, Day.Add(24*time.Hour)), want)
+	})
+
 	t.Run("OverrideRows", func(t *testing.T) {
 		s := open(t)
 		mustMigrate(t, s.Warehouse)
@@ -385,7 +398,7 @@ func Equal(tb testing.TB, got, want []warehouse.EnrollmentRow) {
 		if !ok {
 			tb.Fatalf("unexpected row %+v", g)
 		}
-		if g.Group != w.Group || !g.EnrolledAt.Equal(w.EnrolledAt) {
+		if g.Group != w.Group || !g.EnrolledAt.Equal(w.EnrolledAt) || g.Platform != w.Platform {
 			tb.Fatalf("row %s/%s: group=%q at=%v, want group=%q at=%v", g.ExperimentID, g.UserID,
 				g.Group, g.EnrolledAt, w.Group, w.EnrolledAt)
 		}

@@ -1,7 +1,7 @@
 // Generated from openapi/openapi.json by scripts/generate.mjs (npm run generate).
 // Do not edit: change the document, then regenerate; `npm run check-generated`
 // (run by test.sh) and go test ./client/ fail while this file is stale.
-// openapi.json sha256 8de552240606d7eb26b005d118deb1ad07c196ef9fe1cc86ed27c4cd8c39801b
+// openapi.json sha256 c6ca76d18f00a24b82bf9cb34d8717f2a477dbabc7e4ae7f4756c64c549dd6f5
 
 export interface paths {
     "/api/experiment-enrollments": {
@@ -485,6 +485,11 @@ export interface components {
         };
         EnrollmentRequest: {
             experiment_id: components["schemas"]["ExperimentID"];
+            /**
+             * @description The client's platform, recorded with the enrollment and exported (`enrollments.platform`); eligibility rules on the claim `platform` see it. A `platform` claim of the token wins over it (the identity provider signed it); a claim or a field of another value is a 400 naming `platform`. Absent: none recorded (unless the token has the claim). The multi-experiment form takes the claim only.
+             * @enum {string}
+             */
+            platform?: "web" | "ios" | "android" | "other";
         };
         /** @description The decision, sticky for the user. */
         Enrollment: {
