@@ -55,6 +55,12 @@ type Client struct {
 	// UserAgent is sent with each request when set.
 	UserAgent string
 
+	// Platform is the platform each enrollment records (assign.PlatformWeb,
+	// PlatformIOS, PlatformAndroid, PlatformOther), sent as the body's
+	// platform; a platform claim of the user's token wins over it. Empty:
+	// none sent. The multi-experiment form (EnrollMany) takes the claim only.
+	Platform string
+
 	// EnrollTimeout bounds each enrollment call (Enroll, EnrollOr,
 	// EnrollMany, EnrollManyOr) on top of the caller's context. 0:
 	// DefaultEnrollTimeout; negative: only the context and HTTPClient bound it.

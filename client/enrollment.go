@@ -15,11 +15,13 @@ const enrollPath = "/api/experiment-enrollments"
 // Enroll asks for the decision of the user whose signed token userToken is
 // (its sub claim) in experiment id. The answer is sticky: the same user gets
 // the same group, or the same reason, on every call. The call is bounded by
-// EnrollTimeout; any failure is returned (see EnrollOr for a fallback).
+// EnrollTimeout and records the client's Platform; any failure is returned
+// (see EnrollOr for a fallback).
 func (c *Client) Enroll(ctx context.Context, userToken, id string) (*assign.Enrollment, error) {
 	in := struct {
-		ID string `json:"experiment_id"`
-	}{id}
+		ID       string `json:"experiment_id"`
+		Platform string `json:"platform,omitempty"`
+	}{id, c.Platform}
 	ctx, cancel := c.enrollContext(ctx)
 	defer cancel()
 	var e assign.Enrollment

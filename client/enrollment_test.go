@@ -407,3 +407,33 @@ func TestClient_WarehouseRoutes(t *testing.T) {
 		t.Fatalf("malformed id: err=%v, want not found", err)
 	}
 }
+
+// The client's Platform is recorded with each single-form enrollment: an
+// eligibility rule on the platform claim sees it; the token's claim wins.
+func TestClient_Platform(t *testing.T) {
+	ctx := context.Background()
+	srv := clienttest.MustOpen(t)
+	if _, err := srv.Client.CreateExperiment(ctx, client.ExperimentCreate{ID: "ios-only", MaxSampleSize: 100, Groups: journeys,
+		Eligibility: []assign.Rule{{Claim: assign.PlatformClaim, Equals: assign.PlatformIOS}}}); err != nil {
+		t.Fatal(err)
+	}
+	ios, web := *srv.Client, *srv.Client
+	ios.Platform, web.Platform = assign.PlatformIOS, assign.PlatformWeb
+	if e, err := ios.Enroll(ctx, clienttest.UserToken(t, "p-1", nil), "ios-only"); err != nil || !e.Enrolled {
+		t.Fatalf("ios: %+v, %v", e, err)
+	}
+	if e, err := web.Enroll(ctx, clienttest.UserToken(t, "p-2", nil), "ios-only"); err != nil || e.Reason != assign.ReasonNotEligible {
+		t.Fatalf("web: %+v, %v", e, err)
+	}
+	if e, err := ios.Enroll(ctx, clienttest.UserToken(t, "p-3", map[string]any{"platform": "android"}), "ios-only"); err != nil || e.Reason != assign.ReasonNotEligible {
+		t.Fatalf("the claim wins: %+v, %v", e, err)
+	}
+	bad := *srv.Client
+	bad.Platform = "windows"
+	if _, err := bad.EnrollOr(ctx, clienttest.UserToken(t, "p-4", nil), "ios-only", "old_journey"); assign.ErrorField(err) != "platform" {
+		t.Fatalf("err=%v, want invalid platform", err)
+	}
+	if e, err := srv.Client.Enroll(ctx, clienttest.UserToken(t, "p-5", nil), "ios-only"); err != nil || e.Reason != assign.ReasonNotEligible {
+		t.Fatalf("no platform: %+v, %v", e, err)
+	}
+}

@@ -18,6 +18,7 @@ import type {
   ExperimentUpdate,
   LayerSplit,
   ListExperimentsQuery,
+  Platform,
   Plan,
   PlanQuery,
   Readiness,
@@ -46,6 +47,12 @@ export interface ClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Headers sent with every request (a browser refuses some, such as User-Agent). */
   headers?: Record<string, string>;
+  /**
+   * The platform each enrollment records (web, ios, android, other), sent as
+   * the body's `platform`; a `platform` claim of the user's token wins over
+   * it. The multi-experiment form takes the claim only.
+   */
+  platform?: Platform;
 }
 
 export interface CallOptions {
@@ -56,6 +63,8 @@ export interface CallOptions {
 }
 
 export interface EnrollOptions extends CallOptions {
+  /** The platform this enrollment records, instead of the client's. */
+  platform?: Platform;
   /**
    * The group to show when assignd gives no decision (a network error, the
    * timeout, a 5xx such as the 503 of an outage): usually the control. With
@@ -82,6 +91,7 @@ export interface FallbackEnrollment {
 /** enroll's answer with a fallback: assignd's decision, or the fallback. */
 export type EnrollResult = (Enrollment & { fallback?: never }) | FallbackEnrollment;
 
+/** enrollMany's options: the multi-experiment form sends no platform (it takes the token's claim only). */
 export interface EnrollManyOptions extends CallOptions {
   /**
    * The group to show for each experiment when assignd gives no decision for
@@ -123,6 +133,7 @@ export class AssignClient {
   readonly adminToken: string | undefined;
   readonly timeoutMs: number;
   readonly enrollTimeoutMs: number;
+  readonly platform: Platform | undefined;
   private readonly fetchImpl: typeof globalThis.fetch;
   private readonly headers: Record<string, string>;
 
@@ -137,6 +148,7 @@ export class AssignClient {
     // Called unbound, a browser's fetch throws "Illegal invocation".
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.headers = { ...options.headers };
+    this.platform = options.platform;
   }
 
   /**
@@ -155,6 +167,8 @@ export class AssignClient {
   enroll(userToken: string, experimentId: string, options?: EnrollOptions): Promise<Enrollment>;
   async enroll(userToken: string, experimentId: string, options: EnrollOptions = {}): Promise<EnrollResult> {
     const body: EnrollmentRequest = { experiment_id: experimentId };
+    const platform = options.platform ?? this.platform;
+    if (platform !== undefined) body.platform = platform;
     try {
       const e = await this.request<Enrollment>("POST", ROUTES.enroll, userToken, body, options, this.enrollTimeoutMs);
       if (!isEnrollment(e)) {

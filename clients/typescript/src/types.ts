@@ -11,6 +11,8 @@ type Query<Op extends keyof operations> = NonNullable<operations[Op]["parameters
 export type Enrollment = Schemas["Enrollment"];
 /** The body of an enrollment. */
 export type EnrollmentRequest = Schemas["EnrollmentRequest"];
+/** The client's platform an enrollment records: web, ios, android, other. */
+export type Platform = NonNullable<EnrollmentRequest["platform"]>;
 /** The multi-experiment form of an enrollment's body: {"experiment_ids": [...]}, 1 to 50 distinct ids. */
 export type EnrollmentBatchRequest = Schemas["EnrollmentBatchRequest"];
 /** The multi-experiment form's answer: one entry per id, in the order asked. */

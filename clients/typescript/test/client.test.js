@@ -164,6 +164,23 @@ describe("against assignd", needsServer, () => {
     await rejectsWith(c.enrollMany(userToken("u", {}, { expiresIn: -60 }), [a], { fallback: "old_journey" }), 401, "unauthorized");
   });
 
+  test("platform: recorded from the client's option or the call's, the token's claim winning", async () => {
+    const c = client();
+    const id = newID("ios-only");
+    await c.createExperiment({ experiment_id: id, maximum_sample_size: 100, groups: journeys, eligibility: [{ claim: "platform", equals: "ios" }] });
+    const ios = new AssignClient({ baseUrl: URL_, platform: "ios" });
+    const web = new AssignClient({ baseUrl: URL_, platform: "web" });
+    assert.equal((await ios.enroll(userToken("p-1"), id)).enrolled, true);
+    assert.deepEqual(await web.enroll(userToken("p-2"), id), { experiment_id: id, enrolled: false, reason: "not_eligible" });
+    assert.equal((await web.enroll(userToken("p-3"), id, { platform: "ios" })).enrolled, true);
+    // The token's claim wins over the body's field.
+    assert.deepEqual(await ios.enroll(userToken("p-4", { platform: "android" }), id), { experiment_id: id, enrolled: false, reason: "not_eligible" });
+    await rejectsWith(new AssignClient({ baseUrl: URL_, platform: "windows" }).enroll(userToken("p-5"), id, { fallback: "old_journey" }), 400, "invalid", "platform");
+    // The multi-experiment form sends no platform: the claim decides.
+    assert.equal((await ios.enrollMany(userToken("p-6", { platform: "ios" }), [id]))[0].enrolled, true);
+    assert.deepEqual((await ios.enrollMany(userToken("p-7"), [id]))[0], { experiment_id: id, enrolled: false, reason: "not_eligible" });
+  });
+
   test("QA overrides: the chosen group, marked override, never a member", async () => {
     const c = client();
     const id = newID("overrides");

@@ -49,6 +49,8 @@ export async function checks(): Promise<void> {
   const total: number = p.total;
   void total;
 
+  // @ts-expect-error a platform is one of web, ios, android, other
+  new AssignClient({ baseUrl: "x", platform: "windows" });
   // @ts-expect-error maximum_sample_size and groups are required
   await c.createExperiment({ experiment_id: "e-1" });
   // @ts-expect-error an unknown field is refused, as the server refuses it
