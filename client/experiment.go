@@ -277,8 +277,9 @@ type ExperimentResults struct {
 }
 
 // Results analyses the metrics of the metrics file the server runs with on
-// its warehouse. ENOTFOUND before the experiment reached the warehouse;
-// EUNAVAILABLE without a metrics file.
+// its warehouse. ENOTFOUND before the experiment reached the warehouse and
+// on a server without a metrics file; EUNAVAILABLE when the warehouse cannot
+// be read.
 func (c *Client) Results(ctx context.Context, id string) (*ExperimentResults, error) {
 	var r ExperimentResults
 	if err := c.do(ctx, http.MethodGet, "/api/experiments/"+url.PathEscape(id)+"/results", c.AdminToken, nil, &r); err != nil {

@@ -295,8 +295,9 @@ export class AssignClient {
 
   /**
    * The analysis of every metric of the metrics file assignd runs with
-   * (-metrics-file), on the warehouse: 404 before the experiment reached it,
-   * 503 `unavailable` without a metrics file.
+   * (-metrics-file), on the warehouse: 404 `not_found` before the experiment
+   * reached it and on a server without a metrics file; 503 `unavailable` when
+   * the warehouse cannot be read.
    */
   async getResults(id: string, options?: CallOptions): Promise<ExperimentResults> {
     return this.admin<ExperimentResults>("GET", ROUTES.results.replace("{id}", encodeURIComponent(id)), undefined, options);
