@@ -4,9 +4,10 @@ BIN := bin
 
 .PHONY: run build test test-race bench tools clean cluster
 
-## run: build and start assignd with the embedded defaults (no Redis or PostgreSQL needed)
+## run: build and start assignd with the embedded defaults (no Redis or PostgreSQL needed); the
+## console's results read the demo's metrics (examples/shipping-address/metrics-demo.yaml)
 run: build
-	./$(BIN)/assignd
+	./$(BIN)/assignd -metrics-file examples/shipping-address/metrics-demo.yaml
 
 ## build: build every binary into ./bin
 build:

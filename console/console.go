@@ -69,10 +69,21 @@ type asset struct {
 	etag        string
 }
 
+// Options configure the console.
+type Options struct {
+	// Demo shows, on an experiment's page, the button that sends the demo's
+	// sample users (POST /api/experiments/{id}/sample-users: assignd's
+	// embedded demo mode serves it).
+	Demo bool
+}
+
 // Handler serves the console: GET / (the page) and GET /console/<file>.
 // Anything else under /console/ is a 404; the caller routes only those paths
 // and methods GET and HEAD here.
-func Handler() fasthttp.RequestHandler {
+func Handler() fasthttp.RequestHandler { return NewHandler(Options{}) }
+
+// NewHandler is Handler with options.
+func NewHandler(o Options) fasthttp.RequestHandler {
 	assets := map[string]asset{}
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
@@ -99,7 +110,7 @@ func Handler() fasthttp.RequestHandler {
 	})
 	tmpl := template.Must(template.ParseFS(sub, "index.html"))
 	var page bytes.Buffer
-	if err := tmpl.Execute(&page, map[string]any{"V": versions}); err != nil {
+	if err := tmpl.Execute(&page, map[string]any{"V": versions, "Demo": o.Demo}); err != nil {
 		panic(err)
 	}
 	index := page.Bytes()

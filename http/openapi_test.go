@@ -20,6 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/valyala/fasthttp"
 
+	"github.com/assign-dev/assign/assign"
 	assignhttp "github.com/assign-dev/assign/http"
 	"github.com/assign-dev/assign/openapi"
 )
@@ -81,6 +82,7 @@ func TestOpenAPI_EveryRouteDocumented(t *testing.T) {
 	// on a concrete path reaches a handler, neither 404 no_route nor 405.
 	s := assignhttp.NewServer()
 	s.Metrics = func(ctx *fasthttp.RequestCtx) {}
+	s.SampleUsers = func(ctx context.Context, id string) (any, error) { return nil, assign.Errorf(assign.ENOTFOUND, "no") }
 	h := s.Handler()
 	for k := range documented {
 		method, path, _ := strings.Cut(k, " ")
@@ -329,6 +331,7 @@ func TestOpenAPI_Responses(t *testing.T) {
 	}
 
 	walkConsoleRoutes(t, c) // console_test.go
+	walkSampleUsers(t, c)   // sampleusers_test.go
 
 	// Without Layers and Metrics, their paths are 404s of their own.
 	plain := MustOpenServer(t, func(s *assignhttp.Server) { s.Logger = slog.New(slog.DiscardHandler) })

@@ -99,6 +99,10 @@ var routes = []pathRoute{
 	{path: "/api/experiments/{id}/results", name: RouteExperimentResults, endpoints: []endpoint{
 		{fasthttp.MethodGet, RouteExperimentResults, (*Server).handleExperimentResults},
 	}},
+	// The demo's sample users (sampleusers.go), in assignd's demo mode only.
+	{path: "/api/experiments/{id}/sample-users", name: RouteSampleUsers, enabled: func(s *Server) bool { return s.SampleUsers != nil }, endpoints: []endpoint{
+		{fasthttp.MethodPost, RouteSampleUsers, (*Server).handleSampleUsers},
+	}},
 	{path: "/api/layers/{name}", name: RouteLayerGet, endpoints: []endpoint{
 		{fasthttp.MethodGet, RouteLayerGet, (*Server).handleGetLayer},
 		{fasthttp.MethodHead, RouteLayerGet, (*Server).handleGetLayer},

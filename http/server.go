@@ -141,6 +141,12 @@ type Server struct {
 	// ResultsTimeout is the deadline of an Insights call. Default 30s.
 	ResultsTimeout time.Duration
 
+	// SampleUsers, when set (assignd's embedded demo mode), plays the demo's
+	// sample users through an experiment: POST
+	// /api/experiments/{id}/sample-users, answered with its value. Nil: the
+	// route is a 404.
+	SampleUsers func(ctx context.Context, id string) (any, error)
+
 	// ReadyDetails, if set, adds facts to the /readyz body that do not decide
 	// readiness, such as the warehouse backlog. It must marshal to JSON.
 	ReadyDetails func(ctx context.Context) any

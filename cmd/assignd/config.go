@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/assign-dev/assign/auth"
+	"github.com/assign-dev/assign/demo"
 	"github.com/assign-dev/assign/exporter"
 	"github.com/assign-dev/assign/internal/envflag"
 )
@@ -39,6 +40,7 @@ type Config struct {
 	Console             bool          // serve the web console at /
 	ResultsWarehouseURL string        // the warehouse the console reads, read-only; empty: WarehouseURL
 	MetricsFile         string        // the metrics the console's results analyse (results.LoadMetrics); empty: none
+	DemoUsers           string        // the sample users the embedded demo mode's console can send (demo.ReadUsers)
 	DebugAddr           string        // listen address of net/http/pprof; empty: off
 	LogFormat           string        // json | text; default text on a terminal, else json
 	LogLevel            string        // debug | info | warn | error
@@ -52,6 +54,7 @@ func DefaultConfig() Config {
 		PipelineBatches:     1,
 		MaxConns:            10_000,
 		WarehouseURL:        "assign.duckdb",
+		DemoUsers:           demo.DefaultUsersFile,
 		Exporter:            true,
 		Console:             true,
 		ExportBatchSize:     exporter.DefaultBatchSize,
@@ -86,6 +89,7 @@ var flagEnv = map[string]string{
 	"console":               "ASSIGN_CONSOLE",
 	"results-warehouse-url": "ASSIGN_RESULTS_WAREHOUSE_URL",
 	"metrics-file":          "ASSIGN_METRICS_FILE",
+	"demo-users":            "ASSIGN_DEMO_USERS",
 	"debug-addr":            "ASSIGN_DEBUG_ADDR",
 	"log-format":            "ASSIGN_LOG_FORMAT",
 	"log-level":             "ASSIGN_LOG_LEVEL",
@@ -117,6 +121,7 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&c.ExportFlushInterval, "export-flush-interval", c.ExportFlushInterval, "longest a partial batch waits before it is written")
 	fs.BoolVar(&c.Console, "console", c.Console, "serve the web console at / (sign in with an admin token); -console=false turns it off")
 	fs.StringVar(&c.ResultsWarehouseURL, "results-warehouse-url", c.ResultsWarehouseURL, "warehouse the console reads history and results from, read-only: postgres://... (a role with SELECT only) or a DuckDB file path (opened read-only for each read); empty: the -warehouse-url")
+	fs.StringVar(&c.DemoUsers, "demo-users", c.DemoUsers, "sample users file the console's demo button sends through an experiment, in the embedded demo mode only (no -redis-url)")
 	fs.StringVar(&c.MetricsFile, "metrics-file", c.MetricsFile, "metrics file (YAML, as assignctl results --metrics) whose metrics the console's results analyse; assignd runs only these queries, never SQL from a browser; empty: no results")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "listen address of the Go profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or text (default: text on a terminal, else json)")

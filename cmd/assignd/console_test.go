@@ -308,7 +308,10 @@ func TestConsole_Browser(t *testing.T) {
 	if err := os.WriteFile(metricsFile, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, logs := consoleServer(t, func(c *Config) { c.MetricsFile = metricsFile })
+	m, logs := consoleServer(t, func(c *Config) {
+		c.MetricsFile = metricsFile
+		c.DemoUsers = "../../examples/shipping-address/users.csv"
+	})
 	base := m.Server.URL()
 
 	// Every request and response the browser sees, to check for the token.
@@ -484,6 +487,20 @@ func TestConsole_Browser(t *testing.T) {
 	click(ctx, t, "nav-list")
 	waitJS(ctx, t, "listed", `!!document.querySelector('#experiments-body tr[data-id="`+seedID+`"] .meter')`)
 	screenshot(ctx, t, dir, "list")
+
+	// The embedded demo mode's button: a second experiment filled by the
+	// sample users without a terminal.
+	const demoID = "shipping-address-demo"
+	if code, body := post(t, base+"/api/experiment-create", consoleAdminToken, `{"experiment_id":"`+demoID+`","maximum_sample_size":500,"sampling_probability":1,
+		"groups":[{"group_name":"old_journey","probability_of_falling_in":0.5},{"group_name":"new_journey","probability_of_falling_in":0.5}]}`); code != 201 {
+		t.Fatalf("create %s: %d %s", demoID, code, body)
+	}
+	run(ctx, t, "demo experiment", chromedp.Navigate(base+"/#/experiments/"+demoID))
+	waitJS(ctx, t, "the demo button", `!!document.getElementById('a-sample-users')`)
+	click(ctx, t, "a-sample-users")
+	waitJS(ctx, t, "the sample users sent", `(document.getElementById('demo-result') || {}).textContent.includes('4,000 sample users reached the screen: 500 enrolled')`)
+	waitJS(ctx, t, "the demo fill", `(document.getElementById('fill-total') || {}).textContent === '500'`)
+	screenshot(ctx, t, dir, "sample-users")
 
 	// A phone-sized screen.
 	run(ctx, t, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),

@@ -212,7 +212,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	s.Insights = m.insights
 	if m.Config.Console {
-		s.Console = console.Handler()
+		s.Console = console.NewHandler(console.Options{Demo: demo})
+	}
+	if demo {
+		s.SampleUsers = m.sampleUsers(s.Enrollments)
 	}
 	if m.Config.Exporter {
 		if m.exporter, err = m.startExporter(redisURL, mx); err != nil {

@@ -586,6 +586,33 @@
           } })]);
       }
       actions.appendChild(roll);
+      if (document.body.dataset.demo === 'sample-users') actions.appendChild(demoControl());
+    }
+    // The embedded demo mode only: the demo's sample users reach this
+    // experiment's screen and place their orders (what assignctl
+    // demo-enroll does from a terminal).
+    function demoControl() {
+      const out = h('p', { class: 'muted small', id: 'demo-result' });
+      const btn = h('button', { type: 'button', id: 'a-sample-users', text: 'Send the sample users', onclick: async () => {
+        btn.disabled = true;
+        out.textContent = 'Sending the sample users…';
+        try {
+          const r = await api('POST', '/api/experiments/' + enc + '/sample-users');
+          if (my !== view) return;
+          const enrolled = Object.values(r.enrolled || {}).reduce((a, n) => a + n, 0);
+          out.textContent = fmtInt(r.users) + ' sample users reached the screen: ' + fmtInt(enrolled) + ' enrolled, ' +
+            fmtInt(r.users - enrolled) + ' not (' + Object.entries(r.not_enrolled || {}).map(([k, n]) => k + ' ' + fmtInt(n)).join(', ') +
+            '); they placed ' + fmtInt(r.orders) + ' orders. Results follow once the exporter has written them (a few seconds).';
+          loadExperiment();
+          setTimeout(() => { loadDaily(); loadResults(); }, 3000);
+        } catch (err) {
+          if (err.status === 401 || my !== view) return;
+          out.textContent = err.message;
+        } finally {
+          btn.disabled = false;
+        }
+      } });
+      return h('div', { class: 'control', id: 'demo' }, h('span', { text: 'Demo' }), btn, out);
     }
 
     async function loadDaily() {

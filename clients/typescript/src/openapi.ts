@@ -1,7 +1,7 @@
 // Generated from openapi/openapi.json by scripts/generate.mjs (npm run generate).
 // Do not edit: change the document, then regenerate; `npm run check-generated`
 // (run by test.sh) and go test ./client/ fail while this file is stale.
-// openapi.json sha256 c6ca76d18f00a24b82bf9cb34d8717f2a477dbabc7e4ae7f4756c64c549dd6f5
+// openapi.json sha256 5752cd64842355432a87c6d04c537702ebe4b1a185110afd4bd8a66bd11a9b47
 
 export interface paths {
     "/api/experiment-enrollments": {
@@ -156,6 +156,26 @@ export interface paths {
         get: operations["getExperimentResults"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/experiments/{id}/sample-users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the demo's sample users (embedded demo mode only)
+         * @description Only in assignd's embedded demo mode (no `-redis-url`; elsewhere this path is a 404): the sample users of `-demo-users` (examples/shipping-address/users.csv) reach the experiment's screen and are enrolled in process, as `assignctl demo-enroll` does through the API, and the orders they then place are written to orders.csv beside the DuckDB warehouse, where the demo metrics file reads them. For a first run to walk from creation to rollout in the console alone.
+         */
+        post: operations["sendSampleUsers"];
         delete?: never;
         options?: never;
         head?: never;
@@ -700,6 +720,21 @@ export interface components {
                 groups?: Record<string, never>[];
                 srm?: Record<string, never>;
             }[];
+        };
+        SampleUsersSummary: {
+            experiment_id: components["schemas"]["ExperimentID"];
+            /** @description Sample users sent. */
+            users: number;
+            /** @description Members per group. */
+            enrolled: {
+                [key: string]: number;
+            };
+            /** @description Users not enrolled, per reason. */
+            not_enrolled: {
+                [key: string]: number;
+            };
+            /** @description Orders the users placed, written to orders.csv. */
+            orders: number;
         };
     };
     responses: {
@@ -1712,6 +1747,94 @@ export interface operations {
                      *       "error": {
                      *         "code": "unavailable",
                      *         "message": "warehouse: open assign.duckdb: ..."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    sendSampleUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id. One that is not a valid experiment id (see `ExperimentID`) is answered 404 `not_found`, like an unknown one.
+                 * @example f380739f-62f3-4316-8acf-93ed5744cb9e
+                 */
+                id: components["parameters"]["ExperimentID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the sample users got. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "experiment_id": "f380739f-62f3-4316-8acf-93ed5744cb9e",
+                     *       "users": 4000,
+                     *       "enrolled": {
+                     *         "new_journey": 125,
+                     *         "old_journey": 125
+                     *       },
+                     *       "not_enrolled": {
+                     *         "not_eligible": 410,
+                     *         "sample_full": 3340
+                     *       },
+                     *       "orders": 1156
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SampleUsersSummary"];
+                };
+            };
+            401: components["responses"]["AdminUnauthorized"];
+            /** @description An unknown or malformed experiment id (`not_found`), or a server not in the embedded demo mode, which does not serve this path (`no_route`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "no_route",
+                     *         "message": "No such endpoint."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found" | "no_route";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            /** @description The sample users file cannot be read (assignd runs outside the repository's root), the orders cannot be written, Redis does not answer, or the server is at its connection limit (then with `Retry-After` and the connection closed). */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the sample users cannot be read (open examples/shipping-address/users.csv: no such file or directory): run assignd from the repository's root, or set -demo-users"
                      *       }
                      *     }
                      */
