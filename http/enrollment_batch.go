@@ -30,33 +30,44 @@ func isBatchBody(body []byte) bool {
 	return ok
 }
 
-// parseBatchBody reads {"experiment_ids": ["a", "b"]}: 1 to
-// assign.MaxBatchExperiments ids, no repeats. A malformed id is not an
-// error of the whole call: its entry answers the error.
-func parseBatchBody(body []byte) ([]string, error) {
+// parseBatchBody reads {"experiment_ids": ["a", "b"], "platform": "ios"}:
+// 1 to assign.MaxBatchExperiments ids, no repeats, and the optional
+// platform of the single form. A malformed id is not an error of the whole
+// call: its entry answers the error.
+func parseBatchBody(body []byte) ([]string, string, error) {
 	var req struct {
 		ExperimentIDs *[]string `json:"experiment_ids"`
+		Platform      *string   `json:"platform"`
 	}
 	if err := decodeJSON(body, &req); err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	platform := ""
+	if req.Platform != nil {
+		if *req.Platform == "" {
+			return nil, "", assign.Invalidf(assign.PlatformClaim, "platform must be web, ios, android or other")
+		} else if err := assign.ValidatePlatform(*req.Platform); err != nil {
+			return nil, "", err
+		}
+		platform = *req.Platform
 	}
 	switch {
 	case req.ExperimentIDs == nil:
-		return nil, assign.Invalidf("experiment_ids", "experiment_ids is required")
+		return nil, "", assign.Invalidf("experiment_ids", "experiment_ids is required")
 	case len(*req.ExperimentIDs) == 0:
-		return nil, assign.Invalidf("experiment_ids", "experiment_ids is empty")
+		return nil, "", assign.Invalidf("experiment_ids", "experiment_ids is empty")
 	case len(*req.ExperimentIDs) > assign.MaxBatchExperiments:
-		return nil, assign.Invalidf("experiment_ids", "at most %d experiment_ids in one call, got %d", assign.MaxBatchExperiments, len(*req.ExperimentIDs))
+		return nil, "", assign.Invalidf("experiment_ids", "at most %d experiment_ids in one call, got %d", assign.MaxBatchExperiments, len(*req.ExperimentIDs))
 	}
 	ids := *req.ExperimentIDs
 	seen := make(map[string]int, len(ids))
 	for i, id := range ids {
 		if j, ok := seen[id]; ok {
-			return nil, assign.Invalidf(fmt.Sprintf("experiment_ids[%d]", i), "experiment_ids[%d] repeats experiment_ids[%d] (%q)", i, j, id)
+			return nil, "", assign.Invalidf(fmt.Sprintf("experiment_ids[%d]", i), "experiment_ids[%d] repeats experiment_ids[%d] (%q)", i, j, id)
 		}
 		seen[id] = i
 	}
-	return ids, nil
+	return ids, platform, nil
 }
 
 // handleEnrollBatch serves the multi-experiment form of POST
@@ -65,7 +76,7 @@ func parseBatchBody(body []byte) ([]string, error) {
 // for that id. The call answers 200 whenever the body is valid: each entry
 // carries its own outcome, a 503-class error with the fallback.
 func (s *Server) handleEnrollBatch(ctx *fasthttp.RequestCtx, claims *auth.Claims) {
-	ids, err := parseBatchBody(ctx.PostBody())
+	ids, platform, err := parseBatchBody(ctx.PostBody())
 	if err != nil {
 		s.writeErr(ctx, RouteEnroll, err)
 		return
@@ -80,7 +91,7 @@ func (s *Server) handleEnrollBatch(ctx *fasthttp.RequestCtx, claims *auth.Claims
 				continue
 			}
 		}
-		reqs = append(reqs, assign.EnrollRequest{ExperimentID: id, UserID: claims.Subject, Claims: claims.Values})
+		reqs = append(reqs, assign.EnrollRequest{ExperimentID: id, UserID: claims.Subject, Claims: claims.Values, Platform: platform})
 		at = append(at, i)
 	}
 	c, cancel := context.WithTimeout(context.Background(), s.EnrollTimeout)

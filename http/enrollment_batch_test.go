@@ -63,6 +63,28 @@ func TestEnroll_Many(t *testing.T) {
 		t.Errorf("full experiment: %v", e)
 	}
 
+	t.Run("Platform", func(t *testing.T) {
+		// The body's platform is each entry's, as in the single form: a
+		// rule on the platform claim sees it.
+		ts.MustCreate(t, `{"experiment_id": "screen-ios", "maximum_sample_size": 100,
+ "groups": [{"group_name": "a", "probability_of_falling_in": 1}], "eligibility": [{"claim": "platform", "in": ["ios"]}]}`)
+		for platform, want := range map[string]any{"ios": true, "web": false} {
+			r := ts.Do(t, "POST", "/api/experiment-enrollments", UserToken(t, "user-"+platform, nil), `{"experiment_ids": ["screen-ios", "screen-a"], "platform": "`+platform+`"}`)
+			MustStatus(t, r, http.StatusOK)
+			var got struct{ Enrollments []map[string]any }
+			if err := json.Unmarshal(r.Body, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Enrollments[0]["enrolled"] != want || got.Enrollments[1]["enrolled"] != true {
+				t.Fatalf("platform %s: %s", platform, r.Body)
+			}
+		}
+		r := ts.Do(t, "POST", "/api/experiment-enrollments", tok, `{"experiment_ids": ["screen-a"], "platform": "tv"}`)
+		MustStatus(t, r, http.StatusBadRequest)
+		if got := r.ErrorField(t); got != "platform" {
+			t.Fatalf("field=%q, want platform", got)
+		}
+	})
 	t.Run("BadBodies", func(t *testing.T) {
 		many := make([]string, 51)
 		for i := range many {

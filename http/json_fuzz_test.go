@@ -61,7 +61,7 @@ func FuzzEnrollBody(f *testing.F) {
 		id, err := parseEnrollBody(body)
 		if err != nil && isBatchBody(body) {
 			// The multi-experiment form: 1 to 50 distinct ids, or EINVALID.
-			ids, err := parseBatchBody(body)
+			ids, _, err := parseBatchBody(body)
 			if err != nil {
 				checkInvalid(t, body, err)
 			} else if len(ids) == 0 || len(ids) > assign.MaxBatchExperiments {

@@ -1,7 +1,7 @@
 // Generated from openapi/openapi.json by scripts/generate.mjs (npm run generate).
 // Do not edit: change the document, then regenerate; `npm run check-generated`
 // (run by test.sh) and go test ./client/ fail while this file is stale.
-// openapi.json sha256 5752cd64842355432a87c6d04c537702ebe4b1a185110afd4bd8a66bd11a9b47
+// openapi.json sha256 6cfd64f0402419b8172c05a3e87aeceb839a0ab1af136febbe8b277300bfb616
 
 export interface paths {
     "/api/experiment-enrollments": {
@@ -506,7 +506,7 @@ export interface components {
         EnrollmentRequest: {
             experiment_id: components["schemas"]["ExperimentID"];
             /**
-             * @description The client's platform, recorded with the enrollment and exported (`enrollments.platform`); eligibility rules on the claim `platform` see it. A `platform` claim of the token wins over it (the identity provider signed it); a claim or a field of another value is a 400 naming `platform`. Absent: none recorded (unless the token has the claim). The multi-experiment form takes the claim only.
+             * @description The client's platform, recorded with the enrollment and exported (`enrollments.platform`); eligibility rules on the claim `platform` see it. A `platform` claim of the token wins over it (the identity provider signed it); a claim or a field of another value is a 400 naming `platform`. Absent: none recorded (unless the token has the claim).
              * @enum {string}
              */
             platform?: "web" | "ios" | "android" | "other";
@@ -625,6 +625,11 @@ export interface components {
         EnrollmentBatchRequest: {
             /** @description 1 to 50 distinct experiment ids; a malformed or unknown one gets an error entry, the others their answers. */
             experiment_ids: string[];
+            /**
+             * @description The client's platform, recorded with the enrollment and exported (`enrollments.platform`); eligibility rules on the claim `platform` see it. A `platform` claim of the token wins over it (the identity provider signed it); a claim or a field of another value is a 400 naming `platform`. Absent: none recorded (unless the token has the claim).
+             * @enum {string}
+             */
+            platform?: "web" | "ios" | "android" | "other";
         };
         /**
          * EnrollmentError
