@@ -32,6 +32,8 @@ const DefaultMaxExperimentLabels = 200
 const (
 	OutcomeEnrolled  = "enrolled"
 	OutcomeRolledOut = "rolled_out"
+	// OutcomeOverride is a QA override's answer: the user is not a member.
+	OutcomeOverride = "override"
 )
 
 // latencyBuckets cover 100µs to 1s: the enrollment deadline is 50 ms.
@@ -68,6 +70,7 @@ type experimentCounters struct {
 	label     string                        // the experiment id, or OtherExperiments
 	groups    map[string]prometheus.Counter // enrolled, by group
 	rolledOut map[string]prometheus.Counter
+	overrides map[string]prometheus.Counter
 	reasons   map[assign.Reason]prometheus.Counter
 }
 
@@ -86,7 +89,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"route"}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "enrollment_decisions_total",
-			Help: "Enrollment decisions by experiment and outcome (enrolled and rolled_out carry the group).",
+			Help: "Enrollment decisions by experiment and outcome (enrolled, rolled_out and override carry the group).",
 		}, []string{"experiment", "outcome", "group"}),
 		scriptDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: Namespace, Subsystem: "redis", Name: "script_duration_seconds",
@@ -152,6 +155,12 @@ func (m *Metrics) ObserveRequest(route string, code int, d time.Duration) {
 func (m *Metrics) ObserveDecision(e *assign.Enrollment) {
 	ec := m.experimentCounters(e.ExperimentID)
 	switch {
+	case e.Override:
+		// Not a member: counted apart, so that decisions by group stay
+		// the experiment's assignment.
+		counterOf(&m.mu, ec.overrides, e.Group, func() prometheus.Counter {
+			return m.decisions.WithLabelValues(ec.label, OutcomeOverride, e.Group)
+		}).Inc()
 	case e.Enrolled && e.RolledOut:
 		counterOf(&m.mu, ec.rolledOut, e.Group, func() prometheus.Counter {
 			return m.decisions.WithLabelValues(ec.label, OutcomeRolledOut, e.Group)
@@ -242,6 +251,7 @@ func (m *Metrics) experimentCounters(id string) *experimentCounters {
 		label:     label,
 		groups:    make(map[string]prometheus.Counter),
 		rolledOut: make(map[string]prometheus.Counter),
+		overrides: make(map[string]prometheus.Counter),
 		reasons:   make(map[assign.Reason]prometheus.Counter),
 	}
 	if label == OtherExperiments {

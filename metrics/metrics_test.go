@@ -23,17 +23,19 @@ func TestMetrics_ObserveDecision(t *testing.T) {
 	m.ObserveDecision(&assign.Enrollment{ExperimentID: "a", Enrolled: true, Group: "control"})
 	m.ObserveDecision(&assign.Enrollment{ExperimentID: "a", Enrolled: true, Group: "new", RolledOut: true})
 	m.ObserveDecision(&assign.Enrollment{ExperimentID: "a", Reason: assign.ReasonSampleFull})
+	m.ObserveDecision(&assign.Enrollment{ExperimentID: "a", Enrolled: true, Group: "control", Override: true}) // QA: not a member
 	m.ObserveDecision(&assign.Enrollment{ExperimentID: "b", Reason: assign.ReasonNotSampled})
 	// Past the cap of two labelled experiments, c and d fold into "_other".
 	m.ObserveDecision(&assign.Enrollment{ExperimentID: "c", Reason: assign.ReasonNotSampled})
 	m.ObserveDecision(&assign.Enrollment{ExperimentID: "d", Reason: assign.ReasonNotSampled})
 
 	want := `
-# HELP assign_enrollment_decisions_total Enrollment decisions by experiment and outcome (enrolled and rolled_out carry the group).
+# HELP assign_enrollment_decisions_total Enrollment decisions by experiment and outcome (enrolled, rolled_out and override carry the group).
 # TYPE assign_enrollment_decisions_total counter
 assign_enrollment_decisions_total{experiment="_other",group="",outcome="not_sampled"} 2
 assign_enrollment_decisions_total{experiment="a",group="control",outcome="enrolled"} 2
 assign_enrollment_decisions_total{experiment="a",group="",outcome="sample_full"} 1
+assign_enrollment_decisions_total{experiment="a",group="control",outcome="override"} 1
 assign_enrollment_decisions_total{experiment="a",group="new",outcome="rolled_out"} 1
 assign_enrollment_decisions_total{experiment="b",group="",outcome="not_sampled"} 1
 `

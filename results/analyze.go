@@ -327,7 +327,7 @@ func Ordinal(p float64) string {
 // enrolled leaves them empty.
 func (w *Warehouse) runtime(ctx context.Context, q Query, res *Result, stoppedAt *time.Time) error {
 	var first sql.NullTime
-	if _, err := w.queryRow(ctx, `SELECT min(enrolled_at) FROM enrollments WHERE experiment_id = $1`, []any{q.ExperimentID}, &first); err != nil {
+	if _, err := w.queryRow(ctx, `SELECT min(enrolled_at) FROM enrollments WHERE experiment_id = $1 AND NOT override`, []any{q.ExperimentID}, &first); err != nil {
 		return assign.Errorf(assign.EUNAVAILABLE, "warehouse: read the first enrollment of %q: %v", q.ExperimentID, err)
 	}
 	if !first.Valid {
