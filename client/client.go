@@ -58,7 +58,7 @@ type Client struct {
 	// Platform is the platform each enrollment records (assign.PlatformWeb,
 	// PlatformIOS, PlatformAndroid, PlatformOther), sent as the body's
 	// platform; a platform claim of the user's token wins over it. Empty:
-	// none sent. The multi-experiment form (EnrollMany) takes the claim only.
+	// none sent. Both forms (Enroll, EnrollMany) send it.
 	Platform string
 
 	// EnrollTimeout bounds each enrollment call (Enroll, EnrollOr,

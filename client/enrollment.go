@@ -80,12 +80,13 @@ type BatchEntry struct {
 // {"experiment_ids": [...]} (1 to assign.MaxBatchExperiments distinct ids).
 // It answers one entry per id in the same order, each the decision Enroll
 // would give or that id's error (unknown, malformed, or a 503-class error
-// with its Fallback advice); the call itself fails only as Enroll does (a
-// bad token, a malformed list, no answer).
+// with its Fallback advice), and records the client's Platform; the call
+// itself fails only as Enroll does (a bad token, a malformed list, no answer).
 func (c *Client) EnrollMany(ctx context.Context, userToken string, ids []string) ([]BatchEntry, error) {
 	in := struct {
-		IDs []string `json:"experiment_ids"`
-	}{ids}
+		IDs      []string `json:"experiment_ids"`
+		Platform string   `json:"platform,omitempty"`
+	}{ids, c.Platform}
 	var out struct {
 		Enrollments []struct {
 			assign.Enrollment

@@ -436,4 +436,14 @@ func TestClient_Platform(t *testing.T) {
 	if e, err := srv.Client.Enroll(ctx, clienttest.UserToken(t, "p-5", nil), "ios-only"); err != nil || e.Reason != assign.ReasonNotEligible {
 		t.Fatalf("no platform: %+v, %v", e, err)
 	}
+	// The multi-experiment form sends it too.
+	if es, err := ios.EnrollMany(ctx, clienttest.UserToken(t, "p-6", nil), []string{"ios-only"}); err != nil || !es[0].Enrolled {
+		t.Fatalf("ios, multi form: %+v, %v", es, err)
+	}
+	if es, err := web.EnrollMany(ctx, clienttest.UserToken(t, "p-7", nil), []string{"ios-only"}); err != nil || es[0].Reason != assign.ReasonNotEligible {
+		t.Fatalf("web, multi form: %+v, %v", es, err)
+	}
+	if _, err := bad.EnrollManyOr(ctx, clienttest.UserToken(t, "p-8", nil), []string{"ios-only"}, nil); assign.ErrorField(err) != "platform" {
+		t.Fatalf("multi form: err=%v, want invalid platform", err)
+	}
 }

@@ -50,7 +50,7 @@ export interface ClientOptions {
   /**
    * The platform each enrollment records (web, ios, android, other), sent as
    * the body's `platform`; a `platform` claim of the user's token wins over
-   * it. The multi-experiment form takes the claim only.
+   * it. Both forms send it.
    */
   platform?: Platform;
 }
@@ -91,8 +91,9 @@ export interface FallbackEnrollment {
 /** enroll's answer with a fallback: assignd's decision, or the fallback. */
 export type EnrollResult = (Enrollment & { fallback?: never }) | FallbackEnrollment;
 
-/** enrollMany's options: the multi-experiment form sends no platform (it takes the token's claim only). */
 export interface EnrollManyOptions extends CallOptions {
+  /** The platform these enrollments record, instead of the client's. */
+  platform?: Platform;
   /**
    * The group to show for each experiment when assignd gives no decision for
    * it: one group for all, or one per experiment id (an id without one keeps
@@ -198,6 +199,8 @@ export class AssignClient {
   enrollMany(userToken: string, experimentIds: readonly string[], options?: EnrollManyOptions): Promise<EnrollmentBatchEntry[]>;
   async enrollMany(userToken: string, experimentIds: readonly string[], options: EnrollManyOptions = {}): Promise<EnrollManyResult[]> {
     const body: EnrollmentBatchRequest = { experiment_ids: [...experimentIds] };
+    const platform = options.platform ?? this.platform;
+    if (platform !== undefined) body.platform = platform;
     const fallbackOf = (id: string): string | undefined =>
       typeof options.fallback === "string" ? options.fallback : options.fallback?.[id];
     let entries: EnrollmentBatchEntry[];

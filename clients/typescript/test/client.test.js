@@ -176,9 +176,11 @@ describe("against assignd", needsServer, () => {
     // The token's claim wins over the body's field.
     assert.deepEqual(await ios.enroll(userToken("p-4", { platform: "android" }), id), { experiment_id: id, enrolled: false, reason: "not_eligible" });
     await rejectsWith(new AssignClient({ baseUrl: URL_, platform: "windows" }).enroll(userToken("p-5"), id, { fallback: "old_journey" }), 400, "invalid", "platform");
-    // The multi-experiment form sends no platform: the claim decides.
-    assert.equal((await ios.enrollMany(userToken("p-6", { platform: "ios" }), [id]))[0].enrolled, true);
-    assert.deepEqual((await ios.enrollMany(userToken("p-7"), [id]))[0], { experiment_id: id, enrolled: false, reason: "not_eligible" });
+    // The multi-experiment form sends it too.
+    assert.equal((await ios.enrollMany(userToken("p-6"), [id]))[0].enrolled, true);
+    assert.deepEqual((await web.enrollMany(userToken("p-7"), [id]))[0], { experiment_id: id, enrolled: false, reason: "not_eligible" });
+    assert.equal((await web.enrollMany(userToken("p-8"), [id], { platform: "ios" }))[0].enrolled, true);
+    assert.deepEqual((await ios.enrollMany(userToken("p-9", { platform: "android" }), [id]))[0], { experiment_id: id, enrolled: false, reason: "not_eligible" });
   });
 
   test("QA overrides: the chosen group, marked override, never a member", async () => {
