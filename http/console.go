@@ -34,7 +34,7 @@ type Insights interface {
 
 	// Results analyses the metrics of the metrics file; the value is
 	// marshalled as the response body. ENOTFOUND when the experiment is not
-	// in the warehouse yet; EUNAVAILABLE without a metrics file.
+	// in the warehouse yet or without a metrics file.
 	Results(ctx context.Context, id string) (any, error)
 }
 

@@ -10,7 +10,9 @@
 // operation beside each GET the router answers HEAD for, with the GET's
 // statuses and headers and no content; a unique operationId; security, with
 // [] for none; every status the handler can answer, reusing
-// components/responses), then run `go test ./http/` and `bash .ci/lint-openapi`.
+// components/responses), then run `go test ./http/` and `bash .ci/lint-openapi`,
+// and regenerate the TypeScript client's types (`cd clients/typescript && npm ci &&
+// npm run generate`): `go test ./client/` fails while they are stale.
 package openapi
 
 import _ "embed"

@@ -1,7 +1,7 @@
 // Generated from openapi/openapi.json by scripts/generate.mjs (npm run generate).
 // Do not edit: change the document, then regenerate; `npm run check-generated`
 // (run by test.sh) and go test ./client/ fail while this file is stale.
-// openapi.json sha256 6cfd64f0402419b8172c05a3e87aeceb839a0ab1af136febbe8b277300bfb616
+// openapi.json sha256 37804a9038eacbe147508938188cc8f2e97f32e7b555475732ada401c8906b69
 
 export interface paths {
     "/api/experiment-enrollments": {
@@ -1063,7 +1063,7 @@ export interface operations {
                     "application/json": components["schemas"]["Enrollment"] | components["schemas"]["EnrollmentBatch"];
                 };
             };
-            /** @description The body is not a valid enrollment (`field` is `experiment_id`, or empty for a malformed body); the token's `sub` is not text or longer than 256 bytes (`field`: `sub`: the token is authentic, refreshing it would not help); a claim an eligibility rule reads is not text (`field`: the claim); or the HTTP framing is malformed (`bad_request`). */
+            /** @description The body is not a valid enrollment (`field` is `experiment_id`, or empty for a malformed body); the token's `sub` is not text or longer than 256 bytes (`field`: `sub`: the token is authentic, refreshing it would not help); a claim an eligibility rule reads is not text (`field`: the claim); or the HTTP framing is malformed (`bad_request`). A `platform` of another value than web, ios, android or other (in the body or the token's claim) names `platform`. The multi-experiment form is refused as a whole when `experiment_ids` is missing, empty, longer than 50 or not a list (`field`: `experiment_ids`) or repeats an id (`experiment_ids[i]`); a malformed id alone gets its own error entry in a 200. */
             400: {
                 headers: {
                     [name: string]: unknown;
