@@ -210,24 +210,9 @@ func (c *Client) Ready(ctx context.Context) (*Readiness, error) {
 	return &r, nil
 }
 
-// ExperimentChange is one version of an experiment's configuration in the
-// warehouse's history (GET /api/experiments/{id}/changes): who set it, when,
-// and What changed from the previous version, in words.
-type ExperimentChange struct {
-	Version             int64          `json:"version"`
-	ChangedAt           time.Time      `json:"changed_at"`
-	ChangedBy           string         `json:"changed_by"`
-	Status              assign.Status  `json:"status"`
-	SamplingProbability float64        `json:"sampling_probability"`
-	MaxSampleSize       int64          `json:"maximum_sample_size"`
-	Groups              []assign.Group `json:"groups"`
-	Eligibility         []assign.Rule  `json:"eligibility"`
-	Layer               string         `json:"layer"`
-	Winner              string         `json:"winner"`
-	StartAt             *time.Time     `json:"start_at,omitempty"`
-	EndAt               *time.Time     `json:"end_at,omitempty"`
-	What                []string       `json:"what"`
-}
+// ExperimentChange is one version of an experiment's configuration, with
+// who set it, when, and what changed (the domain's type).
+type ExperimentChange = assign.ExperimentChange
 
 // Changes returns every version of the experiment's configuration, oldest
 // first, from the warehouse the server reads (none until its exporter has

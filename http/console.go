@@ -38,25 +38,9 @@ type Insights interface {
 	Results(ctx context.Context, id string) (any, error)
 }
 
-// ExperimentChange is one version of an experiment's configuration as the
-// warehouse's experiment_changes table keeps it: who set it and when. What
-// says in words what changed from the previous version (filled by the
-// server).
-type ExperimentChange struct {
-	Version             int64          `json:"version"`
-	ChangedAt           time.Time      `json:"changed_at"`
-	ChangedBy           string         `json:"changed_by"`
-	Status              assign.Status  `json:"status"`
-	SamplingProbability float64        `json:"sampling_probability"`
-	MaxSampleSize       int64          `json:"maximum_sample_size"`
-	Groups              []assign.Group `json:"groups"`
-	Eligibility         []assign.Rule  `json:"eligibility"`
-	Layer               string         `json:"layer"`
-	Winner              string         `json:"winner"`
-	StartAt             *time.Time     `json:"start_at,omitempty"` // the schedule's bounds, nil for none
-	EndAt               *time.Time     `json:"end_at,omitempty"`
-	What                []string       `json:"what"`
-}
+// ExperimentChange is one version of an experiment's configuration, with
+// who set it, when, and what changed (the domain's type).
+type ExperimentChange = assign.ExperimentChange
 
 // DailyEnrollments is the enrollments of one UTC day, per group.
 type DailyEnrollments struct {
