@@ -198,8 +198,9 @@ FP=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT hget "$PFX" fp)
 # A new user per call: the bucket key and the user id each get their own
 # random number (-r), so (bucket, user) pairs repeat about once in 4 billion.
 # The draws are fixed decimals of the length the server sends; eligible = 1;
-# then the definition's fingerprint and layout (ARGV as in scripts/contract.go).
-CEIL_ARGS=(EVALSHA "$SHA" 3 "$PFX" "$PFX:m:__rand_int__" "$PFX:events" __rand_int__ __rand_int__ 0.4237918262847134 0.7311281392131562 1 "$FP" "$BUCKETS")
+# then the definition's fingerprint and layout, and no platform (KEYS and
+# ARGV as in scripts/contract.go: config, bucket, events, overrides).
+CEIL_ARGS=(EVALSHA "$SHA" 4 "$PFX" "$PFX:m:__rand_int__" "$PFX:events" "$PFX:ovr" __rand_int__ __rand_int__ 0.4237918262847134 0.7311281392131562 1 "$FP" "$BUCKETS" "")
 redis-benchmark -h $REDIS_HOST -p $REDIS_PORT -c 50 -n $CEIL_N -r "$BUCKETS" --csv "${CEIL_ARGS[@]}" >"$RES/ceiling.csv"
 # The calls must really have enrolled (a refused call is faster and would
 # inflate the ceiling): nearly every one records a new member.

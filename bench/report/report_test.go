@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/assign-dev/assign/loadtest"
+	"github.com/assign-dev/assign/scripts"
 )
 
 func TestParseRedisBenchmarkCSV(t *testing.T) {
@@ -316,5 +318,37 @@ func TestRenderClusterSkipped(t *testing.T) {
 				t.Errorf("cluster runs rendered although none was measured:\n%s", md)
 			}
 		})
+	}
+}
+
+// TestRunSh_CeilingFollowsTheContract holds bench/run.sh's ceiling, the
+// enrollment script called by redis-benchmark with hand-written KEYS and
+// ARGV, to the script contract: a key or an argument added to the script
+// and not to the bench made every ceiling call fail.
+func TestRunSh_CeilingFollowsTheContract(t *testing.T) {
+	b, err := os.ReadFile("../run.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "CEIL_ARGS=(EVALSHA ") {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatal("no CEIL_ARGS=(EVALSHA ...) line in run.sh")
+	}
+	// EVALSHA sha numkeys key... arg...: the words of the array, "" counted.
+	words := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(line, "CEIL_ARGS=("), ")"))
+	numKeys, err := strconv.Atoi(words[2])
+	if err != nil {
+		t.Fatalf("numkeys %q: %v", words[2], err)
+	}
+	if want := scripts.EnrollKeyOlder - 1; numKeys != want {
+		t.Errorf("the ceiling passes %d keys, the contract has %d outside a layer", numKeys, want)
+	}
+	if got, want := len(words)-3-numKeys, scripts.EnrollArgs; got != want {
+		t.Errorf("the ceiling passes %d arguments, the contract has %d outside a layer", got, want)
 	}
 }
