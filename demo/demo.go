@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -144,12 +145,14 @@ feed:
 }
 
 // WriteOrders writes orders as CSV: order_id, user_id, ordered_at (RFC 3339
-// in UTC), amount.
+// in UTC), amount. The file is replaced at once (written aside, then
+// renamed), so a reader never sees half of it.
 func WriteOrders(path string, orders []Order) error {
-	f, err := os.Create(path)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
+	defer os.Remove(f.Name()) // after the rename, nothing left to remove
 	w := csv.NewWriter(f)
 	w.Write([]string{"order_id", "user_id", "ordered_at", "amount"})
 	for _, o := range orders {
@@ -160,7 +163,10 @@ func WriteOrders(path string, orders []Order) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // ReadUsers reads the sample users file by column name.

@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -18,6 +19,10 @@ const (
 	RouteExperimentResults = "experiment_results" // GET /api/experiments/{id}/results
 	consoleAssetsPrefix    = "/console/"
 )
+
+// MaxInsightsCalls bounds the console's warehouse reads served at once
+// (history, days, results): past it a read answers 503 with Retry-After.
+const MaxInsightsCalls = 4
 
 // Insights reads what the console shows of an experiment besides its live
 // state: its history, enrollments per day and results, all from the
@@ -77,6 +82,17 @@ func (s *Server) insightsCall(ctx *fasthttp.RequestCtx, route, id string, fn fun
 	}
 	if s.Insights == nil {
 		s.writeError(ctx, route, assign.EUNAVAILABLE, "This server reads no warehouse (see -results-warehouse-url).", "", "", nil)
+		return
+	}
+	// Each read may run every metric of the metrics file: a few at a time,
+	// the others are told to come back, rather than queueing without end
+	// (and holding connections the enrollments share).
+	select {
+	case s.insightsSlots <- struct{}{}:
+		defer func() { <-s.insightsSlots }()
+	default:
+		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "2")
+		s.writeError(ctx, route, assign.EUNAVAILABLE, fmt.Sprintf("%d warehouse reads are already running; try again shortly.", MaxInsightsCalls), "", "", nil)
 		return
 	}
 	c, cancel := context.WithTimeout(context.Background(), s.ResultsTimeout)

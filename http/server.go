@@ -147,6 +147,9 @@ type Server struct {
 	// route is a 404.
 	SampleUsers func(ctx context.Context, id string) (any, error)
 
+	// insightsSlots bounds the warehouse reads in flight (MaxInsightsCalls).
+	insightsSlots chan struct{}
+
 	// ReadyDetails, if set, adds facts to the /readyz body that do not decide
 	// readiness, such as the warehouse backlog. It must marshal to JSON.
 	ReadyDetails func(ctx context.Context) any
@@ -188,6 +191,7 @@ func (s *Server) init() {
 		if s.ResultsTimeout <= 0 {
 			s.ResultsTimeout = DefaultResultsTimeout
 		}
+		s.insightsSlots = make(chan struct{}, MaxInsightsCalls)
 		if s.ShutdownTimeout <= 0 {
 			s.ShutdownTimeout = DefaultShutdownTimeout
 		}

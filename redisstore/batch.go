@@ -32,6 +32,9 @@ func (s *Store) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []a
 		if err := assign.ValidateUserID(req.UserID); err != nil {
 			out[i].Err = err
 			continue
+		} else if err := assign.ValidatePlatform(req.Platform); err != nil {
+			out[i].Err = err
+			continue
 		}
 		d, err := s.definition(ctx, req.ExperimentID)
 		if err == nil {

@@ -150,10 +150,11 @@ func TestEnrollmentService_EnrollMany(t *testing.T) {
 		})
 
 		t.Run("BadUser", func(t *testing.T) {
-			got := s.EnrollMany(ctx, []assign.EnrollRequest{{ExperimentID: "many-a", UserID: ""}, {ExperimentID: "many-b", UserID: ""}})
+			got := s.EnrollMany(ctx, []assign.EnrollRequest{{ExperimentID: "many-a", UserID: ""}, {ExperimentID: "many-b", UserID: ""},
+				{ExperimentID: "many-a", UserID: "tv-user", Platform: "tv"}})
 			for _, r := range got {
 				if assign.ErrorCode(r.Err) != assign.EINVALID {
-					t.Fatalf("empty user: %v, want EINVALID", r.Err)
+					t.Fatalf("empty user or bad platform: %v, want EINVALID", r.Err)
 				}
 			}
 		})

@@ -165,3 +165,23 @@ func TestWarehouse_AnalyzeMetrics(t *testing.T) {
 }
 
 func asError(err error, target **assign.Error) bool { return errors.As(err, target) }
+
+// A metric's SQL cannot write the warehouse: PostgreSQL sessions of the
+// analysis are read-only whatever the role may do.
+func TestWarehouse_ReadOnlyPostgres(t *testing.T) {
+	ref := resultstest.PropTest()
+	w := mustOpen(t, resultstest.LoadPostgres(t, ref.Fixture))
+	q := results.Query{ExperimentID: "prop-test", Method: stats.MethodFixed,
+		OutcomeSQL: "SELECT user_id, 1 AS converted FROM orders), x AS (DELETE FROM orders RETURNING user_id), o2 AS (SELECT 1"}
+	_, err := w.Analyze(context.Background(), q)
+	if err == nil {
+		t.Fatal("a data-modifying CTE in the outcome SQL ran")
+	}
+	var n int
+	if err := w.DB().QueryRow("SELECT count(*) FROM orders").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("orders: %d rows, %v: the analysis wrote the warehouse", n, err)
+	}
+	if _, err := w.DB().Exec("CREATE TABLE written (x int)"); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("CREATE TABLE through the analysis connection: %v, want a read-only refusal", err)
+	}
+}

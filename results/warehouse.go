@@ -178,6 +178,9 @@ func openPostgres(ctx context.Context, rawURL string) (*Warehouse, error) {
 		}
 	}
 	cfg.RuntimeParams["timezone"] = "UTC"
+	// The analysis never writes: every transaction is read-only, whatever
+	// the role may do (a metric's SQL cannot turn into an INSERT).
+	cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	// And once more after connecting, in case the URL's options (-c
 	// timezone=...) come after the startup parameter.
 	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {

@@ -712,8 +712,15 @@ func testWarehouseRoutes(t *testing.T, warehouseURL, resultsURL string) {
 	}
 	const id = "console-wh"
 	if code, body := post(t, base+"/api/experiment-create", consoleAdminToken, `{"experiment_id":"`+id+`","maximum_sample_size":100,
-		"groups":[{"group_name":"a","probability_of_falling_in":0.5},{"group_name":"b","probability_of_falling_in":0.5}]}`); code != 201 {
+		"groups":[{"group_name":"a","probability_of_falling_in":0.5},{"group_name":"b","probability_of_falling_in":0.5}],
+		"overrides":{"qa-user":"b"}}`); code != 201 {
 		t.Fatalf("create: %d %s", code, body)
+	}
+	// A QA override's answer reaches the warehouse flagged: no member, so
+	// the days below count 40, not 41.
+	qa, _ := auth.SignHS256([]byte(testJWTSecret), "qa-user", time.Hour, nil)
+	if code, body := post(t, base+"/api/experiment-enrollments", qa, `{"experiment_id":"`+id+`"}`); code != 200 || !strings.Contains(body, `"override":true`) {
+		t.Fatalf("override: %d %s", code, body)
 	}
 	// Results before anything reached the warehouse: 404, not an error.
 	if code, v := get("/api/experiments/"+id+"/results", consoleAdminToken); code != 404 && code != 200 {

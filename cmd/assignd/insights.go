@@ -169,12 +169,13 @@ CAST(groups AS TEXT), CAST(eligibility AS TEXT), layer, winner, start_at, end_at
 }
 
 // DailyEnrollments counts the enrollments per UTC day (the session zone
-// results.Open sets) and group.
+// results.Open sets) and group: members only, not the rows of QA
+// overrides, as the Fill card counts them from Redis.
 func (in *insights) DailyEnrollments(ctx context.Context, id string) ([]assignhttp.DailyEnrollments, error) {
 	var out []assignhttp.DailyEnrollments
 	_, err := in.with(ctx, func(w *results.Warehouse) error {
 		rows, err := w.DB().QueryContext(ctx, `SELECT CAST(CAST(enrolled_at AS DATE) AS TEXT) AS day, group_name, count(*)
-FROM enrollments WHERE experiment_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`, id)
+FROM enrollments WHERE experiment_id = $1 AND NOT override GROUP BY 1, 2 ORDER BY 1, 2`, id)
 		if err != nil {
 			if missingTable(err) {
 				return nil

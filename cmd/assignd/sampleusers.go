@@ -50,8 +50,9 @@ func (m *Main) sampleUsers(enrollments assign.EnrollmentService) func(ctx contex
 		if wh := m.Config.WarehouseURL; !strings.Contains(wh, "://") && !strings.HasPrefix(wh, "duckdb:") {
 			path = filepath.Join(filepath.Dir(wh), DefaultDemoOrdersFile)
 		}
-		// The last play's orders: the sample users are the same in every
-		// experiment, and so are the orders they place.
+		// The last play's orders only: what the users order depends on
+		// the journey this experiment gave them, so playing another
+		// experiment changes the orders the first one's results read.
 		if err := demo.WriteOrders(path, orders); err != nil {
 			return nil, assign.Errorf(assign.EUNAVAILABLE, "write the demo's orders to %s: %v", path, err)
 		}
