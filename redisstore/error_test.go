@@ -50,4 +50,3 @@ func TestStore_Errors(t *testing.T) {
 		})
 	})
 }
-

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-
 	"github.com/assign-dev/assign/exporter"
 	"github.com/assign-dev/assign/internal/envflag"
 	"github.com/assign-dev/assign/redisstore"

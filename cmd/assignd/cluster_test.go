@@ -268,4 +268,3 @@ func getStatus(t *testing.T, c *http.Client, url string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
-

@@ -79,8 +79,8 @@ func TestMain_DemoSampleUsers(t *testing.T) {
 		var res struct {
 			Metrics []struct {
 				Metric struct{ Name string } `json:"metric"`
-				Error  string                 `json:"error"`
-				Groups []struct{ N int64 }    `json:"groups"`
+				Error  string                `json:"error"`
+				Groups []struct{ N int64 }   `json:"groups"`
 			} `json:"metrics"`
 		}
 		if resp.StatusCode == 200 && json.Unmarshal(b, &res) == nil && len(res.Metrics) == 2 {
