@@ -1,6 +1,9 @@
 package warehouse
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"time"
 
 	"github.com/assign-dev/assign/assign"
@@ -40,8 +43,12 @@ type ExperimentRow struct {
 	// Empty in rows exported before it was recorded.
 	Salt string
 	// StartAt and EndAt are the schedule (nil: no bound; NULL in the tables).
-	StartAt   *time.Time
-	EndAt     *time.Time
+	StartAt *time.Time
+	EndAt   *time.Time
+	// Overrides are the QA overrides (user id to group), so that a restore
+	// of Redis keeps them (the column overrides, JSON; '{}' in rows exported
+	// before it was recorded).
+	Overrides map[string]string
 	Version   int64
 	UpdatedBy string
 	CreatedAt time.Time
@@ -64,6 +71,7 @@ func NewExperimentRow(e *assign.Experiment, who string, at time.Time) Experiment
 		Salt:                e.Salt,
 		StartAt:             utcTime(e.StartAt),
 		EndAt:               utcTime(e.EndAt),
+		Overrides:           e.Overrides,
 		Version:             e.Version,
 		UpdatedBy:           who,
 		CreatedAt:           e.CreatedAt.UTC(),
@@ -151,6 +159,7 @@ func (r ExperimentRow) Experiment() *assign.Experiment {
 		Salt:                r.Salt,
 		StartAt:             utcTime(r.StartAt),
 		EndAt:               utcTime(r.EndAt),
+		Overrides:           maps.Clone(r.Overrides),
 		Version:             r.Version,
 		CreatedAt:           r.CreatedAt.UTC(),
 		UpdatedAt:           r.UpdatedAt.UTC(),
@@ -165,4 +174,28 @@ func utcTime(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// OverridesJSON is the overrides column of r: a JSON object, "{}" for none.
+func (r ExperimentRow) OverridesJSON() string {
+	if len(r.Overrides) == 0 {
+		return "{}"
+	}
+	b, err := json.Marshal(r.Overrides)
+	if err != nil { // a map of strings always marshals
+		return "{}"
+	}
+	return string(b)
+}
+
+// ParseOverrides reads an overrides column into r ("" or "{}": none).
+func (r *ExperimentRow) ParseOverrides(column string) error {
+	r.Overrides = nil
+	if column == "" || column == "{}" {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(column), &r.Overrides); err != nil {
+		return fmt.Errorf("experiment %q: overrides: %w", r.ExperimentID, err)
+	}
+	return nil
 }

@@ -70,7 +70,8 @@ func testRestoreAfterFlush(t *testing.T, c redis.UniversalClient, url string) {
 	s := redisstore.New(c, keys)
 
 	e := &assign.Experiment{ID: "restore-e2e", MaxSampleSize: 200, SamplingProbability: 0.8,
-		Groups: []assign.Group{{Name: "old", Probability: 0.5}, {Name: "new", Probability: 0.5}}}
+		Groups:    []assign.Group{{Name: "old", Probability: 0.5}, {Name: "new", Probability: 0.5}},
+		Overrides: map[string]string{"qa-1": "new"}}
 	if err := s.CreateExperiment(ctx, e); err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +176,13 @@ func testRestoreAfterFlush(t *testing.T, c redis.UniversalClient, url string) {
 	if after.Salt != before.Salt || after.Version != 3 || after.Status != assign.StatusRunning || after.UpdatedBy != "bob" ||
 		!after.CreatedAt.Equal(before.CreatedAt) || !after.UpdatedAt.Equal(before.UpdatedAt) {
 		t.Fatalf("restored configuration %+v, want %+v", after, before)
+	}
+	// The QA override survives: the QA user is still no member.
+	if after.Overrides["qa-1"] != "new" || len(after.Overrides) != 1 {
+		t.Fatalf("restored overrides %v, want qa-1 → new", after.Overrides)
+	}
+	if res, err := s2.Enroll(ctx, assign.EnrollRequest{ExperimentID: e.ID, UserID: "qa-1"}); err != nil || !res.Override || res.Group != "new" {
+		t.Fatalf("qa-1 after restore: %+v, %v; want the override", res, err)
 	}
 	var sumGroups int64
 	for g, n := range after.Stats.PerGroup {

@@ -73,10 +73,10 @@ func writeExperiments(ctx context.Context, conn *sql.Conn, rows []warehouse.Expe
 			return err
 		}
 		if _, err := conn.ExecContext(ctx, `INSERT OR IGNORE INTO experiment_changes (experiment_id, version,
-	maximum_sample_size, sampling_probability, groups, eligibility, layer, status, winner, changed_by, changed_at, salt, start_at, end_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	maximum_sample_size, sampling_probability, groups, eligibility, layer, status, winner, changed_by, changed_at, salt, start_at, end_at, overrides)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ExperimentID, r.Version, r.MaxSampleSize, r.SamplingProbability, groups, elig,
-			r.Layer, string(r.Status), r.Winner, r.UpdatedBy, r.UpdatedAt, r.Salt, nullTime(r.StartAt), nullTime(r.EndAt)); err != nil {
+			r.Layer, string(r.Status), r.Winner, r.UpdatedBy, r.UpdatedAt, r.Salt, nullTime(r.StartAt), nullTime(r.EndAt), r.OverridesJSON()); err != nil {
 			return fmt.Errorf("experiment_changes: %w", err)
 		}
 	}
@@ -88,8 +88,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		// Keep the highest version: events of one experiment may arrive out
 		// of order across batches (a claimed entry, a retry).
 		if _, err := conn.ExecContext(ctx, `INSERT INTO experiments (experiment_id, maximum_sample_size,
-	sampling_probability, groups, eligibility, layer, status, winner, version, updated_by, created_at, updated_at, salt, start_at, end_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	sampling_probability, groups, eligibility, layer, status, winner, version, updated_by, created_at, updated_at, salt, start_at, end_at, overrides)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (experiment_id) DO UPDATE SET
 	maximum_sample_size = EXCLUDED.maximum_sample_size,
 	sampling_probability = EXCLUDED.sampling_probability,
@@ -97,10 +97,10 @@ ON CONFLICT (experiment_id) DO UPDATE SET
 	layer = EXCLUDED.layer, status = EXCLUDED.status, winner = EXCLUDED.winner,
 	version = EXCLUDED.version, updated_by = EXCLUDED.updated_by,
 	created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-	salt = EXCLUDED.salt, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at
+	salt = EXCLUDED.salt, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at, overrides = EXCLUDED.overrides
 WHERE experiments.version < EXCLUDED.version`,
 			r.ExperimentID, r.MaxSampleSize, r.SamplingProbability, groups, elig,
-			r.Layer, string(r.Status), r.Winner, r.Version, r.UpdatedBy, r.CreatedAt, r.UpdatedAt, r.Salt, nullTime(r.StartAt), nullTime(r.EndAt)); err != nil {
+			r.Layer, string(r.Status), r.Winner, r.Version, r.UpdatedBy, r.CreatedAt, r.UpdatedAt, r.Salt, nullTime(r.StartAt), nullTime(r.EndAt), r.OverridesJSON()); err != nil {
 			return fmt.Errorf("experiments: %w", err)
 		}
 	}

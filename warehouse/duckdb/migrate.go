@@ -76,6 +76,10 @@ ALTER TABLE enrollments ADD COLUMN override BOOLEAN DEFAULT false;`},
 	// The client's platform ('' when none was given, and in older rows).
 	{Version: 6, Name: "enrollment platform", SQL: `
 ALTER TABLE enrollments ADD COLUMN platform VARCHAR DEFAULT '';`},
+	// An experiment's QA overrides (JSON: user id to group), for restores.
+	{Version: 7, Name: "experiment overrides", SQL: `
+ALTER TABLE experiments ADD COLUMN overrides VARCHAR DEFAULT '{}';
+ALTER TABLE experiment_changes ADD COLUMN overrides VARCHAR DEFAULT '{}';`},
 }
 
 // Migrate applies the pending migrations, each in a transaction with its

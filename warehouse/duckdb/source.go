@@ -19,7 +19,8 @@ func (s *Sink) LatestExperiments(ctx context.Context, ids []string) ([]warehouse
 	var out []warehouse.ExperimentRow
 	err := s.with(ctx, func(conn *sql.Conn) error {
 		rows, err := conn.QueryContext(ctx, `SELECT experiment_id, maximum_sample_size, sampling_probability,
-	groups, eligibility, layer, status, winner, coalesce(salt, ''), version, updated_by, created_at, updated_at, start_at, end_at
+	groups, eligibility, layer, status, winner, coalesce(salt, ''), version, updated_by, created_at, updated_at, start_at, end_at,
+	coalesce(overrides, '{}')
 FROM experiments ORDER BY experiment_id`)
 		if err != nil {
 			return err
@@ -27,9 +28,12 @@ FROM experiments ORDER BY experiment_id`)
 		defer rows.Close()
 		for rows.Next() {
 			var r warehouse.ExperimentRow
-			var groups, elig, status string
+			var groups, elig, status, overrides string
 			if err := rows.Scan(&r.ExperimentID, &r.MaxSampleSize, &r.SamplingProbability, &groups, &elig,
-				&r.Layer, &status, &r.Winner, &r.Salt, &r.Version, &r.UpdatedBy, &r.CreatedAt, &r.UpdatedAt, &r.StartAt, &r.EndAt); err != nil {
+				&r.Layer, &status, &r.Winner, &r.Salt, &r.Version, &r.UpdatedBy, &r.CreatedAt, &r.UpdatedAt, &r.StartAt, &r.EndAt, &overrides); err != nil {
+				return err
+			}
+			if err := r.ParseOverrides(overrides); err != nil {
 				return err
 			}
 			// Filtered here: a handful of ids, and no list binding to rely on.

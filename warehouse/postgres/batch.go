@@ -76,11 +76,11 @@ func (s *Sink) writeExperiments(ctx context.Context, tx pgx.Tx, rows []warehouse
 			return err
 		}
 		b.Queue(`INSERT INTO `+s.table("experiment_changes")+` (experiment_id, version, maximum_sample_size,
-	sampling_probability, groups, eligibility, layer, status, winner, changed_by, changed_at, salt, start_at, end_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+	sampling_probability, groups, eligibility, layer, status, winner, changed_by, changed_at, salt, start_at, end_at, overrides)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (experiment_id, version) DO NOTHING`,
 			r.ExperimentID, r.Version, r.MaxSampleSize, r.SamplingProbability, groups, elig,
-			r.Layer, string(r.Status), r.Winner, r.UpdatedBy, r.UpdatedAt, r.Salt, r.StartAt, r.EndAt)
+			r.Layer, string(r.Status), r.Winner, r.UpdatedBy, r.UpdatedAt, r.Salt, r.StartAt, r.EndAt, r.OverridesJSON())
 	}
 	for _, r := range warehouse.Latest(rows) {
 		groups, elig, err := jsonColumns(r)
@@ -90,8 +90,8 @@ ON CONFLICT (experiment_id, version) DO NOTHING`,
 		// Events of one experiment may arrive out of order across batches
 		// (a claimed entry, a retry): keep the highest version.
 		b.Queue(`INSERT INTO `+s.table("experiments")+` AS e (experiment_id, maximum_sample_size,
-	sampling_probability, groups, eligibility, layer, status, winner, version, updated_by, created_at, updated_at, salt, start_at, end_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+	sampling_probability, groups, eligibility, layer, status, winner, version, updated_by, created_at, updated_at, salt, start_at, end_at, overrides)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 ON CONFLICT (experiment_id) DO UPDATE SET
 	maximum_sample_size = EXCLUDED.maximum_sample_size,
 	sampling_probability = EXCLUDED.sampling_probability,
@@ -99,10 +99,10 @@ ON CONFLICT (experiment_id) DO UPDATE SET
 	layer = EXCLUDED.layer, status = EXCLUDED.status, winner = EXCLUDED.winner,
 	version = EXCLUDED.version, updated_by = EXCLUDED.updated_by,
 	created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-	salt = EXCLUDED.salt, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at
+	salt = EXCLUDED.salt, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at, overrides = EXCLUDED.overrides
 WHERE e.version < EXCLUDED.version`,
 			r.ExperimentID, r.MaxSampleSize, r.SamplingProbability, groups, elig,
-			r.Layer, string(r.Status), r.Winner, r.Version, r.UpdatedBy, r.CreatedAt, r.UpdatedAt, r.Salt, r.StartAt, r.EndAt)
+			r.Layer, string(r.Status), r.Winner, r.Version, r.UpdatedBy, r.CreatedAt, r.UpdatedAt, r.Salt, r.StartAt, r.EndAt, r.OverridesJSON())
 	}
 	return tx.SendBatch(ctx, b).Close()
 }

@@ -77,6 +77,10 @@ ALTER TABLE {s}.enrollments ADD COLUMN override boolean NOT NULL DEFAULT false;`
 	// The client's platform ('' when none was given, and in older rows).
 	{Version: 6, Name: "enrollment platform", SQL: `
 ALTER TABLE {s}.enrollments ADD COLUMN platform text NOT NULL DEFAULT '';`},
+	// An experiment's QA overrides (JSON: user id to group), for restores.
+	{Version: 7, Name: "experiment overrides", SQL: `
+ALTER TABLE {s}.experiments ADD COLUMN overrides text NOT NULL DEFAULT '{}';
+ALTER TABLE {s}.experiment_changes ADD COLUMN overrides text NOT NULL DEFAULT '{}';`},
 }
 
 // Migrate applies the pending migrations in one transaction, under an

@@ -18,7 +18,7 @@ func (s *Sink) LatestExperiments(ctx context.Context, ids []string) ([]warehouse
 		ids = []string{} // NULL would match nothing
 	}
 	rows, err := s.pool.Query(ctx, `SELECT experiment_id, maximum_sample_size, sampling_probability,
-	groups::text, eligibility::text, layer, status, winner, salt, version, updated_by, created_at, updated_at, start_at, end_at
+	groups::text, eligibility::text, layer, status, winner, salt, version, updated_by, created_at, updated_at, start_at, end_at, overrides
 FROM `+s.table("experiments")+`
 WHERE cardinality($1::text[]) = 0 OR experiment_id = ANY($1::text[])
 ORDER BY experiment_id`, ids)
@@ -29,10 +29,13 @@ ORDER BY experiment_id`, ids)
 	var out []warehouse.ExperimentRow
 	for rows.Next() {
 		var r warehouse.ExperimentRow
-		var groups, elig, status string
+		var groups, elig, status, overrides string
 		if err := rows.Scan(&r.ExperimentID, &r.MaxSampleSize, &r.SamplingProbability, &groups, &elig,
-			&r.Layer, &status, &r.Winner, &r.Salt, &r.Version, &r.UpdatedBy, &r.CreatedAt, &r.UpdatedAt, &r.StartAt, &r.EndAt); err != nil {
+			&r.Layer, &status, &r.Winner, &r.Salt, &r.Version, &r.UpdatedBy, &r.CreatedAt, &r.UpdatedAt, &r.StartAt, &r.EndAt, &overrides); err != nil {
 			return nil, fmt.Errorf("postgres warehouse: %w", err)
+		}
+		if err := r.ParseOverrides(overrides); err != nil {
+			return nil, err
 		}
 		if err := json.Unmarshal([]byte(groups), &r.Groups); err != nil {
 			return nil, fmt.Errorf("experiment %q: groups: %w", r.ExperimentID, err)

@@ -51,8 +51,8 @@ func Experiment(id string, v int64) warehouse.ExperimentRow {
 
 // SchemaVersion is the number of migrations every sink has: 1 the tables,
 // 2 the salt column, 3 the dead letters, 4 the schedule columns, 5 the
-// override flag, 6 the platform.
-const SchemaVersion = 6
+// override flag, 6 the platform, 7 the experiments' QA overrides.
+const SchemaVersion = 7
 
 // Inspector reads a sink's tables back for assertions.
 type Inspector interface {
@@ -191,6 +191,7 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		b2.Layer, b2.Winner, b2.Status = "checkout", "b", assign.StatusPaused
 		start, end := Day.Add(time.Hour), Day.Add(48*time.Hour)
 		b2.StartAt, b2.EndAt = &start, &end // the schedule; exp-a has none (NULL)
+		b2.Overrides = map[string]string{"qa-1": "b", "qa-2": "a"} // kept for restores; exp-a has none
 		if err := s.Warehouse.WriteBatch(ctx, nil, []warehouse.ExperimentRow{Experiment("exp-b", 1), b2, Experiment("exp-a", 1)}); err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +216,7 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		one, err := src.LatestExperiments(ctx, []string{"exp-a", "missing"})
 		if err != nil {
 			t.Fatal(err)
-		} else if len(one) != 1 || one[0].ExperimentID != "exp-a" || one[0].Salt != "5a170001" || one[0].StartAt != nil || one[0].EndAt != nil {
+		} else if len(one) != 1 || one[0].ExperimentID != "exp-a" || one[0].Salt != "5a170001" || one[0].StartAt != nil || one[0].EndAt != nil || one[0].Overrides != nil {
 			t.Fatalf("LatestExperiments(exp-a, missing) = %+v", one)
 		}
 		var members []warehouse.EnrollmentRow
