@@ -42,14 +42,9 @@ func parseBatchBody(body []byte) ([]string, string, error) {
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, "", err
 	}
-	platform := ""
-	if req.Platform != nil {
-		if *req.Platform == "" {
-			return nil, "", assign.Invalidf(assign.PlatformClaim, "platform must be web, ios, android or other")
-		} else if err := assign.ValidatePlatform(*req.Platform); err != nil {
-			return nil, "", err
-		}
-		platform = *req.Platform
+	platform, err := bodyPlatform(req.Platform)
+	if err != nil {
+		return nil, "", err
 	}
 	switch {
 	case req.ExperimentIDs == nil:

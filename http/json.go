@@ -95,15 +95,25 @@ func parseEnrollRequest(body []byte) (id, platform string, err error) {
 	if req.ExperimentID == nil {
 		return "", "", assign.Invalidf("experiment_id", "experiment_id is required")
 	}
-	if req.Platform != nil {
-		if *req.Platform == "" {
-			return "", "", assign.Invalidf(assign.PlatformClaim, "platform must be web, ios, android or other")
-		} else if err := assign.ValidatePlatform(*req.Platform); err != nil {
-			return "", "", err
-		}
-		platform = *req.Platform
+	if platform, err = bodyPlatform(req.Platform); err != nil {
+		return "", "", err
 	}
 	return *req.ExperimentID, platform, nil
+}
+
+// bodyPlatform checks an enrollment body's platform field: absent is none,
+// present it must be one of the platforms ("" is not).
+func bodyPlatform(p *string) (string, error) {
+	if p == nil {
+		return "", nil
+	}
+	if *p == "" {
+		return "", assign.Invalidf(assign.PlatformClaim, "platform must be web, ios, android or other")
+	}
+	if err := assign.ValidatePlatform(*p); err != nil {
+		return "", err
+	}
+	return *p, nil
 }
 
 var (
