@@ -5,6 +5,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/assign-dev/assign/answercache"
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/scripts"
 )
@@ -26,6 +27,9 @@ func (s *Store) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []a
 		keys []string
 		args []any
 		cmd  *redis.Cmd
+		// For the answer cache (answers.go).
+		st       answercache.Stamp
+		eligible bool
 	}
 	var ps []pending
 	for i, req := range reqs {
@@ -45,7 +49,17 @@ func (s *Store) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []a
 			continue
 		}
 		call := s.newEnrollCall(d, req)
-		ps = append(ps, pending{i: i, d: d, keys: call.keys(), args: call.args()})
+		p := pending{i: i, d: d}
+		if d.answers != nil {
+			if code, ok := s.cachedAnswer(d, req, call.eligible); ok {
+				out[i].Enrollment, out[i].Err = d.decodeEnroll(code)
+				continue
+			}
+			p.st = s.Answers.Stamp(d.answers)
+		}
+		p.keys, p.args = call.keys(), call.args()
+		p.eligible = call.eligible
+		ps = append(ps, p)
 	}
 	if s.MinReplicas > 0 || len(ps) < 2 {
 		for _, p := range ps {
@@ -65,6 +79,9 @@ func (s *Store) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []a
 		switch {
 		case err == nil && code != scripts.ReplyStale && code != scripts.ReplyNotFound:
 			out[p.i].Enrollment, out[p.i].Err = p.d.decodeEnroll(code)
+			if p.d.answers != nil {
+				s.keepAnswer(p.d, reqs[p.i], p.st, p.eligible, code)
+			}
 		case err == nil, redis.HasErrorPrefix(err, "NOSCRIPT"):
 			// Stale, gone or not loaded: the single path settles it.
 			out[p.i].Enrollment, out[p.i].Err = s.Enroll(ctx, reqs[p.i])

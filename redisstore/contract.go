@@ -188,6 +188,7 @@ type createCall struct {
 	layer        string // layer hash key, "" outside a layer
 	by, event    string
 	id           string
+	channel      string // Keys.ChangeChannel
 	ownerBuckets uint32
 	fp           string // the fingerprint among the fields
 	fields       []any  // field, value, ... of the configuration hash (configFields)
@@ -212,6 +213,7 @@ func (c *createCall) args() []any {
 	args[scripts.CreateArgOwnerBuckets-1] = strconv.FormatUint(uint64(c.ownerBuckets), 10)
 	args[scripts.CreateArgFP-1] = c.fp
 	args[scripts.CreateArgOverrides-1] = strconv.Itoa(len(c.overrides))
+	args[scripts.CreateArgChannel-1] = c.channel
 	return append(append(args, c.fields...), c.overrides...)
 }
 
@@ -242,6 +244,8 @@ type updateCall struct {
 	layer     string // layer hash key, "" outside a layer
 	version   int64  // the version the change was computed from
 	fp        string // the fingerprint of the definition it was computed from
+	id        string
+	channel   string // Keys.ChangeChannel
 	by, event string
 	fields    []any // field, value, ... to set (mutableFields)
 	overrides []any // user id, group index or "" to remove, ... (overrideChanges)
@@ -263,6 +267,8 @@ func (c *updateCall) args() []any {
 	args[scripts.UpdateArgBy-1] = c.by
 	args[scripts.UpdateArgEvent-1] = c.event
 	args[scripts.UpdateArgOverrides-1] = strconv.Itoa(len(c.overrides))
+	args[scripts.UpdateArgChannel-1] = c.channel
+	args[scripts.UpdateArgID-1] = c.id
 	return append(append(args, c.fields...), c.overrides...)
 }
 

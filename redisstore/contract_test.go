@@ -157,6 +157,7 @@ func TestScripts_CreateReplay(t *testing.T) {
 			args[scripts.CreateArgOwnerBuckets-1] = "1024"
 			args[scripts.CreateArgFP-1] = fp
 			args[scripts.CreateArgOverrides-1] = "0"
+			args[scripts.CreateArgChannel-1] = s.Keys().ChangeChannel()
 			args = append(args, redisstore.FieldFingerprint, fp, redisstore.FieldStatus, "running", redisstore.FieldWinner, "-1")
 			n, err := scripts.Create.Run(ctx, c, []string{redisstore.ConfigKey(prefix), redisstore.EventsKey(prefix), redisstore.OverridesKey(prefix)}, args...).Int64()
 			if err != nil {

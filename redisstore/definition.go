@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/assign-dev/assign/answercache"
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/scripts"
 )
@@ -49,6 +50,10 @@ type definition struct {
 	// fp and layout as script arguments, converted to interfaces once here
 	// rather than on every call of the hot path.
 	fpArg, layoutArg any
+
+	// answers is the experiment's handle in the answer cache (nil without
+	// one): one per id, whichever definition holds it.
+	answers *answercache.Experiment
 
 	// In a layer only.
 	layer        string // layer hash key
@@ -219,6 +224,13 @@ func (s *Store) freshDefinition(ctx context.Context, id string) (*definition, er
 		return nil, err
 	}
 	s.healSoon(id, d.Layer)
+	if c := s.Answers; c != nil {
+		d.answers = c.Experiment(id)
+		if prev, ok := s.defs.Load(id); ok && prev.(*definition).fp != d.fp {
+			// Created again: what was kept of the old one is not this one's.
+			c.Invalidate(id)
+		}
+	}
 	s.defs.Store(id, d)
 	return d, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/assign-dev/assign/answercache"
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/scripts"
 )
@@ -37,10 +38,28 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 	if err != nil {
 		return nil, err
 	}
+	// A returning user's kept answer (answers.go), for the same claims.
+	var eligible bool
+	var st answercache.Stamp
+	cached := d.answers
+	if cached != nil {
+		if err := d.rules.ValidateClaims(req.Claims); err != nil {
+			return nil, err
+		}
+		eligible = d.rules.EligibleOn(req.Claims, req.EffectivePlatform())
+		if code, ok := s.cachedAnswer(d, req, eligible); ok {
+			return d.decodeEnroll(code)
+		}
+		st = s.Answers.Stamp(cached) // before the question: a change after it voids the answer
+	}
 	run := func(d *definition) (int64, error) { return s.enroll(ctx, d, req) }
 	d, code, err := s.withDefinition(ctx, d, run)
 	if err != nil {
 		return nil, err
+	}
+	if cached != nil {
+		// Under another definition (created again), st is void: not kept.
+		s.keepAnswer(d, req, st, eligible, code)
 	}
 	if code == scripts.ReplyNotFound {
 		s.defs.Delete(d.ID) // the configuration is gone: forget it

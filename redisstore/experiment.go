@@ -61,7 +61,7 @@ func (s *Store) CreateExperiment(ctx context.Context, e *assign.Experiment) erro
 		return err
 	}
 	fields, fp := configFields(e, InitialBucketCount(e.MaxSampleSize), now.Unix())
-	call := createCall{prefix: prefix, by: e.UpdatedBy, event: event, id: e.ID,
+	call := createCall{prefix: prefix, by: e.UpdatedBy, event: event, id: e.ID, channel: s.keys.ChangeChannel(),
 		ownerBuckets: LayerOwnerBuckets(e.MaxSampleSize), fp: fp, fields: fields, overrides: overrideArgs(e)}
 	if e.Layer != "" {
 		call.layer = s.keys.Layer(e.Layer)
@@ -417,7 +417,7 @@ func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.Expe
 		if err != nil {
 			return nil, err
 		}
-		call := updateCall{prefix: s.keys.Prefix(next.ID, next.Layer), version: cur.Version, fp: d.fp,
+		call := updateCall{prefix: s.keys.Prefix(next.ID, next.Layer), version: cur.Version, fp: d.fp, id: next.ID, channel: s.keys.ChangeChannel(),
 			by: who, event: event, fields: mutableFields(next), overrides: overrideChanges(next, upd)}
 		if next.Layer != "" {
 			call.layer = s.keys.Layer(next.Layer)

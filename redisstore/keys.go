@@ -104,6 +104,18 @@ func (k Keys) Layers() string { return k.Namespace + "assign:layers" }
 // Streams returns the key of the set of every event stream.
 func (k Keys) Streams() string { return k.Namespace + "assign:streams" }
 
+// ChangeChannel returns the pub/sub channel the creation and update scripts
+// publish an experiment's id on, once its configuration changed: the
+// answer caches of every assignd listen (Store.Listen). Not a key.
+func (k Keys) ChangeChannel() string { return k.Namespace + "assign:changed" }
+
+// HeartbeatChannel returns the pub/sub channel one process (by its random id)
+// sends its own heartbeats on, through every master (Store.Listen). Not a
+// key.
+func (k Keys) HeartbeatChannel(process string) string {
+	return k.Namespace + "assign:heartbeat:" + process
+}
+
 // Prefix returns the key prefix of an experiment.
 func (k Keys) Prefix(id, layer string) string {
 	if layer != "" {

@@ -83,7 +83,7 @@ func (s *Store) RestoreExperiment(ctx context.Context, e *assign.Experiment) (cr
 	// cached the experiment from before the loss is refused only for its
 	// layout, if that changed.
 	fields, fp := configFields(&c, BucketCount(c.MaxSampleSize), c.CreatedAt.Unix())
-	call := createCall{prefix: prefix, by: c.UpdatedBy, event: event, id: c.ID,
+	call := createCall{prefix: prefix, by: c.UpdatedBy, event: event, id: c.ID, channel: s.keys.ChangeChannel(),
 		ownerBuckets: LayerOwnerBuckets(c.MaxSampleSize), fp: fp, fields: fields, overrides: overrideArgs(&c)}
 	code, err := scripts.Create.Run(ctx, s.client, call.keys(), call.args()...).Int64()
 	if err != nil {
@@ -144,6 +144,13 @@ func (s *Store) RestoreMembers(ctx context.Context, experimentID string, members
 		}
 		restored += int(n)
 		members = members[len(batch):]
+	}
+	if restored > 0 {
+		// Members came back: a refusal some process kept for one of them
+		// while they were lost (sample_full, not_sampled) is void. Best
+		// effort: the members are written, and a lost message costs what the
+		// cache's bounds say.
+		_ = s.client.Publish(ctx, s.keys.ChangeChannel(), experimentID).Err()
 	}
 	return restored, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/assign-dev/assign/answercache"
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/scripts"
 )
@@ -52,6 +53,12 @@ type Store struct {
 	// asynchronous, and a member lost with a dead master re-enrolls into the
 	// same group (the draws are deterministic).
 	MinReplicas int
+
+	// Answers, when set, keeps the answers of the enrollment script that
+	// cannot change until the experiment's configuration does (answers.go),
+	// so that a returning user is answered without Redis. It answers only
+	// while Listen runs and proves that no change can have been missed.
+	Answers *answercache.Cache
 
 	// defs caches the immutable part of experiments by id (*definition).
 	// Entries never go stale: what they hold never changes after creation.

@@ -183,7 +183,8 @@ const (
 	CreateArgOwnerBuckets  = 5 // owner bucket count, kept only by the layer's first experiment
 	CreateArgFP            = 6 // the fingerprint among the fields (a replay finds it)
 	CreateArgOverrides     = 7 // how many of the last arguments are overrides: user id, group index, ...
-	CreateArgFields        = 8 // field, value, ... of the configuration hash, then the overrides
+	CreateArgChannel       = 8 // the namespace's change channel: the experiment id is published there once created
+	CreateArgFields        = 9 // field, value, ... of the configuration hash, then the overrides
 
 	// update.lua
 	UpdateKeyConfig    = 1
@@ -196,7 +197,9 @@ const (
 	UpdateArgBy        = 3 // who made the change
 	UpdateArgEvent     = 4 // JSON of the new experiment, for the config event
 	UpdateArgOverrides = 5 // how many of the last arguments are override changes: user id, group index or "" to remove, ...
-	UpdateArgFields    = 6 // field, value, ... to set (including the new version), then the override changes
+	UpdateArgChannel   = 6 // the namespace's change channel: the experiment id is published there once applied
+	UpdateArgID        = 7 // experiment id, the message published
+	UpdateArgFields    = 8 // field, value, ... to set (including the new version), then the override changes
 
 	// restore.lua
 	RestoreKeyConfig  = 1
@@ -277,13 +280,14 @@ var positions = map[string][]luaConst{
 		{"K_LAYER", CreateKeyLayer},
 		{"A_CONSUMER_GROUP", CreateArgConsumerGroup}, {"A_BY", CreateArgBy}, {"A_EVENT", CreateArgEvent},
 		{"A_ID", CreateArgID}, {"A_OWNER_BUCKETS", CreateArgOwnerBuckets}, {"A_FP", CreateArgFP},
-		{"A_OVERRIDES", CreateArgOverrides}, {"A_FIELDS", CreateArgFields},
+		{"A_OVERRIDES", CreateArgOverrides}, {"A_CHANNEL", CreateArgChannel}, {"A_FIELDS", CreateArgFields},
 	},
 	"update": {
 		{"K_CONFIG", UpdateKeyConfig}, {"K_EVENTS", UpdateKeyEvents}, {"K_OVERRIDES", UpdateKeyOverrides},
 		{"K_LAYER", UpdateKeyLayer},
 		{"A_VERSION", UpdateArgVersion}, {"A_FP", UpdateArgFP}, {"A_BY", UpdateArgBy},
-		{"A_EVENT", UpdateArgEvent}, {"A_OVERRIDES", UpdateArgOverrides}, {"A_FIELDS", UpdateArgFields},
+		{"A_EVENT", UpdateArgEvent}, {"A_OVERRIDES", UpdateArgOverrides}, {"A_CHANNEL", UpdateArgChannel},
+		{"A_ID", UpdateArgID}, {"A_FIELDS", UpdateArgFields},
 	},
 	"restore": {
 		{"K_CONFIG", RestoreKeyConfig}, {"K_BUCKETS", RestoreKeyBuckets},

@@ -15,6 +15,9 @@
 -- ARGV[A_OWNER_BUCKETS]   owner bucket count, kept only by the layer's first experiment
 -- ARGV[A_FP]              the fingerprint the fields hold (F_FP)
 -- ARGV[A_OVERRIDES]       how many of the last arguments are overrides
+-- ARGV[A_CHANNEL]         the namespace's change channel: ARGV[A_ID] is published
+--                         there once created (every assignd drops what it cached
+--                         of an experiment of this id that was lost)
 -- ARGV[A_FIELDS..]        field, value, field, value ... of the configuration hash,
 --                         then the overrides: user id, group index, ...
 --
@@ -58,4 +61,5 @@ end
 local t = redis.call('TIME')
 local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / US_PER_MS))
 redis.call('XADD', events, '*', E_TYPE, E_CONFIG, E_EXPERIMENT, ARGV[A_EVENT], E_BY, ARGV[A_BY], E_TS, ms)
+redis.call('PUBLISH', ARGV[A_CHANNEL], ARGV[A_ID])
 return R_CREATED

@@ -16,6 +16,10 @@
 -- ARGV[A_BY]        who made the change
 -- ARGV[A_EVENT]     JSON of the new experiment, for the config event
 -- ARGV[A_OVERRIDES] how many of the last arguments are override changes
+-- ARGV[A_CHANNEL]   the namespace's change channel: once the change is applied,
+--                   ARGV[A_ID] is published there, in the same atomic step, and
+--                   every assignd drops its cached answers of the experiment
+-- ARGV[A_ID]        the experiment id
 -- ARGV[A_FIELDS..]  field, value, field, value ... to set (including the new version),
 --                   then the override changes: user id, group index ('' removes it), ...
 --
@@ -58,4 +62,5 @@ end
 local t = redis.call('TIME')
 local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / US_PER_MS))
 redis.call('XADD', events, '*', E_TYPE, E_CONFIG, E_EXPERIMENT, ARGV[A_EVENT], E_BY, ARGV[A_BY], E_TS, ms)
+redis.call('PUBLISH', ARGV[A_CHANNEL], ARGV[A_ID])
 return R_APPLIED

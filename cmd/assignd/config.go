@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assign-dev/assign/answercache"
 	"github.com/assign-dev/assign/auth"
 	"github.com/assign-dev/assign/demo"
 	"github.com/assign-dev/assign/exporter"
@@ -32,6 +33,9 @@ type Config struct {
 	Pipeline            bool          // batch concurrent enrollment script calls into pipelines
 	PipelineBatches     int           // pipeline batches in flight at once
 	MaxConns            int           // connections served at once; 0 for fasthttp's default
+	AnswerCache         bool          // answer returning users from process memory (redisstore.Store.Answers)
+	AnswerCacheSize     int           // answers kept, in entries (answercache.EntryBytes each)
+	AnswerCacheMaxAge   time.Duration // longest an answer is kept
 	AllowEvictingRedis  bool          // run on a Redis whose maxmemory-policy may evict keys (data loss), with a warning
 	WarehouseURL        string        // postgres://... or a DuckDB file path
 	Exporter            bool          // run the warehouse exporter in this process
@@ -53,6 +57,9 @@ func DefaultConfig() Config {
 		Pipeline:            true,
 		PipelineBatches:     1,
 		MaxConns:            10_000,
+		AnswerCache:         true,
+		AnswerCacheSize:     answercache.DefaultSize,
+		AnswerCacheMaxAge:   answercache.DefaultMaxAge,
 		WarehouseURL:        "assign.duckdb",
 		DemoUsers:           demo.DefaultUsersFile,
 		Exporter:            true,
@@ -81,6 +88,9 @@ var flagEnv = map[string]string{
 	"pipeline":              "ASSIGN_PIPELINE",
 	"pipeline-batches":      "ASSIGN_PIPELINE_BATCHES",
 	"max-conns":             "ASSIGN_MAX_CONNS",
+	"answer-cache":          "ASSIGN_ANSWER_CACHE",
+	"answer-cache-size":     "ASSIGN_ANSWER_CACHE_SIZE",
+	"answer-cache-max-age":  "ASSIGN_ANSWER_CACHE_MAX_AGE",
 	"allow-evicting-redis":  "ASSIGN_ALLOW_EVICTING_REDIS",
 	"warehouse-url":         "ASSIGN_WAREHOUSE_URL",
 	"exporter":              "ASSIGN_EXPORTER",
@@ -114,6 +124,9 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.Pipeline, "pipeline", c.Pipeline, "batch concurrent enrollments into Redis pipelines (higher throughput on a busy server)")
 	fs.IntVar(&c.PipelineBatches, "pipeline-batches", c.PipelineBatches, "pipeline batches in flight at once (1: each batch waits for the previous one)")
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "client connections served at once; at the limit a new client closes the longest idle keep-alive connection, else gets the JSON 503")
+	fs.BoolVar(&c.AnswerCache, "answer-cache", c.AnswerCache, "answer returning users from this process's memory, without a Redis round trip, while every configuration change is sure to reach it (within 1s); -answer-cache=false asks Redis every time")
+	fs.IntVar(&c.AnswerCacheSize, "answer-cache-size", c.AnswerCacheSize, "answers the cache keeps, in entries of 40 bytes (the default is about 40 MiB)")
+	fs.DurationVar(&c.AnswerCacheMaxAge, "answer-cache-max-age", c.AnswerCacheMaxAge, "longest an answer is kept: bounds what a change notice lost without any sign can cost")
 	fs.BoolVar(&c.AllowEvictingRedis, "allow-evicting-redis", c.AllowEvictingRedis, "start and stay ready on a Redis whose maxmemory-policy may evict keys (it silently deletes experiments and members under memory pressure); default: refuse")
 	fs.StringVar(&c.WarehouseURL, "warehouse-url", c.WarehouseURL, "warehouse: postgres://... or a DuckDB file path")
 	fs.BoolVar(&c.Exporter, "exporter", c.Exporter, "run the warehouse exporter in this process")
@@ -141,6 +154,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RedisMinReplicas < 0 {
 		return errors.New("redis-min-replicas must not be negative")
+	}
+	if c.AnswerCache && (c.AnswerCacheSize <= 0 || c.AnswerCacheMaxAge <= 0) {
+		return errors.New("answer-cache-size and answer-cache-max-age must be positive (-answer-cache=false turns the cache off)")
 	}
 	if c.ExportBatchSize <= 0 || c.ExportFlushInterval <= 0 {
 		return errors.New("export-batch-size and export-flush-interval must be positive")

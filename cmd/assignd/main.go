@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 	"golang.org/x/term"
 
+	"github.com/assign-dev/assign/answercache"
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/auth"
 	"github.com/assign-dev/assign/console"
@@ -79,6 +81,9 @@ type Main struct {
 	insights *insights                 // the console's warehouse reads
 	policy   *redisstore.PolicyMonitor // nil on the embedded Redis
 	jwks     *auth.JWKS                // nil without -jwt-jwks-url/-jwt-jwks-file
+
+	stopListen func()         // stops the answer cache's listener (nil without the cache)
+	listening  sync.WaitGroup // the listener
 }
 
 // NewMain returns a Main with the default configuration.
@@ -135,6 +140,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("redis pipeline: %w", err)
 		}
 	}
+	if m.Config.AnswerCache {
+		m.Store.Answers = answercache.New(m.Config.AnswerCacheSize, m.Config.AnswerCacheMaxAge)
+		listenCtx, stop := context.WithCancel(context.Background())
+		m.stopListen = stop
+		m.listening.Add(1)
+		go func() {
+			defer m.listening.Done()
+			_ = m.Store.Listen(listenCtx)
+		}()
+	}
 	loadCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := m.Store.Load(loadCtx); err != nil {
@@ -178,6 +193,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		metrics.NewRedisUp(m.Store.Ping, time.Second),
 		metrics.NewRedisPolicy(m.policyState),
 	)
+	if c := m.Store.Answers; c != nil {
+		m.Registry.MustRegister(metrics.NewAnswerCache(func() metrics.AnswerCacheState {
+			st := c.Stats()
+			return metrics.AnswerCacheState{Hits: st.Hits, Misses: st.Misses, Evictions: st.Evictions,
+				Invalidations: st.Invalidations, Flushes: st.Flushes, Serving: st.Serving, Size: c.Size()}
+		}))
+	}
 	if m.jwks != nil {
 		m.Registry.MustRegister(metrics.NewJWKS(m.jwksMetrics))
 	}
@@ -267,6 +289,10 @@ func (m *Main) Close() error {
 	}
 	if m.jwks != nil {
 		m.jwks.Close()
+	}
+	if m.stopListen != nil {
+		m.stopListen()
+		m.listening.Wait()
 	}
 	if m.client != nil {
 		errs = append(errs, m.client.Close())
