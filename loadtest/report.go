@@ -44,6 +44,7 @@ type Report struct {
 	Timeline          []int64          `json:"answers_per_second,omitempty"`
 	GeneratorCPU      float64          `json:"generator_cpu_s"` // CPU time (user + system) this process spent during the run
 	CPU               *CPUUsage        `json:"cpu,omitempty"`
+	RedisCommands     *RedisCommands   `json:"redis_commands,omitempty"` // with RunConfig.RedisCommands
 	Examples          []string         `json:"examples,omitempty"`
 
 	Verify *Verification `json:"verify,omitempty"`
@@ -113,6 +114,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, " %s %.2f", k, c.Processes[k]/c.Wall)
 		}
 		b.WriteString("\n")
+	}
+	if c := r.RedisCommands; c != nil {
+		fmt.Fprintf(&b, "redis       %d commands processed during the run, %.0f/s\n", c.After-c.Before, c.PerSecond)
 	}
 	if r.Verify != nil {
 		r.Verify.writeText(&b)

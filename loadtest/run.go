@@ -50,6 +50,10 @@ type RunConfig struct {
 	// Watch names processes (by pid) whose CPU time the report gives for
 	// the run, read from /proc: the server and Redis, typically.
 	Watch map[string]int
+
+	// RedisCommands, when set, reads Redis's count of commands processed;
+	// the report gives the commands per second of the run (RedisCommands).
+	RedisCommands func(context.Context) (int64, error)
 }
 
 func (c *RunConfig) validate() error {
@@ -127,6 +131,11 @@ func Run(ctx context.Context, cfg RunConfig, pop *Population, target Target) (*R
 		r.limit = cfg.Requests
 	}
 
+	var cmdsBefore int64
+	var cmdsErr error
+	if cfg.RedisCommands != nil {
+		cmdsBefore, cmdsErr = cfg.RedisCommands(ctx)
+	}
 	before := takeCPUSnapshot(cfg.Watch)
 	r.start = time.Now()
 	span := MaxDuration
@@ -158,9 +167,24 @@ func Run(ctx context.Context, cfg RunConfig, pop *Population, target Target) (*R
 	wg.Wait()
 	elapsed := time.Since(r.start)
 	after := takeCPUSnapshot(cfg.Watch)
+	var cmdsAfter int64
+	if cfg.RedisCommands != nil && cmdsErr == nil {
+		// The run's context may be over (Ctrl-C): read the count anyway.
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		cmdsAfter, cmdsErr = cfg.RedisCommands(rctx)
+		rcancel()
+	}
 	stopProgress()
 	rep := r.report(elapsed)
 	rep.CPU = usageSince(before, after)
+	if cfg.RedisCommands != nil {
+		if cmdsErr != nil {
+			rep.Examples = append(rep.Examples, "redis commands: "+cmdsErr.Error())
+		} else if wall := after.at.Sub(before.at).Seconds(); wall > 0 {
+			rep.RedisCommands = &RedisCommands{Before: cmdsBefore, After: cmdsAfter, Wall: wall,
+				PerSecond: float64(cmdsAfter-cmdsBefore) / wall}
+		}
+	}
 	rep.GeneratorCPU = rep.CPU.Processes["generator"]
 	if ctx.Err() != nil {
 		rep.Interrupted = true

@@ -226,3 +226,54 @@ func TestRun_WatchCPU(t *testing.T) {
 		t.Errorf("Busy=%g GeneratorCPU=%g, generator %g", c.Busy, rep.GeneratorCPU, c.Processes["generator"])
 	}
 }
+
+// TestRun_RedisCommands: the count is read at the start and the end of the
+// measured run, and the report gives the difference per second of the run.
+func TestRun_RedisCommands(t *testing.T) {
+	pop, target := newFake(t, 100)
+	var reads atomic.Int64
+	counter := func(context.Context) (int64, error) {
+		// 1000 at the start; by the end, 1000 + 3 per request sent.
+		if reads.Add(1) == 1 {
+			return 1000, nil
+		}
+		return 1000 + 3*target.calls.Load(), nil
+	}
+	rep, _, err := loadtest.Run(context.Background(), loadtest.RunConfig{
+		Connections: 2, Requests: 200, RedisCommands: counter,
+	}, pop, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.RedisCommands
+	if c == nil {
+		t.Fatal("no RedisCommands in the report")
+	}
+	if reads.Load() != 2 || c.Before != 1000 || c.After != 1600 || c.Wall <= 0 {
+		t.Fatalf("reads %d, %+v; want 2 reads, 1000 -> 1600", reads.Load(), *c)
+	}
+	if want := 600 / c.Wall; c.PerSecond != want {
+		t.Errorf("PerSecond %g, want %g", c.PerSecond, want)
+	}
+
+	// A counter that fails: no figure, and the report says why.
+	rep, _, err = loadtest.Run(context.Background(), loadtest.RunConfig{
+		Connections: 1, Requests: 10, RedisCommands: func(context.Context) (int64, error) { return 0, errors.New("down") },
+	}, pop, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.RedisCommands != nil || len(rep.Examples) == 0 {
+		t.Errorf("RedisCommands %+v, examples %v: want none and the error", rep.RedisCommands, rep.Examples)
+	}
+}
+
+func TestInfoField(t *testing.T) {
+	info := "# Stats\r\ntotal_connections_received:12\r\ntotal_commands_processed:98765\r\ninstantaneous_ops_per_sec:3\r\n"
+	if n, err := loadtest.InfoField(info, "total_commands_processed"); err != nil || n != 98765 {
+		t.Errorf("got %d, %v; want 98765", n, err)
+	}
+	if _, err := loadtest.InfoField(info, "total_commands"); err == nil {
+		t.Error("no error for a field that is not there (only a prefix of one)")
+	}
+}

@@ -41,6 +41,9 @@ type Config struct {
 	Namespace string // key namespace of assignd
 	Verify    bool
 	Memory    bool // measure the experiments' Redis memory after the run
+	// RedisCommands reports Redis's commands processed per second during the
+	// run (INFO stats total_commands_processed; needs RedisURL, one node).
+	RedisCommands bool
 
 	PGURL     string // the baseline's PostgreSQL
 	PGCounter bool   // the baseline keeps a counter column instead of count(*)
@@ -109,6 +112,7 @@ func (c *Config) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.Namespace, "namespace", c.Namespace, "assignd's key namespace (its -namespace)")
 	fs.BoolVar(&c.Verify, "verify", c.Verify, "verify the invariants after the run (needs -redis-url for http)")
 	fs.BoolVar(&c.Memory, "memory", c.Memory, "after the run, measure the experiments' Redis memory per member (MEMORY USAGE; needs -redis-url)")
+	fs.BoolVar(&c.RedisCommands, "redis-commands", c.RedisCommands, "report the commands per second Redis processed during the run, every client's (INFO stats total_commands_processed at the run's start and end, warm-up and verification left out; needs -redis-url; a single node, not a cluster)")
 	fs.StringVar(&c.PGURL, "pg-url", c.PGURL, "PostgreSQL of the baseline (-target pg; loopback only)")
 	fs.BoolVar(&c.PGCounter, "pg-counter", c.PGCounter, "baseline: keep a counter column instead of count(*) of the members")
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print the report as JSON")
@@ -172,6 +176,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Memory && (c.Target == "pg" || c.RedisURL == "") {
 		return fmt.Errorf("-memory needs a Redis target and -redis-url")
+	}
+	if c.RedisCommands && (c.Target == "pg" || c.RedisURL == "") {
+		return fmt.Errorf("-redis-commands needs a Redis target and -redis-url")
 	}
 	if len(c.ExperimentIDs) > 0 && c.Target != "http" {
 		return fmt.Errorf("-experiment-ids works with -target http only")

@@ -57,6 +57,7 @@ func TestConfig_ParseFlags(t *testing.T) {
 		"IDsWithPG":        {"-target", "pg", "-experiment-ids", "x"},
 		"StoreNoRedis":     {"-target", "store"},
 		"MemoryNoRedis":    {"-jwt-secret", "s", "-admin-token", "a", "-memory"},
+		"CommandsNoRedis":  {"-jwt-secret", "s", "-admin-token", "a", "-redis-commands"},
 		"BadProgress":      {"-target", "pg", "-progress", "maybe"},
 		"Extra":            {"-target", "pg", "extra"},
 		"BadWatch":         {"-target", "pg", "-watch", "assignd"},

@@ -90,6 +90,7 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 
 	var (
 		newTarget func(*loadtest.Population) (loadtest.Target, func(), error)
+		commands  func(context.Context) (int64, error)
 		verify    func(context.Context, *loadtest.Ledger) (*loadtest.Verification, error)
 		memory    func(context.Context) (*loadtest.RedisMemory, error)
 		name      string
@@ -129,6 +130,7 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 			memory = func(ctx context.Context) (*loadtest.RedisMemory, error) {
 				return loadtest.MeasureRedisMemory(ctx, rdb, keys, ids)
 			}
+			commands = loadtest.RedisCommandCounter(rdb)
 		}
 
 	case "store":
@@ -158,6 +160,7 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 		memory = func(ctx context.Context) (*loadtest.RedisMemory, error) {
 			return loadtest.MeasureRedisMemory(ctx, rdb, keys, ids)
 		}
+		commands = loadtest.RedisCommandCounter(rdb)
 
 	case "pg":
 		name = "postgres baseline (count(*))"
@@ -204,6 +207,9 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 		Returning:   c.Returning,
 		Seed:        seed,
 		Watch:       c.Watch,
+	}
+	if c.RedisCommands {
+		cfg.RedisCommands = commands
 	}
 	if m.progress() {
 		cfg.Progress = m.Stdout
