@@ -5,11 +5,22 @@
 # (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, database test):
 #   1. the ceiling: redis-benchmark calling the enrollment script by EVALSHA,
 #      a new user per call (plain, and 16-deep pipelined);
-#   2. assignd over HTTP at maximum throughput (closed loop), plus a wrk
-#      cross-check of the sticky read path;
-#   3. latency at half of (2)'s rate (open loop);
+#   2. assignd over HTTP at maximum throughput (closed loop): the 50%-returning
+#      mix and new users only (-returning 0), with the answer cache on (the
+#      default), plus a wrk cross-check of the sticky read path;
+#   3. latency at half of (2)'s rate (open loop), with Redis's commands per
+#      second during the run (assign-loadtest -redis-commands);
+#   8. the answer cache off (issue 14): assignd restarted with
+#      -answer-cache=false, the runs of (2) (mix and new users only) and (3)
+#      at the same rate as (3), then restarted with the defaults; the report
+#      compares throughput, p99, Redis commands/s and the CPU per decision of
+#      assignd and Redis (new users measured, returning users derived from the
+#      mix and the new-users run);
 #   4. the naive PostgreSQL baseline (one transaction per enrollment);
-#   5. Go benchmarks of the hot path (benchstat-friendly output);
+#   5. Go benchmarks of the hot path (benchstat-friendly output), the answer
+#      cache's BenchmarkCache (bytes/entry) among them, and a regression guard:
+#      benchstat against the Go benchmark lines of the previous BENCHMARKS.md
+#      (the file this run replaces, or BENCH_BASELINE);
 #   6. Redis memory per member at 1M members, throughput as members grow to
 #      1M, and throughput from 1 to 1,000 experiments;
 #   7. Redis Cluster: a local 3-master, 3-replica cluster (cmd/assign-devcluster)
@@ -18,16 +29,22 @@
 #      (2) and (3) with -redis-min-replicas 1; the CPU of assignd and of every
 #      redis-server of the cluster, masters and replicas;
 # then writes BENCHMARKS.md with the machine, every command and the verdicts.
+# (The numbers are the report's sections; the steps run in the order 1, 2, 3,
+# 8, 7, 4, 5, 6.)
 #
 # Everything runs on loopback. assignd gets its own port and key namespace,
 # and every key it wrote is deleted at the end; the cluster lives in the
-# bench's work dir and is stopped and removed at the end. Whole run: about 7
-# minutes on an idle 2-core machine (BENCH_QUICK=1: about 2 minutes, for a
-# smoke test).
+# bench's work dir and is stopped and removed at the end. Tools that are
+# missing come from Debian's packages; benchstat is built into the bench's
+# work dir (go install, pinned; not in go.mod). Whole run: about 10 minutes
+# on an idle 2-core machine (BENCH_QUICK=1: about 3 minutes, for a smoke
+# test; its single Go benchmark run is too few for benchstat to judge).
 #
 # Knobs (environment): BENCH_QUICK=1, BENCH_DURATION (default 10s),
 # BENCH_FILL (members for (6), default 1000000), BENCH_CLUSTER=0 (skip (7)),
-# BENCH_OUT (default BENCHMARKS.md), REDIS_URL, PG_URL.
+# BENCH_OUT (default BENCHMARKS.md), BENCH_BASELINE (the previous report the
+# Go benchmarks are compared with; default BENCH_OUT as it was before this
+# run), REDIS_URL, PG_URL.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -41,7 +58,8 @@ CEIL_N=300000
 CEIL_P16_N=600000
 USERS=200000
 BENCHTIME=300ms
-BENCHCOUNT=3
+BENCHCOUNT=5         # benchstat: 5 against the previous file's 3 to 5 runs can pass p < 0.05 (3 against 3 never can)
+BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da
 WARMUP=2s            # unmeasured load before each measured run (connections, pools, caches)
 EXPERIMENT_SCALE="1 10 100 1000"
 CLUSTER=${BENCH_CLUSTER:-1}
@@ -50,6 +68,7 @@ if [ "$QUICK" = 1 ]; then
 	BENCHTIME=100ms BENCHCOUNT=1 EXPERIMENT_SCALE="1 100" WARMUP=1s
 fi
 OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
+BASELINE=${BENCH_BASELINE:-$OUT}
 REDIS_HOST=127.0.0.1
 REDIS_PORT=6379
 REDIS_URL=${REDIS_URL:-redis://$REDIS_HOST:$REDIS_PORT}
@@ -144,6 +163,12 @@ trap 'exit 143' TERM
 
 log "building assignd, assign-loadtest, assign-devcluster and the report writer"
 go build -o "$BIN/" ./cmd/assignd ./cmd/assign-loadtest ./cmd/assign-devcluster ./bench/report
+# benchstat for (5)'s regression guard, pinned, into the work dir (outside
+# the module: go install pkg@version ignores go.mod). Without it the report
+# says the comparison was not made.
+log "installing benchstat $BENCHSTAT_VERSION"
+GOBIN=$BIN go install "golang.org/x/perf/cmd/benchstat@$BENCHSTAT_VERSION" >"$WORK/benchstat-install.log" 2>&1 ||
+	{ tail -5 "$WORK/benchstat-install.log" >&2; log "benchstat could not be installed: no regression guard in this run"; }
 
 # cmd records the command that produced a result, for BENCHMARKS.md.
 cmd() { local name=$1; shift; printf '%s\t%s\n' "$name" "$*" >>"$RES/commands.tsv"; }
@@ -173,18 +198,33 @@ URL=http://127.0.0.1:$PORT
 ENROLL_PATH=/api/experiment-enrollments
 ASSIGND_ARGS=(-addr 127.0.0.1:$PORT -redis-url "$REDIS_URL" -namespace "$NS" -admin-token "$ADMIN"
 	-jwt-secret "$SECRET" -exporter=false -log-level warn -log-format json)
-log "starting assignd on $URL (namespace $NS)"
-"$BIN/assignd" "${ASSIGND_ARGS[@]}" >"$WORK/assignd.log" 2>&1 &
-ASSIGND_PID=$!
-for _ in $(seq 100); do curl -fsS "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "$URL/healthz" >/dev/null || { cat "$WORK/assignd.log" >&2; exit 1; }
-echo "assignd=assignd -addr 127.0.0.1:$PORT -redis-url $REDIS_URL -namespace $NS -admin-token <random> -jwt-secret <random> -exporter=false -log-level warn" >>"$RES/machine.env"
 REDIS_PID=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT info server | tr -d '\r' | awk -F: '/^process_id/ {print $2}')
-
-# Every run reports the CPU time of assignd and Redis during the run (-watch).
-LT=("$BIN/assign-loadtest" -url "$URL" -admin-token "$ADMIN" -jwt-secret "$SECRET"
-	-redis-url "$REDIS_URL" -namespace "$NS" -json -progress off -watch "assignd=$ASSIGND_PID,redis=$REDIS_PID")
+ASSIGND_SHOWN_BASE="assignd -addr 127.0.0.1:$PORT -redis-url $REDIS_URL -namespace $NS -admin-token <random> -jwt-secret <random> -exporter=false -log-level warn"
 LT_SHOWN="assign-loadtest -url $URL -admin-token <admin> -jwt-secret <secret> -redis-url $REDIS_URL -namespace $NS -json -watch assignd=<pid>,redis=<pid>"
+# start_assignd [extra assignd flags...]: (re)starts the assignd under test
+# on $URL, and points LT (whose -watch names its pid) at it. Every run
+# reports the CPU time of assignd and Redis during the run (-watch).
+start_assignd() {
+	if [ -n "$ASSIGND_PID" ]; then
+		kill "$ASSIGND_PID" 2>/dev/null || true
+		wait "$ASSIGND_PID" 2>/dev/null || true
+		ASSIGND_PID=
+	fi
+	"$BIN/assignd" "${ASSIGND_ARGS[@]}" "$@" >>"$WORK/assignd.log" 2>&1 &
+	ASSIGND_PID=$!
+	for _ in $(seq 100); do
+		curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
+		kill -0 "$ASSIGND_PID" 2>/dev/null || break # it exited (a flag it refuses)
+		sleep 0.1
+	done
+	curl -fsS "$URL/healthz" >/dev/null 2>&1 || return 1
+	LT=("$BIN/assign-loadtest" -url "$URL" -admin-token "$ADMIN" -jwt-secret "$SECRET"
+		-redis-url "$REDIS_URL" -namespace "$NS" -json -progress off -watch "assignd=$ASSIGND_PID,redis=$REDIS_PID")
+	ASSIGND_SHOWN="$ASSIGND_SHOWN_BASE${*:+ $*}"
+}
+log "starting assignd on $URL (namespace $NS)"
+start_assignd || { cat "$WORK/assignd.log" >&2; exit 1; }
+echo "assignd=$ASSIGND_SHOWN" >>"$RES/machine.env"
 
 # --- (1) the ceiling ---------------------------------------------------------------
 log "(1) ceiling: redis-benchmark EVALSHA of scripts/enroll.lua"
@@ -218,6 +258,12 @@ log "(2) assignd at maximum throughput (closed loop, 64 connections, $DUR)"
 MAX_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 64 -duration $DUR -warmup $WARMUP)
 "${LT[@]}" "${MAX_FLAGS[@]}" -prefix max >"$RES/max.json" 2>"$RES/max.log" || true
 cmd max "$LT_SHOWN ${MAX_FLAGS[*]} -prefix max"
+# New users only (every request a first one: the answer cache cannot answer
+# any), the flags of (2) otherwise.
+NEW_FLAGS=(-experiments 10 -users $USERS -returning 0 -connections 64 -duration $DUR -warmup $WARMUP)
+log "(2) new users only (-returning 0)"
+"${LT[@]}" "${NEW_FLAGS[@]}" -prefix maxnew >"$RES/max_new.json" 2>"$RES/max_new.log" || true
+cmd max_new "$LT_SHOWN ${NEW_FLAGS[*]} -prefix maxnew"
 
 # A second generator for the same server, as a cross-check of the first:
 # wrk, one user's token (the sticky read path: a returning member).
@@ -239,9 +285,38 @@ log "(3) open loop at $RATE/s (half of (2))"
 # More connections than (2): in an open loop the arrivals must not wait for a
 # free connection of the generator (that wait would be the generator's
 # queueing, not the server's). Latency still counts from the scheduled time.
-OPEN_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 256 -rate "$RATE" -duration $DUR -warmup $WARMUP)
+# -redis-commands: Redis's total_commands_processed (INFO stats) at the start
+# and the end of the measured run, over its wall time (every client's
+# commands: assignd's heartbeats and pub/sub too).
+OPEN_FLAGS=(-experiments 10 -users $USERS -returning 0.5 -connections 256 -rate "$RATE" -duration $DUR -warmup $WARMUP -redis-commands)
 "${LT[@]}" "${OPEN_FLAGS[@]}" -prefix open >"$RES/open.json" 2>"$RES/open.log" || true
 cmd open "$LT_SHOWN ${OPEN_FLAGS[*]} -prefix open"
+
+# --- (8) the answer cache off -----------------------------------------------------------
+# assignd restarted with -answer-cache=false (same port, namespace, Redis):
+# the runs of (2), and (3) at (3)'s rate (not half of this maximum), so that
+# Redis's commands per second compare like for like. Then assignd is
+# restarted with the defaults for the rest of the bench.
+log "(8) assignd restarted with -answer-cache=false"
+if ! start_assignd -answer-cache=false; then
+	tail -5 "$WORK/assignd.log" >&2
+	echo "skipped=assignd -answer-cache=false did not start ($(tail -1 "$WORK/assignd.log" | cut -c1-200))" >"$RES/nocache.env"
+	log "(8) skipped: assignd -answer-cache=false did not start"
+else
+	echo "assignd=$ASSIGND_SHOWN" >"$RES/nocache.env"
+	cmd nocache_assignd "$ASSIGND_SHOWN"
+	log "(8) cache off: maximum throughput (the flags of (2))"
+	"${LT[@]}" "${MAX_FLAGS[@]}" -prefix nmax >"$RES/nocache_max.json" 2>"$RES/nocache_max.log" || true
+	cmd nocache_max "$LT_SHOWN ${MAX_FLAGS[*]} -prefix nmax"
+	log "(8) cache off: new users only"
+	"${LT[@]}" "${NEW_FLAGS[@]}" -prefix nnew >"$RES/nocache_max_new.json" 2>"$RES/nocache_max_new.log" || true
+	cmd nocache_max_new "$LT_SHOWN ${NEW_FLAGS[*]} -prefix nnew"
+	log "(8) cache off: open loop at $RATE/s (the rate of (3))"
+	"${LT[@]}" "${OPEN_FLAGS[@]}" -prefix nopen >"$RES/nocache_open.json" 2>"$RES/nocache_open.log" || true
+	cmd nocache_open "$LT_SHOWN ${OPEN_FLAGS[*]} -prefix nopen"
+fi
+log "(8) assignd restarted with the defaults"
+start_assignd || { tail -20 "$WORK/assignd.log" >&2; exit 1; }
 
 # --- (7) Redis Cluster ----------------------------------------------------------------
 # Right after (2) and (3), so that the machine's other load is as close as it
@@ -391,12 +466,35 @@ fi
 # --- (5) Go benchmarks of the hot path ----------------------------------------------
 log "(5) go test -bench (hot path packages)"
 PKGS=()
-for p in ./assign ./auth ./http ./redisstore; do
+for p in ./assign ./auth ./http ./redisstore ./answercache; do
 	grep -qs '^func Benchmark' "$p"/*_test.go && PKGS+=("$p")
 done
 BENCH_CMD=(go test -run '^$' -bench . -benchmem -count $BENCHCOUNT -benchtime $BENCHTIME "${PKGS[@]}")
 "${BENCH_CMD[@]}" >"$RES/gobench.txt" 2>&1 || echo "(some benchmarks failed; see above)" >>"$RES/gobench.txt"
 cmd gobench "${BENCH_CMD[*]}"
+
+# The regression guard: this run's Go benchmarks against the raw go test
+# lines of the previous report (read now, before it is replaced).
+log "(5) benchstat against the Go benchmarks of $BASELINE"
+if ! [ -f "$BASELINE" ]; then
+	echo "status=no_previous" >"$RES/benchstat.env"
+else
+	"$BIN/report" -extract-gobench "$BASELINE" >"$RES/gobench_prev.txt"
+	{
+		echo "previous=$BASELINE"
+		echo "previous_commit=$(sed -n 's/.* at commit \([^ .]*\).*/\1/p' "$BASELINE" | head -1)"
+	} >"$RES/benchstat.env"
+	if ! grep -q '^Benchmark' "$RES/gobench_prev.txt"; then
+		echo "status=no_lines" >>"$RES/benchstat.env"
+	elif ! [ -x "$BIN/benchstat" ]; then
+		echo "status=no_benchstat" >>"$RES/benchstat.env"
+	else
+		(cd "$RES" && "$BIN/benchstat" previous=gobench_prev.txt this-run=gobench.txt >benchstat.txt 2>&1 &&
+			"$BIN/benchstat" -format csv previous=gobench_prev.txt this-run=gobench.txt >benchstat.csv 2>/dev/null) &&
+			echo "status=ok" >>"$RES/benchstat.env" || echo "status=failed" >>"$RES/benchstat.env"
+	fi
+fi
+cmd benchstat "benchstat previous=<the Go benchmark lines of $BASELINE> this-run=<this run's go test -bench output>"
 
 # --- (6) memory per member and scaling ----------------------------------------------
 log "(6) fill one experiment to $FILL members (at most $FILL_MAX), then memory per member"
