@@ -48,6 +48,7 @@ func Render(r *Results) string {
 	r.renderGoBench(w)
 	r.renderScaling(w)
 	r.renderCluster(w)
+	r.renderCache(w)
 	r.renderLimits(w)
 	return b.String()
 }
@@ -138,6 +139,7 @@ func (r *Results) renderVerdicts(w writer) {
 	} else {
 		w("| 5 | allocations per enrollment | | a handful | not measured |\n")
 	}
+	r.regressionVerdict(w)
 
 	if f := r.Fill; f != nil && f.Memory != nil {
 		w("| 6a | Redis memory per member at %s members | **%.1f bytes** (member buckets); %.1f with the member's stream entry not yet exported | as few as the data allows | (reported) |\n",
@@ -166,6 +168,7 @@ func (r *Results) renderVerdicts(w writer) {
 		w("| 6c | throughput from 10k to 1M users | | flat | not measured |\n")
 	}
 	r.clusterVerdict(w)
+	r.cacheVerdicts(w)
 	w("\n")
 }
 
@@ -232,6 +235,10 @@ func (r *Results) renderRun(w writer, name string, rep *loadtest.Report) {
 		w("| verified in %s | %s: %s members in %d experiments, none over its cap, counters = members = sum of group counters, %s users of the run checked |\n",
 			v.Store, status, num(float64(v.Members)), len(v.Experiments), num(float64(v.UsersChecked)))
 	}
+	if c := rep.RedisCommands; c != nil {
+		w("| Redis commands | %s/s (%s in %.1f s: INFO stats total_commands_processed, every client's); %.2f per decision |\n",
+			num(c.PerSecond), num(float64(c.After-c.Before)), c.Wall, perDecision(rep, c))
+	}
 	if c := rep.CPU; c != nil && c.Wall > 0 {
 		w("| CPU during the run, in cores | machine %.2f of %.0f busy", c.Busy/c.Wall, c.Cores)
 		for _, k := range []string{"assignd", "redis"} {
@@ -256,6 +263,8 @@ func (r *Results) renderMax(w writer) {
 	w("## 2. `assignd` over HTTP at maximum throughput\n\n")
 	w("`assign-loadtest` (fasthttp client, tokens signed before the run) in a closed loop: each connection sends its next request as soon as the previous answer arrives.\n\n")
 	r.renderRun(w, "max", r.Max)
+	w("### New users only (`-returning 0`)\n\nThe flags of (2) with every request a user's first: the answer cache (on, the default) cannot answer any of them.\n\n")
+	r.renderRun(w, "max_new", r.MaxNew)
 	if wr := r.Wrk; wr != nil && wr.RPS > 0 {
 		w("Cross-check with another generator, wrk, on the sticky read path (one user's token: after the first request every answer is the returning member's group): ")
 		w("**%s requests/s**, p50 %s, p99 %s", num(wr.RPS), orDash(wr.P50), orDash(wr.P99))
@@ -301,11 +310,38 @@ func (r *Results) renderGoBench(w writer) {
 		return
 	}
 	w("Medians over the runs (the raw output below is benchstat's input format).\n\n")
-	w("| benchmark | runs | ns/op | B/op | allocs/op |\n|---|---|---|---|---|\n")
+	extra := false
 	for _, g := range r.GoBench {
-		w("| %s | %d | %s | %.0f | %.0f |\n", g.Name, g.Runs, num(g.NsPerOp), g.BytesPerOp, g.AllocsPerOp)
+		extra = extra || len(g.Metrics) > 0
+	}
+	if extra {
+		w("| benchmark | runs | ns/op | B/op | allocs/op | other metrics |\n|---|---|---|---|---|---|\n")
+	} else {
+		w("| benchmark | runs | ns/op | B/op | allocs/op |\n|---|---|---|---|---|\n")
+	}
+	for _, g := range r.GoBench {
+		w("| %s | %d | %s | %.0f | %.0f |", g.Name, g.Runs, num(g.NsPerOp), g.BytesPerOp, g.AllocsPerOp)
+		if extra {
+			w(" %s |", metrics(g.Metrics))
+		}
+		w("\n")
 	}
 	w("\n<details><summary>raw output</summary>\n\n```\n%s\n```\n</details>\n\n", strings.TrimSpace(r.GoBenchRaw))
+	r.renderRegressions(w)
+}
+
+// metrics formats a benchmark's other units, sorted: "45.6 bytes/entry".
+func metrics(m map[string]float64) string {
+	units := make([]string, 0, len(m))
+	for u := range m {
+		units = append(units, u)
+	}
+	sort.Strings(units)
+	parts := make([]string, len(units))
+	for i, u := range units {
+		parts[i] = fmt.Sprintf("%.4g %s", m[u], u)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // checkpoint is the fill's throughput while the member count was in

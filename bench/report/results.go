@@ -27,6 +27,8 @@ type Results struct {
 
 	Ceiling, CeilingP16 *RedisBenchmark
 	Max, Open, Fill     *loadtest.Report
+	MaxNew              *loadtest.Report            // (2) with -returning 0: new users only, the answer cache on
+	NoCache             *NoCacheResults             // (8); nil when the run had no such part
 	PG                  map[string]*loadtest.Report // "count", "counter"
 	Experiments         map[int][]*loadtest.Report  // by number of experiments, one per round
 	Wrk                 *Wrk
@@ -34,7 +36,8 @@ type Results struct {
 	WrkBatch5  *Wrk
 	GoBench    []GoBenchmark
 	GoBenchRaw string
-	Cluster    *ClusterResults // (7); nil when the run had no cluster part
+	Benchstat  *BenchstatResults // (5)'s comparison with the previous report; nil when not attempted
+	Cluster    *ClusterResults   // (7); nil when the run had no cluster part
 }
 
 // ClusterResults is (7): the runs through a second assignd against a local
@@ -51,6 +54,48 @@ type ClusterResults struct {
 	// Placement maps a run ("max", "hot") to its experiments' masters:
 	// experiment id -> master address.
 	Placement map[string]map[string]string
+}
+
+// NoCacheResults is (8): assignd restarted with -answer-cache=false and the
+// runs of (2) (the mix, new users only) and (3) at (3)'s rate.
+type NoCacheResults struct {
+	Env         map[string]string // nocache.env: assignd, or skipped
+	Max, MaxNew *loadtest.Report
+	Open        *loadtest.Report
+}
+
+// BenchstatResults is (5)'s regression guard: benchstat of the previous
+// report's Go benchmark lines against this run's.
+type BenchstatResults struct {
+	Env  map[string]string // benchstat.env: status, previous, previous_commit
+	Text string            // benchstat's text output
+	Rows []BenchstatRow    // benchstat -format csv
+}
+
+// BenchstatRow is one benchmark and unit of benchstat's comparison.
+type BenchstatRow struct {
+	Pkg, Name, Unit string
+	Old, New        float64
+	HasOld, HasNew  bool
+	Delta           string // "~" (no significant difference), "+12.34%", "-5.00%"
+	P               string // "p=0.008 n=5+5", or "n=5+5" when the samples have no variance
+}
+
+// Comparable reports whether both files measured the benchmark.
+func (b BenchstatRow) Comparable() bool { return b.HasOld && b.HasNew }
+
+// Worse reports whether benchstat found the figure significantly worse:
+// a change it did not call noise ("~"), up for a cost (sec/op, B/op,
+// allocs/op, bytes/entry, ...), down for a rate (a unit per second).
+func (b BenchstatRow) Worse() bool {
+	if !b.Comparable() || b.Delta == "" || b.Delta == "~" {
+		return false
+	}
+	up := strings.HasPrefix(b.Delta, "+")
+	if strings.HasSuffix(b.Unit, "/s") {
+		return !up
+	}
+	return up
 }
 
 // ClusterNode is one redis-server of the cluster, with its role at start.
@@ -89,6 +134,9 @@ type GoBenchmark struct {
 	NsPerOp     float64
 	BytesPerOp  float64
 	AllocsPerOp float64
+	// Metrics holds the medians of the other units the benchmark reported
+	// (b.ReportMetric), such as bytes/entry.
+	Metrics map[string]float64
 }
 
 // LoadResults reads a results directory. Files that are missing or empty
@@ -111,7 +159,7 @@ func LoadResults(dir string) (*Results, error) {
 	if r.CeilingP16, err = readRedisBenchmark(filepath.Join(dir, "ceiling_p16.csv")); err != nil {
 		return nil, err
 	}
-	for name, dst := range map[string]**loadtest.Report{"max": &r.Max, "open": &r.Open, "fill": &r.Fill} {
+	for name, dst := range map[string]**loadtest.Report{"max": &r.Max, "max_new": &r.MaxNew, "open": &r.Open, "fill": &r.Fill} {
 		if *dst, err = readReport(filepath.Join(dir, name+".json")); err != nil {
 			return nil, err
 		}
@@ -144,6 +192,12 @@ func LoadResults(dir string) (*Results, error) {
 	if r.Cluster, err = loadCluster(dir); err != nil {
 		return nil, err
 	}
+	if r.NoCache, err = loadNoCache(dir); err != nil {
+		return nil, err
+	}
+	if r.Benchstat, err = loadBenchstat(dir); err != nil {
+		return nil, err
+	}
 	if b, err := readOptional(filepath.Join(dir, "wrk.txt")); err != nil {
 		return nil, err
 	} else if b != nil {
@@ -162,6 +216,119 @@ func LoadResults(dir string) (*Results, error) {
 	}
 	return r, nil
 }
+
+// loadNoCache reads (8)'s files: nocache.env and nocache_<run>.json. It
+// returns nil when there are none.
+func loadNoCache(dir string) (*NoCacheResults, error) {
+	c := &NoCacheResults{}
+	var err error
+	if c.Env, err = readEnv(filepath.Join(dir, "nocache.env")); err != nil {
+		return nil, err
+	}
+	found := len(c.Env) > 0
+	for name, dst := range map[string]**loadtest.Report{"max": &c.Max, "max_new": &c.MaxNew, "open": &c.Open} {
+		if *dst, err = readReport(filepath.Join(dir, "nocache_"+name+".json")); err != nil {
+			return nil, err
+		}
+		found = found || *dst != nil
+	}
+	if !found {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// loadBenchstat reads (5)'s comparison: benchstat.env, benchstat.txt and
+// benchstat.csv. It returns nil when there is no benchstat.env.
+func loadBenchstat(dir string) (*BenchstatResults, error) {
+	env, err := readEnv(filepath.Join(dir, "benchstat.env"))
+	if err != nil || len(env) == 0 {
+		return nil, err
+	}
+	b := &BenchstatResults{Env: env}
+	if t, err := readOptional(filepath.Join(dir, "benchstat.txt")); err != nil {
+		return nil, err
+	} else {
+		b.Text = string(t)
+	}
+	if c, err := readOptional(filepath.Join(dir, "benchstat.csv")); err != nil {
+		return nil, err
+	} else if c != nil {
+		if b.Rows, err = ParseBenchstatCSV(string(c)); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// ParseBenchstatCSV reads benchstat -format csv of two inputs: for each
+// table, a "pkg:" line among the configuration lines, a line of the inputs'
+// labels, a line of the units (",sec/op,CI,sec/op,CI,vs base,P"), then a
+// row per benchmark and a geomean row.
+func ParseBenchstatCSV(s string) ([]BenchstatRow, error) {
+	var out []BenchstatRow
+	pkg, unit := "", ""
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			unit = ""
+			continue
+		}
+		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
+			pkg = p[strings.LastIndex(p, "/")+1:]
+			continue
+		}
+		if !strings.Contains(line, ",") {
+			continue // goos:, goarch:, cpu: and other configuration lines
+		}
+		rd := csv.NewReader(strings.NewReader(line))
+		rd.FieldsPerRecord = -1
+		rec, err := rd.Read()
+		if err != nil {
+			return nil, fmt.Errorf("benchstat csv: %q: %w", line, err)
+		}
+		switch {
+		case rec[0] == "" && len(rec) >= 7 && rec[2] == "CI":
+			unit = rec[1]
+		case rec[0] == "" || rec[0] == "geomean" || unit == "":
+			// the labels' line, the geomean, or a row outside a table
+		case len(rec) >= 7:
+			row := BenchstatRow{Pkg: pkg, Name: rec[0], Unit: unit, Delta: rec[5], P: rec[6]}
+			row.Old, row.HasOld = parseCell(rec[1])
+			row.New, row.HasNew = parseCell(rec[3])
+			out = append(out, row)
+		}
+	}
+	return out, nil
+}
+
+func parseCell(s string) (float64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
+}
+
+// ExtractGoBench returns the go test -bench lines of a report written by
+// this program (its raw output block): the configuration lines benchstat
+// groups by (goos, goarch, pkg, cpu) and the benchmark lines.
+func ExtractGoBench(md string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(md, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if benchResult.MatchString(line) || benchConfig.MatchString(line) {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+var (
+	benchConfig = regexp.MustCompile(`^(goos|goarch|pkg|cpu): \S`)
+	benchResult = regexp.MustCompile(`^Benchmark\S*\s+\d+\s+[0-9.]+ \S+`)
+)
 
 // loadCluster reads (7)'s files: cluster.env, cluster_nodes.json,
 // cluster_<run>.json and cluster_placement_<run>.tsv. It returns nil when
@@ -345,13 +512,18 @@ func ParseWrk(s string) *Wrk {
 	return w
 }
 
-var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+([0-9.]+) ns/op(?:\s+([0-9.]+) B/op)?(?:\s+([0-9.]+) allocs/op)?`)
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$`)
 
 // ParseGoBench reads go test -bench output and returns each benchmark's
 // median over its runs, in the order first seen, with the package prefixed
-// from the "pkg:" lines.
+// from the "pkg:" lines. Every "value unit" pair of a line counts: ns/op,
+// B/op and allocs/op have their fields, any other unit (b.ReportMetric)
+// goes to Metrics.
 func ParseGoBench(s string) []GoBenchmark {
-	type acc struct{ ns, b, a []float64 }
+	type acc struct {
+		runs  int
+		units map[string][]float64
+	}
 	runs := map[string]*acc{}
 	var order []string
 	pkg := ""
@@ -364,22 +536,54 @@ func ParseGoBench(s string) []GoBenchmark {
 		if m == nil {
 			continue
 		}
+		f := strings.Fields(m[3])
+		if len(f) < 2 || len(f)%2 != 0 {
+			continue
+		}
+		vals := map[string]float64{}
+		for i := 0; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				vals = nil
+				break
+			}
+			vals[f[i+1]] = v
+		}
+		if vals == nil {
+			continue
+		}
 		name := pkg + "." + m[1]
 		a := runs[name]
 		if a == nil {
-			a = &acc{}
+			a = &acc{units: map[string][]float64{}}
 			runs[name] = a
 			order = append(order, name)
 		}
-		f := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
-		a.ns = append(a.ns, f(m[3]))
-		a.b = append(a.b, f(m[4]))
-		a.a = append(a.a, f(m[5]))
+		a.runs++
+		for u, v := range vals {
+			a.units[u] = append(a.units[u], v)
+		}
 	}
 	out := make([]GoBenchmark, 0, len(order))
 	for _, name := range order {
 		a := runs[name]
-		out = append(out, GoBenchmark{Name: name, Runs: len(a.ns), NsPerOp: median(a.ns), BytesPerOp: median(a.b), AllocsPerOp: median(a.a)})
+		g := GoBenchmark{Name: name, Runs: a.runs}
+		for u, v := range a.units {
+			switch u {
+			case "ns/op":
+				g.NsPerOp = median(v)
+			case "B/op":
+				g.BytesPerOp = median(v)
+			case "allocs/op":
+				g.AllocsPerOp = median(v)
+			default:
+				if g.Metrics == nil {
+					g.Metrics = map[string]float64{}
+				}
+				g.Metrics[u] = median(v)
+			}
+		}
+		out = append(out, g)
 	}
 	return out
 }
