@@ -352,3 +352,211 @@ func TestRunSh_CeilingFollowsTheContract(t *testing.T) {
 		t.Errorf("the ceiling passes %d arguments, the contract has %d outside a layer", got, want)
 	}
 }
+
+// TestParseGoBench_Metrics: a custom unit (b.ReportMetric) between ns/op
+// and B/op is read, and does not hide B/op and allocs/op.
+func TestParseGoBench_Metrics(t *testing.T) {
+	got := ParseGoBench(`pkg: github.com/assign-dev/assign/answercache
+BenchmarkCache-2   	 10000000	        80.0 ns/op	        61.5 bytes/entry	      16 B/op	       1 allocs/op
+BenchmarkCache-2   	 10000000	        82.0 ns/op	        61.7 bytes/entry	      16 B/op	       1 allocs/op
+BenchmarkCache-2   	 10000000	        79.0 ns/op	        61.4 bytes/entry	      16 B/op	       1 allocs/op
+`)
+	if len(got) != 1 {
+		t.Fatalf("got %+v", got)
+	}
+	g := got[0]
+	if g.Name != "answercache.BenchmarkCache" || g.Runs != 3 || g.NsPerOp != 80 || g.BytesPerOp != 16 || g.AllocsPerOp != 1 || g.Metrics["bytes/entry"] != 61.5 {
+		t.Errorf("got %+v, want 3 runs, 80 ns, 16 B, 1 alloc, 61.5 bytes/entry (medians)", g)
+	}
+}
+
+// TestExtractGoBench takes the raw go test lines out of a previous report,
+// and nothing else of it.
+func TestExtractGoBench(t *testing.T) {
+	md, err := os.ReadFile("testdata/cache/previous.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ExtractGoBench(string(md))
+	want, err := os.ReadFile("testdata/cache/gobench_prev.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("extracted:\n%s\nwant:\n%s", got, want)
+	}
+	if ExtractGoBench("# Benchmarks\n\n| benchmark | runs |\n| http.BenchmarkX | 3 |\n") != "" {
+		t.Error("lines extracted from a report without raw output")
+	}
+}
+
+// TestParseBenchstatCSV reads the fixture's benchstat -format csv (made by
+// the pinned benchstat from gobench_prev.txt and gobench.txt).
+func TestParseBenchstatCSV(t *testing.T) {
+	b, err := os.ReadFile("testdata/cache/benchstat.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := ParseBenchstatCSV(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var comparable, worse []string
+	for _, r := range rows {
+		if r.Comparable() {
+			comparable = append(comparable, r.Pkg+"."+r.Name+" "+r.Unit)
+		}
+		if r.Worse() {
+			worse = append(worse, r.Pkg+"."+r.Name+" "+r.Unit+" "+r.Delta)
+		}
+	}
+	// answercache is only in this run: not comparable. http: unchanged.
+	if len(comparable) != 6 {
+		t.Errorf("comparable %v, want http's and redisstore's 3 units each", comparable)
+	}
+	if strings.Join(worse, "; ") != "redisstore.Enroll/New-2 sec/op +50.00%; redisstore.Enroll/New-2 allocs/op +8.00%" {
+		t.Errorf("worse %v", worse)
+	}
+	// A rate is worse when it goes down.
+	if !(BenchstatRow{HasOld: true, HasNew: true, Unit: "B/s", Delta: "-10.00%"}).Worse() ||
+		(BenchstatRow{HasOld: true, HasNew: true, Unit: "sec/op", Delta: "-10.00%"}).Worse() ||
+		(BenchstatRow{HasOld: true, HasNew: true, Unit: "sec/op", Delta: "~"}).Worse() {
+		t.Error("Worse: wrong direction")
+	}
+	// 3 against 3 runs can never reach p < 0.05; 3 against 5 can.
+	if (BenchstatRow{P: "p=0.100 n=3"}).judgeable() || !(BenchstatRow{P: "p=0.036 n=3+5"}).judgeable() || (BenchstatRow{P: "p=1.000 n=1+3"}).judgeable() {
+		t.Error("judgeable: wrong sample-size bound")
+	}
+}
+
+// TestRenderCache renders the fixture of issue 14's part: section 8, its
+// Targets rows and section 5's regression guard, each figure from the
+// fixture's numbers.
+func TestRenderCache(t *testing.T) {
+	res, err := LoadResults("testdata/cache")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := Render(res)
+	for _, want := range []string{
+		// Targets: 22,000 / 20,000 and 17,000 / 20,000; cache off 16,000 and 15,000.
+		"| 8a | answer cache on, 50%-returning mix, maximum throughput (2), against the new-user ceiling (1) | 22,000 decisions/s = **1.10×** the ceiling (cache off: 16,000 decisions/s = 0.80×) | ≥ 1.0× | met (1.10×) |",
+		"| 8b | answer cache on, new users only (`-returning 0`), maximum throughput, against the ceiling | 17,000 decisions/s = **0.85×** (cache off: 15,000 = 0.75×) | ≥ 0.8× | met (0.85×) |",
+		"| 8c | Redis commands/s at half load (3), cache on vs off at the same 11,000/s | 33,000 vs 66,000 = **0.50×** |",
+		"| 8d | answer cache memory per entry (`BenchmarkCache`) | **61.5 bytes/entry** |",
+		"| p99 ≤ 5 ms | met (4.20 ms) |", // (3): the cache-on mix
+		// 8a's table.
+		"| 50% returning, decisions/s | 22,000 | 16,000 | 1.38× | 1.10× |",
+		"| new users only (`-returning 0`), decisions/s | 17,000 | 15,000 | 1.13× | 0.85× |",
+		// 8b: same rate, p99, commands.
+		"| rate | 11,000/s (11,000 decisions/s) | 11,000/s (11,000 decisions/s) |",
+		"| p99 from the intended send time | 4.20 ms | 5.50 ms |",
+		"| Redis commands/s | 33,000 | 66,000 |",
+		"| Redis commands per decision | 3.00 | 6.00 |", // 330,000 / 110,000; 660,000 / 110,000
+		"With the cache Redis processed **0.50×** the commands per second",
+		"| Redis commands | 33,000/s (330,000 in 10.0 s",
+		// 8c: new measured, returning derived. On: assignd 6.8 s / 170,000 = 40, mix 30 -> (30 - 20) / 0.5 = 20;
+		// Redis 30 and 20 -> 10. Off: assignd 42 and 40 -> 38; Redis 44 and 40 -> 36.
+		"| `assignd`, new user | 40.0 | 42.0 |",
+		"| `assignd`, returning user (derived) | 20.0 | 38.0 |",
+		"| Redis, new user | 30.0 | 44.0 |",
+		"| Redis, returning user (derived) | 10.0 | 36.0 |",
+		"f (the mix's returning requests / decisions): 0.500 with the cache on, 0.500 off",
+		// 8d and section 5's column.
+		"| answercache.BenchmarkCache | **61.5** | 80 | 1 |",
+		"| answercache.BenchmarkCache | 5 | 80 | 16 | 1 | 61.5 bytes/entry |",
+		// The cache-off runs with their commands.
+		"```\nassignd -addr 127.0.0.1:18080 -redis-url redis://127.0.0.1:6379 -answer-cache=false\n```",
+		"```\nassign-loadtest -rate 11000 -redis-commands -prefix nopen\n```",
+		"```\nassign-loadtest -returning 0 -prefix maxnew\n```",
+		// The regression guard: redisstore got slower and allocates more.
+		"| 5b | Go benchmarks against the previous report (benchstat, p < 0.05) | **2 of 6 comparable figures worse**: redisstore.Enroll/New-2 sec/op +50.00%; redisstore.Enroll/New-2 allocs/op +8.00% |",
+		"| none worse | **not met** |",
+		"Previous report: `BENCHMARKS.md` (made at commit 69ddd61).",
+		"| redisstore.Enroll/New-2 | sec/op | 2e-05 | 3e-05 | **+50.00%** | p=0.036 n=3+5 |",
+		"| redisstore.Enroll/New-2 | allocs/op | 25 | 27 | **+8.00%** | p=0.036 n=3+5 |",
+		"<details><summary>benchstat output</summary>",
+		"Enroll/New-2   20.00µ ± ∞ ¹   30.00µ ± ∞ ¹  +50.00% (p=0.036 n=3+5)", // the text kept
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(md)
+	}
+
+	// The targets follow the numbers.
+	res.Max.OKRate, res.MaxNew.OKRate = 19000, 15000
+	md = Render(res)
+	for _, want := range []string{"| ≥ 1.0× | **not met** (0.95×) |", "| ≥ 0.8× | **not met** (0.75×) |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("slower run: report lacks %q", want)
+		}
+	}
+
+	// No regression: said plainly.
+	res.Benchstat.Rows = res.Benchstat.Rows[:0:0]
+	res.Benchstat.Rows = append(res.Benchstat.Rows, BenchstatRow{Pkg: "http", Name: "EnrollHandler/Stub-2", Unit: "sec/op", HasOld: true, HasNew: true, Delta: "~", P: "p=0.400 n=5"})
+	md = Render(res)
+	for _, want := range []string{"none of 1 comparable figures worse | none worse | met |", "**No figure got worse beyond the noise.**"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("no regression: report lacks %q", want)
+		}
+	}
+
+	// No comparable line, no previous file, no benchmark lines in it.
+	for _, tc := range []struct {
+		env  map[string]string
+		rows []BenchstatRow
+		want string
+	}{
+		{map[string]string{"status": "ok", "previous": "BENCHMARKS.md"}, []BenchstatRow{{Name: "Cache-2", Unit: "sec/op", HasNew: true}},
+			"Not compared: no comparable lines: no benchmark of this run (package, name and -GOMAXPROCS suffix) is in the previous report (BENCHMARKS.md)."},
+		{map[string]string{"status": "no_previous"}, nil, "Not compared: no previous report to compare with."},
+		{map[string]string{"status": "no_lines", "previous": "old.md"}, nil, "not measured (the previous report (old.md) has no Go benchmark lines) |"},
+	} {
+		res.Benchstat = &BenchstatResults{Env: tc.env, Rows: tc.rows}
+		if md := Render(res); !strings.Contains(md, tc.want) {
+			t.Errorf("status %v: report lacks %q", tc.env, tc.want)
+		}
+	}
+
+	// The cache-off part skipped (assignd refused the flag): said, no zeros.
+	res.NoCache = &NoCacheResults{Env: map[string]string{"skipped": "assignd -answer-cache=false did not start"}}
+	md = Render(res)
+	for _, want := range []string{
+		"Cache off: not measured (assignd -answer-cache=false did not start).",
+		"| 50% returning, decisions/s | 19,000 | - | - | 0.95× |",
+		"| 8c | Redis commands/s at half load, cache on vs off | | about 0.5× | not measured (assignd -answer-cache=false did not start) |",
+		"| `assignd`, returning user (derived) | 20.0 | - |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("cache off skipped: report lacks %q", want)
+		}
+	}
+}
+
+// TestRunSh_CacheAndRegressionGuard holds bench/run.sh to issue 14's
+// pieces the report reads: answercache among (5)'s packages, benchstat
+// pinned, the cache-off restart, and the commands count of the half-load runs.
+func TestRunSh_CacheAndRegressionGuard(t *testing.T) {
+	b, err := os.ReadFile("../run.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{
+		"for p in ./assign ./auth ./http ./redisstore ./answercache; do",
+		"BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da",
+		`GOBIN=$BIN go install "golang.org/x/perf/cmd/benchstat@$BENCHSTAT_VERSION"`,
+		"start_assignd -answer-cache=false",
+		`-rate "$RATE" -duration $DUR -warmup $WARMUP -redis-commands)`,
+		`"${LT[@]}" "${OPEN_FLAGS[@]}" -prefix nopen >"$RES/nocache_open.json"`,
+		"BENCHCOUNT=5",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("run.sh lacks %q", want)
+		}
+	}
+}
