@@ -371,6 +371,9 @@ func (r *Results) regressionStatus() (worse []BenchstatRow, comparable, unjudgea
 			worse = append(worse, row)
 		}
 	}
+	if comparable == 0 && b.PrevCPU != "" && b.ThisCPU != "" && b.PrevCPU != b.ThisCPU {
+		return nil, 0, 0, fmt.Sprintf("no comparable lines: the previous report's benchmarks ran on another CPU (%s; this run: %s), and benchstat compares only lines of the same configuration (goos, goarch, pkg, cpu)", b.PrevCPU, b.ThisCPU)
+	}
 	if comparable == 0 {
 		return nil, 0, 0, fmt.Sprintf("no comparable lines: no benchmark of this run (package, name and -GOMAXPROCS suffix) is in the previous report (%s)", prev)
 	}

@@ -514,9 +514,14 @@ func TestRenderCache(t *testing.T) {
 		{map[string]string{"status": "ok", "previous": "BENCHMARKS.md"}, []BenchstatRow{{Name: "Cache-2", Unit: "sec/op", HasNew: true}},
 			"Not compared: no comparable lines: no benchmark of this run (package, name and -GOMAXPROCS suffix) is in the previous report (BENCHMARKS.md)."},
 		{map[string]string{"status": "no_previous"}, nil, "Not compared: no previous report to compare with."},
+		{map[string]string{"status": "ok", "previous": "BENCHMARKS.md"}, []BenchstatRow{{Name: "Cache-2", Unit: "sec/op", HasNew: true}},
+			"Not compared: no comparable lines: the previous report's benchmarks ran on another CPU (Intel Xeon; this run: AMD EPYC), and benchstat compares only lines of the same configuration"},
 		{map[string]string{"status": "no_lines", "previous": "old.md"}, nil, "not measured (the previous report (old.md) has no Go benchmark lines) |"},
 	} {
 		res.Benchstat = &BenchstatResults{Env: tc.env, Rows: tc.rows}
+		if strings.Contains(tc.want, "another CPU") {
+			res.Benchstat.PrevCPU, res.Benchstat.ThisCPU = "Intel Xeon", "AMD EPYC"
+		}
 		if md := Render(res); !strings.Contains(md, tc.want) {
 			t.Errorf("status %v: report lacks %q", tc.env, tc.want)
 		}

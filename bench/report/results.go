@@ -70,6 +70,9 @@ type BenchstatResults struct {
 	Env  map[string]string // benchstat.env: status, previous, previous_commit
 	Text string            // benchstat's text output
 	Rows []BenchstatRow    // benchstat -format csv
+	// PrevCPU and ThisCPU are the "cpu:" lines of the two inputs: benchstat
+	// compares only lines of the same configuration.
+	PrevCPU, ThisCPU string
 }
 
 // BenchstatRow is one benchmark and unit of benchstat's comparison.
@@ -251,6 +254,13 @@ func loadBenchstat(dir string) (*BenchstatResults, error) {
 	} else {
 		b.Text = string(t)
 	}
+	for name, dst := range map[string]*string{"gobench_prev.txt": &b.PrevCPU, "gobench.txt": &b.ThisCPU} {
+		t, err := readOptional(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		*dst = firstCPU(string(t))
+	}
 	if c, err := readOptional(filepath.Join(dir, "benchstat.csv")); err != nil {
 		return nil, err
 	} else if c != nil {
@@ -300,6 +310,15 @@ func ParseBenchstatCSV(s string) ([]BenchstatRow, error) {
 		}
 	}
 	return out, nil
+}
+
+func firstCPU(s string) string {
+	for _, line := range strings.Split(s, "\n") {
+		if c, ok := strings.CutPrefix(line, "cpu: "); ok {
+			return strings.TrimSpace(c)
+		}
+	}
+	return ""
 }
 
 func parseCell(s string) (float64, bool) {
