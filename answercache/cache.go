@@ -60,6 +60,7 @@ type Cache struct {
 	handles sync.Map // experiment id -> *Experiment
 
 	invalidations, flushes atomic.Uint64
+	refused                atomic.Uint64 // values returned by Get that did not apply (Refuse)
 }
 
 type shard struct {
@@ -276,6 +277,11 @@ func (c *Cache) Put(e *Experiment, user string, st Stamp, value uint32) {
 	sh.mu.Unlock()
 }
 
+// Refuse tells the cache that the value Get just returned does not answer
+// the caller's question (the caller keeps variants of an answer apart in
+// the value itself): it counts as a miss, not a hit.
+func (c *Cache) Refuse() { c.refused.Add(1) }
+
 // Stats are the cache's counters since New.
 type Stats struct {
 	Hits, Misses, Puts, Evictions uint64
@@ -294,5 +300,7 @@ func (c *Cache) Stats() Stats {
 		st.Hits, st.Misses, st.Puts, st.Evictions = st.Hits+sh.hits, st.Misses+sh.misses, st.Puts+sh.puts, st.Evictions+sh.evictions
 		sh.mu.Unlock()
 	}
+	r := c.refused.Load()
+	st.Hits, st.Misses = st.Hits-min(r, st.Hits), st.Misses+r
 	return st
 }

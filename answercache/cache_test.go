@@ -41,6 +41,11 @@ func TestCache_AnswersWhatWasPut(t *testing.T) {
 	if st.Hits != 3 || st.Misses != 2 || st.Puts != 3 {
 		t.Fatalf("stats %+v: want 3 hits, 2 misses, 3 puts", st)
 	}
+	c.Get(e, "alice")
+	c.Refuse() // the value did not apply: a miss
+	if st := c.Stats(); st.Hits != 3 || st.Misses != 3 {
+		t.Fatalf("stats after a refused value %+v: want 3 hits, 3 misses", st)
+	}
 }
 
 func TestCache_ServesOnlyWhileAllowed(t *testing.T) {

@@ -83,7 +83,11 @@ func (s *Store) cachedAnswer(d *definition, req assign.EnrollRequest, eligible b
 	if !ok {
 		return 0, false
 	}
-	return keptCode(v, eligible)
+	code, ok := keptCode(v, eligible)
+	if !ok {
+		s.Answers.Refuse() // kept for the other eligibility
+	}
+	return code, ok
 }
 
 // keepAnswer keeps a reply computed under st, when it may be kept.

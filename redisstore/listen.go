@@ -97,6 +97,7 @@ type listener struct {
 	heard      map[string]heardBeat // master address -> its latest heartbeat heard
 	sent       map[string]uint64    // master address -> number of the last heartbeat published through it
 	serving    bool
+	down       bool // the subscription was lost and not heard since (said once per outage)
 }
 
 type heardBeat struct {
@@ -142,9 +143,10 @@ func (l *listener) lost(ctx context.Context, err error) {
 	l.subscribed = 0
 	clear(l.heard) // every master must be heard again through the next subscription
 	l.stopServing()
-	if ctx.Err() == nil {
+	if ctx.Err() == nil && !l.down {
 		slog.Warn("answer cache: change subscription lost; answering from Redis until it is back", "err", err)
 	}
+	l.down = true
 }
 
 // heardBeat records a heartbeat "<master address> <number>" that came back.
@@ -254,6 +256,10 @@ func (l *listener) update(masters []string) {
 	if !l.serving {
 		l.cache.InvalidateAll()
 		l.serving = true
+		if l.down {
+			slog.Info("answer cache: change subscription back; answering from memory again, emptied first")
+			l.down = false
+		}
 	}
 	l.cache.ServeUntil(until)
 	// Forget masters that left the topology.
