@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/internal/testenv"
@@ -12,7 +13,7 @@ import (
 
 // BenchmarkEnroll measures Store.Enroll against the real Redis from 32
 // goroutines per CPU: new users (the full decision), returning members (the
-// sticky read), new users of an experiment in a layer, and new users with
+// sticky read), the same answered by the answer cache, new users of an experiment in a layer, and new users with
 // the automatic pipeliner batching the script calls (as assignd does).
 func BenchmarkEnroll(b *testing.B) {
 	b.Run("New", func(b *testing.B) {
@@ -28,6 +29,23 @@ func BenchmarkEnroll(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		benchmarkEnroll(b, s, func(i int64) string { return "member-" + strconv.FormatInt(i%1000, 10) })
+	})
+	b.Run("ExistingCached", func(b *testing.B) {
+		// Returning members answered by the answer cache (no Redis call).
+		s, _ := MustOpenRedisStore(b, 64)
+		withAnswerCache(b, s)
+		ctx := testenv.Context(b)
+		mustCreate(b, s, newExperiment("bench", 1<<40, 1))
+		within(b, time.Second, "the members' answers to be kept", func() bool {
+			before := s.Answers.Stats().Hits
+			for i := range 1000 {
+				if _, err := s.Enroll(ctx, assign.EnrollRequest{ExperimentID: "bench", UserID: "member-" + strconv.Itoa(i)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return s.Answers.Stats().Hits-before == 1000
+		})
 		benchmarkEnroll(b, s, func(i int64) string { return "member-" + strconv.FormatInt(i%1000, 10) })
 	})
 	b.Run("NewInLayer", func(b *testing.B) {
