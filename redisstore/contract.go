@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"unsafe"
 
 	"github.com/assign-dev/assign/assign"
 	"github.com/assign-dev/assign/scripts"
@@ -131,6 +132,82 @@ func (c *enrollCall) args() []any {
 		args[scripts.EnrollArgSlot-1] = strconv.Itoa(c.slot)
 	}
 	return args
+}
+
+// evalshaCall is a whole EVALSHA command of the enrollment script, for the
+// pipelined hot path, in one allocation: its per-call strings live in it and
+// go to go-redis as *string (which it writes as the string), so that no
+// argument is boxed on its own; the definition's constant keys and
+// arguments were boxed once (definition).
+type evalshaCall struct {
+	argv                                 [evalshaMaxArgs]any
+	bucket, owners, member, userID, slot string
+	sample, group                        string
+	older                                [MaxGenerations - 1]string
+	buf                                  [2 * floatArgLen]byte // sample and group draws, formatted
+}
+
+const (
+	floatArgLen    = 24 // the longest formatFloat of a draw in [0, 1)
+	evalshaMaxArgs = 3 + scripts.EnrollKeyOlderInLayer - 1 + MaxGenerations - 1 + scripts.EnrollArgsInLayer
+)
+
+// The command and the script's SHA, boxed once.
+var evalshaName, enrollSHA any = "evalsha", scripts.Enroll.Hash()
+
+// evalsha returns the arguments of the EVALSHA command: the same KEYS and
+// ARGV as keys and args, at the same positions.
+func (c *enrollCall) evalsha() []any {
+	d := c.d
+	e := &evalshaCall{}
+	fixed := scripts.EnrollKeyOlder - 1
+	n := scripts.EnrollArgs
+	if d.layer != "" {
+		fixed, n = scripts.EnrollKeyOlderInLayer-1, scripts.EnrollArgsInLayer
+	}
+	nk := fixed + len(d.buckets) - 1
+	a := e.argv[:3+nk+n]
+	a[0], a[1], a[2] = evalshaName, enrollSHA, nk // a small int is boxed without an allocation
+	k, v := a[3:3+nk], a[3+nk:]
+	e.bucket = d.bucketKey(c.draw.Bucket)
+	k[scripts.EnrollKeyConfig-1] = d.configArg
+	k[scripts.EnrollKeyBucket-1] = &e.bucket
+	k[scripts.EnrollKeyEvents-1] = d.eventsArg
+	k[scripts.EnrollKeyOverrides-1] = d.ovrArg
+	if d.layer != "" {
+		e.owners = c.owners
+		k[scripts.EnrollKeyLayer-1] = d.layerArg
+		k[scripts.EnrollKeyOwners-1] = &e.owners
+	}
+	for g, i := len(d.buckets)-2, 0; g >= 0; g, i = g-1, i+1 {
+		e.older[i] = d.generationKey(g, c.draw.Bucket)
+		k[fixed+i] = &e.older[i]
+	}
+	e.member, e.userID = EncodeUserID(c.userID), c.userID
+	b := strconv.AppendFloat(e.buf[:0], c.draw.Sample, 'f', -1, 64)
+	ns := len(b)
+	b = strconv.AppendFloat(b, c.draw.Group, 'f', -1, 64)
+	if len(b) <= len(e.buf) { // always, for draws in [0, 1): no allocation
+		e.sample, e.group = unsafe.String(&e.buf[0], ns), unsafe.String(&e.buf[ns], len(b)-ns)
+	} else {
+		e.sample, e.group = string(b[:ns]), string(b[ns:])
+	}
+	v[scripts.EnrollArgMember-1] = &e.member
+	v[scripts.EnrollArgUserID-1] = &e.userID
+	v[scripts.EnrollArgSample-1] = &e.sample
+	v[scripts.EnrollArgGroup-1] = &e.group
+	v[scripts.EnrollArgEligible-1] = argFalse
+	if c.eligible {
+		v[scripts.EnrollArgEligible-1] = argTrue
+	}
+	v[scripts.EnrollArgFP-1] = d.fpArg
+	v[scripts.EnrollArgLayout-1] = d.layoutArg
+	v[scripts.EnrollArgPlatform-1] = c.platform
+	if d.layer != "" {
+		e.slot = strconv.Itoa(c.slot)
+		v[scripts.EnrollArgSlot-1] = &e.slot
+	}
+	return a
 }
 
 // decodeEnroll turns an enrollment script reply into a decision. A stale

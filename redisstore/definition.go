@@ -47,9 +47,10 @@ type definition struct {
 	fp      string // FieldFingerprint as stored ("" for an experiment created before it existed)
 	rules   assign.Experiment
 
-	// fp and layout as script arguments, converted to interfaces once here
-	// rather than on every call of the hot path.
-	fpArg, layoutArg any
+	// fp, layout and the constant keys as script arguments, converted to
+	// interfaces once here rather than on every call of the hot path.
+	fpArg, layoutArg                       any
+	configArg, eventsArg, ovrArg, layerArg any
 
 	// answers is the experiment's handle in the answer cache (nil without
 	// one): one per id, whichever definition holds it.
@@ -76,8 +77,10 @@ func (s *Store) newDefinition(def definitionJSON, buckets []uint32, layout strin
 		fpArg:          fp,
 		layoutArg:      layout,
 	}
+	d.configArg, d.eventsArg, d.ovrArg = d.config, d.events, d.ovr
 	if def.Layer != "" {
 		d.layer = s.keys.Layer(def.Layer)
+		d.layerArg = d.layer
 		d.ownerBuckets = ownerBuckets
 	}
 	return d

@@ -82,33 +82,27 @@ func (s *Store) enroll(ctx context.Context, d *definition, req assign.EnrollRequ
 		return 0, err
 	}
 	call := s.newEnrollCall(d, req)
-	return s.runEnroll(ctx, call.keys(), call.args()...)
+	return s.runEnroll(ctx, &call)
 }
 
 // runEnroll calls the enrollment script by SHA, through the pipeline when
 // there is one, falling back to EVAL (which loads the script) on NOSCRIPT.
-func (s *Store) runEnroll(ctx context.Context, keys []string, args ...any) (int64, error) {
+func (s *Store) runEnroll(ctx context.Context, call *enrollCall) (int64, error) {
 	if s.MinReplicas > 0 {
-		return s.runEnrollReplicated(ctx, keys, args...)
+		return s.runEnrollReplicated(ctx, call.keys(), call.args()...)
 	}
 	if s.Pipeline == nil {
-		return scripts.Enroll.Run(ctx, s.Scripter, keys, args...).Int64()
+		return scripts.Enroll.Run(ctx, s.Scripter, call.keys(), call.args()...).Int64()
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err // past the deadline already: do not queue a call nobody waits for
 	}
-	cmdArgs := make([]any, 0, 3+len(keys)+len(args))
-	cmdArgs = append(cmdArgs, "evalsha", scripts.Enroll.Hash(), len(keys))
-	for _, k := range keys {
-		cmdArgs = append(cmdArgs, k)
-	}
-	cmdArgs = append(cmdArgs, args...)
-	cmd := redis.NewCmd(ctx, cmdArgs...)
+	cmd := redis.NewCmd(ctx, call.evalsha()...)
 	if err := s.Pipeline.Submit(ctx, cmd).WaitContext(ctx); err != nil {
 		if ctx.Err() != nil {
 			return 0, ctx.Err() // abandoned at the deadline; see Pipeline
 		} else if redis.HasErrorPrefix(err, "NOSCRIPT") {
-			return scripts.Enroll.Run(ctx, s.client, keys, args...).Int64()
+			return scripts.Enroll.Run(ctx, s.client, call.keys(), call.args()...).Int64()
 		}
 		return 0, err
 	}
