@@ -24,8 +24,7 @@ func (s *Store) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []a
 	type pending struct {
 		i    int
 		d    *definition
-		keys []string
-		args []any
+		argv []any // the EVALSHA command (enrollCall.evalsha)
 		cmd  *redis.Cmd
 		// For the answer cache (answers.go).
 		st       answercache.Stamp
@@ -57,8 +56,7 @@ func (s *Store) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []a
 			}
 			p.st = s.Answers.Stamp(d.answers)
 		}
-		p.keys, p.args = call.keys(), call.args()
-		p.eligible = call.eligible
+		p.argv, p.eligible = call.evalsha(), call.eligible
 		ps = append(ps, p)
 	}
 	if s.MinReplicas > 0 || len(ps) < 2 {
@@ -70,7 +68,7 @@ func (s *Store) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []a
 	// Errors are per command: read below.
 	_, _ = s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for j := range ps {
-			ps[j].cmd = scripts.Enroll.EvalSha(ctx, pipe, ps[j].keys, ps[j].args...)
+			ps[j].cmd = pipe.Do(ctx, ps[j].argv...)
 		}
 		return nil
 	})
