@@ -116,7 +116,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	if c := r.RedisCommands; c != nil {
-		fmt.Fprintf(&b, "redis       %d commands processed during the run, %.0f/s\n", c.After-c.Before, c.PerSecond)
+		fmt.Fprintf(&b, "redis       %d commands processed during the run, %.0f/s (those inside scripts included); %d script calls, %.0f/s\n",
+			c.After-c.Before, c.PerSecond, c.ScriptCalls, c.ScriptCallsPerSecond)
 	}
 	if r.Verify != nil {
 		r.Verify.writeText(&b)

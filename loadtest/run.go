@@ -53,7 +53,7 @@ type RunConfig struct {
 
 	// RedisCommands, when set, reads Redis's count of commands processed;
 	// the report gives the commands per second of the run (RedisCommands).
-	RedisCommands func(context.Context) (int64, error)
+	RedisCommands func(context.Context) (RedisCounts, error)
 }
 
 func (c *RunConfig) validate() error {
@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg RunConfig, pop *Population, target Target) (*R
 		r.limit = cfg.Requests
 	}
 
-	var cmdsBefore int64
+	var cmdsBefore RedisCounts
 	var cmdsErr error
 	if cfg.RedisCommands != nil {
 		cmdsBefore, cmdsErr = cfg.RedisCommands(ctx)
@@ -167,7 +167,7 @@ func Run(ctx context.Context, cfg RunConfig, pop *Population, target Target) (*R
 	wg.Wait()
 	elapsed := time.Since(r.start)
 	after := takeCPUSnapshot(cfg.Watch)
-	var cmdsAfter int64
+	var cmdsAfter RedisCounts
 	if cfg.RedisCommands != nil && cmdsErr == nil {
 		// The run's context may be over (Ctrl-C): read the count anyway.
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -181,8 +181,10 @@ func Run(ctx context.Context, cfg RunConfig, pop *Population, target Target) (*R
 		if cmdsErr != nil {
 			rep.Examples = append(rep.Examples, "redis commands: "+cmdsErr.Error())
 		} else if wall := after.at.Sub(before.at).Seconds(); wall > 0 {
-			rep.RedisCommands = &RedisCommands{Before: cmdsBefore, After: cmdsAfter, Wall: wall,
-				PerSecond: float64(cmdsAfter-cmdsBefore) / wall}
+			calls := cmdsAfter.ScriptCalls - cmdsBefore.ScriptCalls
+			rep.RedisCommands = &RedisCommands{Before: cmdsBefore.Commands, After: cmdsAfter.Commands, Wall: wall,
+				PerSecond: float64(cmdsAfter.Commands-cmdsBefore.Commands) / wall,
+				ScriptCalls: calls, ScriptCallsPerSecond: float64(calls) / wall}
 		}
 	}
 	rep.GeneratorCPU = rep.CPU.Processes["generator"]

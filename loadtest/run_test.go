@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/assign-dev/assign/internal/testenv"
 	"github.com/assign-dev/assign/loadtest"
 )
 
@@ -232,12 +235,14 @@ func TestRun_WatchCPU(t *testing.T) {
 func TestRun_RedisCommands(t *testing.T) {
 	pop, target := newFake(t, 100)
 	var reads atomic.Int64
-	counter := func(context.Context) (int64, error) {
-		// 1000 at the start; by the end, 1000 + 3 per request sent.
+	counter := func(context.Context) (loadtest.RedisCounts, error) {
+		// 1000 commands and 10 script calls at the start; by the end, 3
+		// commands and 1 script call more per request sent.
 		if reads.Add(1) == 1 {
-			return 1000, nil
+			return loadtest.RedisCounts{Commands: 1000, ScriptCalls: 10}, nil
 		}
-		return 1000 + 3*target.calls.Load(), nil
+		n := target.calls.Load()
+		return loadtest.RedisCounts{Commands: 1000 + 3*n, ScriptCalls: 10 + n}, nil
 	}
 	rep, _, err := loadtest.Run(context.Background(), loadtest.RunConfig{
 		Connections: 2, Requests: 200, RedisCommands: counter,
@@ -255,10 +260,13 @@ func TestRun_RedisCommands(t *testing.T) {
 	if want := 600 / c.Wall; c.PerSecond != want {
 		t.Errorf("PerSecond %g, want %g", c.PerSecond, want)
 	}
+	if c.ScriptCalls != 200 || c.ScriptCallsPerSecond != 200/c.Wall {
+		t.Errorf("ScriptCalls %d, %g/s; want 200, %g/s", c.ScriptCalls, c.ScriptCallsPerSecond, 200/c.Wall)
+	}
 
 	// A counter that fails: no figure, and the report says why.
 	rep, _, err = loadtest.Run(context.Background(), loadtest.RunConfig{
-		Connections: 1, Requests: 10, RedisCommands: func(context.Context) (int64, error) { return 0, errors.New("down") },
+		Connections: 1, Requests: 10, RedisCommands: func(context.Context) (loadtest.RedisCounts, error) { return loadtest.RedisCounts{}, errors.New("down") },
 	}, pop, target)
 	if err != nil {
 		t.Fatal(err)
@@ -275,5 +283,37 @@ func TestInfoField(t *testing.T) {
 	}
 	if _, err := loadtest.InfoField(info, "total_commands"); err == nil {
 		t.Error("no error for a field that is not there (only a prefix of one)")
+	}
+}
+
+func TestCommandCalls(t *testing.T) {
+	info := "# Commandstats\r\ncmdstat_evalsha:calls=4321,usec=99,usec_per_call=0.02,rejected_calls=0,failed_calls=1\r\ncmdstat_eval:calls=7,usec=1\r\n"
+	for cmd, want := range map[string]int64{"evalsha": 4321, "eval": 7, "hget": 0} {
+		if n, err := loadtest.CommandCalls(info, cmd); err != nil || n != want {
+			t.Errorf("%s: %d, %v; want %d", cmd, n, err, want)
+		}
+	}
+}
+
+// The counter reads both figures from a real Redis, and a script call moves
+// the script count by one.
+func TestRedisCommandCounter(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t)})
+	defer rdb.Close()
+	ctx := testenv.Context(t)
+	count := loadtest.RedisCommandCounter(rdb)
+	before, err := count(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Eval(ctx, "return 1", nil).Err(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := count(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Commands <= before.Commands || after.ScriptCalls < before.ScriptCalls+1 {
+		t.Fatalf("before %+v, after %+v: want more commands and at least one more script call", before, after)
 	}
 }

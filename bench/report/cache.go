@@ -75,8 +75,12 @@ func (r *Results) cacheVerdicts(w writer) {
 	on, off := r.halfLoadCommands()
 	switch {
 	case on != nil && off != nil && off.PerSecond > 0:
-		w("| 8c | Redis commands/s at half load (3), cache on vs off at the same %s/s | %s vs %s = **%.2f×** | about 0.5× at 50%% returning | (reported) |\n",
-			num(r.Open.TargetRate), num(on.PerSecond), num(off.PerSecond), on.PerSecond/off.PerSecond)
+		calls := ""
+		if off.ScriptCallsPerSecond > 0 {
+			calls = fmt.Sprintf("; script calls %s vs %s = **%.2f×**", num(on.ScriptCallsPerSecond), num(off.ScriptCallsPerSecond), on.ScriptCallsPerSecond/off.ScriptCallsPerSecond)
+		}
+		w("| 8c | Redis commands/s at half load (3), cache on vs off at the same %s/s | %s vs %s = **%.2f×**%s | about 0.5× at 50%% returning | (reported) |\n",
+			num(r.Open.TargetRate), num(on.PerSecond), num(off.PerSecond), on.PerSecond/off.PerSecond, calls)
 	default:
 		why := r.noCacheSkipped()
 		if why == "" {
@@ -193,12 +197,17 @@ func (r *Results) renderCache(w writer) {
 	on, off := r.halfLoadCommands()
 	w("| Redis commands/s | %s | %s |\n", cmdRate(on), cmdRate(off))
 	w("| Redis commands per decision | %s | %s |\n", cmdPer(r.Open, on), cmdPer(nc.Open, off))
+	w("| script calls (EVALSHA, EVAL)/s | %s | %s |\n", callRate(on), callRate(off))
 	w("\n")
 	if on != nil && off != nil && off.PerSecond > 0 {
 		w("With the cache Redis processed **%.2f×** the commands per second it processed without it, at the same rate", on.PerSecond/off.PerSecond)
-		w(" (every client's commands: `assignd`'s heartbeats and pub/sub included, and any other client of this Redis; at 50%% returning a cache that answers every returning user roughly halves them).\n\n")
+		w(" (every client's commands: `assignd`'s heartbeats and pub/sub included, and any other client of this Redis; the commands a script runs inside Redis count too, so a new user's call weighs several times a returning member's)")
+		if off.ScriptCallsPerSecond > 0 {
+			w(", and **%.2f×** the script calls: at 50%% returning a cache that answers every returning user halves them", on.ScriptCallsPerSecond/off.ScriptCallsPerSecond)
+		}
+		w(".\n\n")
 	}
-	w("Commands per second: `INFO stats` total_commands_processed read by `assign-loadtest -redis-commands` right before the run's first request and right after its last answer, over that wall time (the warm-up and the verification after the run left out).\n\n")
+	w("Commands per second: `INFO stats` total_commands_processed (and `INFO commandstats` calls of EVALSHA and EVAL) read by `assign-loadtest -redis-commands` right before the run's first request and right after its last answer, over that wall time (the warm-up and the verification after the run left out).\n\n")
 
 	w("### 8c. CPU per decision\n\n")
 	w("CPU-µs per decision, from `-watch` (CPU seconds of each process during the run, from /proc) divided by the run's decisions, at maximum throughput (8a's runs). ")
@@ -306,6 +315,13 @@ func cmdRate(c *loadtest.RedisCommands) string {
 		return "-"
 	}
 	return num(c.PerSecond)
+}
+
+func callRate(c *loadtest.RedisCommands) string {
+	if c == nil || c.ScriptCalls == 0 {
+		return "-"
+	}
+	return num(c.ScriptCallsPerSecond)
 }
 
 func cmdPer(rep *loadtest.Report, c *loadtest.RedisCommands) string {

@@ -90,7 +90,7 @@ func (m *Main) Run(ctx context.Context) (*loadtest.Report, error) {
 
 	var (
 		newTarget func(*loadtest.Population) (loadtest.Target, func(), error)
-		commands  func(context.Context) (int64, error)
+		commands  func(context.Context) (loadtest.RedisCounts, error)
 		verify    func(context.Context, *loadtest.Ledger) (*loadtest.Verification, error)
 		memory    func(context.Context) (*loadtest.RedisMemory, error)
 		name      string
