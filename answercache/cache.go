@@ -293,6 +293,9 @@ type Stats struct {
 
 // Stats returns the counters.
 func (c *Cache) Stats() Stats {
+	// Refusals first: each follows a hit already counted in its shard, so
+	// the hits never appear to go down between two reads.
+	r := c.refused.Load()
 	st := Stats{Invalidations: c.invalidations.Load(), Flushes: c.flushes.Load(), Serving: c.Serving()}
 	for i := range c.shards {
 		sh := &c.shards[i]
@@ -300,7 +303,6 @@ func (c *Cache) Stats() Stats {
 		st.Hits, st.Misses, st.Puts, st.Evictions = st.Hits+sh.hits, st.Misses+sh.misses, st.Puts+sh.puts, st.Evictions+sh.evictions
 		sh.mu.Unlock()
 	}
-	r := c.refused.Load()
 	st.Hits, st.Misses = st.Hits-min(r, st.Hits), st.Misses+r
 	return st
 }

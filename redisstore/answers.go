@@ -15,15 +15,18 @@ import (
 //     override's group: whatever the claims, until the configuration changes
 //     (a rollout, an override set or removed);
 //   - outside a layer, the rolled-out winner, not_sampled (changes with the
-//     sampling probability), sample_full (with the cap: the count only
-//     grows) and not_eligible: each only for the eligibility it was computed
-//     with (claims and platform, checked in Go on every call), since each
-//     depends on it.
+//     sampling probability) and sample_full (with the cap: the count only
+//     grows): each only for an eligible user (claims and platform, checked
+//     in Go on every call). None of them can turn into a membership behind
+//     the cache's back: the user's draws are the same in every process, and
+//     a rollout records no one.
 //
-// Never kept: not_running (a schedule's start_at passes without any
-// change), not_found (the experiment may be created at any moment), stale
-// replies, and in a layer every refusal and rollout (the layer's other
-// experiments change who may join without a change of this one). A
+// Never kept: not_eligible (the same user may join through another process
+// with other claims, and must then be answered as the member they are),
+// not_running (a schedule's start_at passes without any change), not_found
+// (the experiment may be created at any moment), stale replies, and in a
+// layer every refusal and rollout (the layer's other experiments change who
+// may join without a change of this one). A
 // schedule's end_at is no change either: a not_sampled or sample_full kept
 // then reads so, instead of not_running, for at most the cache's maximum
 // age; both refuse the user.
@@ -61,8 +64,7 @@ func (d *definition) keptAnswer(code int64, eligible bool) (uint32, bool) {
 		return (v | answerAnyClaims) + uint32(code), true
 	case d.layer != "":
 		return 0, false
-	case inBand(scripts.ReplyRolledOut), code == scripts.ReplyNotSampled, code == scripts.ReplySampleFull,
-		code == scripts.ReplyNotEligible:
+	case inBand(scripts.ReplyRolledOut), code == scripts.ReplyNotSampled, code == scripts.ReplySampleFull:
 		return v + uint32(code), true
 	}
 	return 0, false

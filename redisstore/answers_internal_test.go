@@ -27,7 +27,7 @@ func TestKeptAnswer(t *testing.T) {
 		{"RolledOut", plain, scripts.ReplyRolledOut + 1, true, true, scripts.ReplyRolledOut + 1, false},
 		{"NotSampled", plain, scripts.ReplyNotSampled, true, true, scripts.ReplyNotSampled, false},
 		{"SampleFull", plain, scripts.ReplySampleFull, true, true, scripts.ReplySampleFull, false},
-		{"NotEligible", plain, scripts.ReplyNotEligible, false, true, scripts.ReplyNotEligible, false},
+		{"NotEligible", plain, scripts.ReplyNotEligible, false, false, 0, false},
 		{"NotRunning", plain, scripts.ReplyNotRunning, true, false, 0, false},
 		{"NotFound", plain, scripts.ReplyNotFound, true, false, 0, false},
 		{"Stale", plain, scripts.ReplyStale, true, false, 0, false},
@@ -59,22 +59,45 @@ func TestKeptAnswer(t *testing.T) {
 }
 
 // A skipped heartbeat number means a message through that master may have
-// been lost: the cache is emptied.
-func TestListener_HeartbeatGapEmptiesTheCache(t *testing.T) {
+// been lost, and another run id behind a master's address another server
+// (restarted empty, or put there by a failover): either empties the cache.
+// A heartbeat's time is when it was sent.
+func TestListener_HeartbeatGapOrNewServerEmptiesTheCache(t *testing.T) {
 	c := answercache.New(64, time.Minute)
 	c.ServeUntil(time.Now().Add(time.Hour))
-	l := &listener{cache: c, heard: map[string]heardBeat{}, sent: map[string]uint64{}}
+	l := &listener{start: time.Now().Add(-time.Hour), cache: c, heard: map[string]heardBeat{}, sent: map[string]uint64{}}
 	e := c.Experiment("x")
-	c.Put(e, "u", c.Stamp(e), 1)
-	for _, beat := range []string{"m:1 1", "m:1 2", "m:1 2", "m:2 7", "bad", "m:1 x"} {
+	kept := func() bool {
+		t.Helper()
+		c.Put(e, "u", c.Stamp(e), 1)
+		_, ok := c.Get(e, "u")
+		return ok
+	}
+	if !kept() {
+		t.Fatal("nothing kept to begin with")
+	}
+	for _, beat := range []string{"m:1 r1 1 5", "m:1 r1 2 6", "m:1 r1 2 6", "m:2 r2 7 6", " r0 1 6", "bad", "m:1 r1 x 7"} {
 		l.heardBeat(beat)
 	}
 	if _, ok := c.Get(e, "u"); !ok || c.Stats().Flushes != 0 {
 		t.Fatal("emptied without a gap (a repeated number or another master's first beat is none)")
 	}
-	l.heardBeat("m:1 4")
+	if h := l.heard["m:1"]; h.seq != 2 || !h.at.Equal(l.start.Add(6)) {
+		t.Fatalf("heard %+v: want number 2, sent at start+6ns", h)
+	}
+	if h, ok := l.heard[""]; !ok || h.runID != "r0" {
+		t.Fatalf("the single node's beat (empty address): %+v, %v", h, ok)
+	}
+	l.heardBeat("m:1 r1 4 8")
 	if _, ok := c.Get(e, "u"); ok || c.Stats().Flushes != 1 {
 		t.Fatalf("a gap (2 then 4) did not empty the cache: %+v", c.Stats())
+	}
+	if !kept() {
+		t.Fatal("nothing kept after the flush")
+	}
+	l.heardBeat("m:1 r9 5 9")
+	if _, ok := c.Get(e, "u"); ok || c.Stats().Flushes != 2 {
+		t.Fatalf("another run id behind m:1 did not empty the cache: %+v", c.Stats())
 	}
 }
 

@@ -21,6 +21,12 @@ var _ assign.BatchEnrollmentService = (*Store)(nil)
 // its own connection).
 func (s *Store) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []assign.EnrollResult {
 	out := make([]assign.EnrollResult, len(reqs))
+	if s.MinReplicas > 0 || len(reqs) < 2 {
+		for i, req := range reqs {
+			out[i].Enrollment, out[i].Err = s.Enroll(ctx, req)
+		}
+		return out
+	}
 	type pending struct {
 		i    int
 		d    *definition
@@ -59,10 +65,7 @@ func (s *Store) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []a
 		p.argv, p.eligible = call.evalsha(), call.eligible
 		ps = append(ps, p)
 	}
-	if s.MinReplicas > 0 || len(ps) < 2 {
-		for _, p := range ps {
-			out[p.i].Enrollment, out[p.i].Err = s.Enroll(ctx, reqs[p.i])
-		}
+	if len(ps) == 0 {
 		return out
 	}
 	// Errors are per command: read below.

@@ -24,7 +24,7 @@ const ChangesKeep = time.Hour
 // dying in between leaves the event to the exporter's sweep.
 func (s *Store) noteChange(ctx context.Context, prefix string) {
 	// The wall clock, not Now: the exporter compares it with its own.
-	_ = s.client.ZAdd(ctx, s.keys.ChangeChannel(), redis.Z{Score: float64(time.Now().UnixMilli()), Member: EventsKey(prefix)}).Err()
+	_ = s.client.ZAdd(ctx, s.keys.Changes(), redis.Z{Score: float64(time.Now().UnixMilli()), Member: EventsKey(prefix)}).Err()
 }
 
 // ConfigKeyOfEvents returns the configuration hash key of the experiment

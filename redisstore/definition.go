@@ -78,6 +78,9 @@ func (s *Store) newDefinition(def definitionJSON, buckets []uint32, layout strin
 		layoutArg:      layout,
 	}
 	d.configArg, d.eventsArg, d.ovrArg = d.config, d.events, d.ovr
+	if c := s.Answers; c != nil {
+		d.answers = c.Experiment(def.ID) // one handle per id: whichever path read the definition
+	}
 	if def.Layer != "" {
 		d.layer = s.keys.Layer(def.Layer)
 		d.layerArg = d.layer
@@ -228,7 +231,6 @@ func (s *Store) freshDefinition(ctx context.Context, id string) (*definition, er
 	}
 	s.healSoon(id, d.Layer)
 	if c := s.Answers; c != nil {
-		d.answers = c.Experiment(id)
 		if prev, ok := s.defs.Load(id); ok && prev.(*definition).fp != d.fp {
 			// Created again: what was kept of the old one is not this one's.
 			c.Invalidate(id)

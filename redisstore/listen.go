@@ -24,14 +24,17 @@ import (
 // continuously, that nothing can have been missed: every HeartbeatInterval
 // it publishes a numbered heartbeat through every master (a cluster's
 // masters broadcast it to the node Listen is subscribed to over the same
-// links as the changes, in order), and the cache answers only until
-// HeartbeatWindow after the oldest of the masters' latest heartbeats came
-// back. A change is thus answered from the cache for at most about
-// HeartbeatWindow after it was applied, even when its message is lost:
+// links as the changes, in order), naming the master's run id, and the
+// cache answers only until HeartbeatWindow after the oldest of the masters'
+// latest heartbeats was sent (not received: a heartbeat proves only what
+// was published before it). A change is thus answered from the cache for at
+// most HeartbeatWindow after it was applied, even when its message is lost:
 //
 //   - a dropped subscription (a Redis restart, a failover of the node
-//     subscribed to, a network fault) stops the cache at once, and a gap in
-//     a master's heartbeat numbers empties it;
+//     subscribed to, a network fault) stops the cache at once; a gap in a
+//     master's heartbeat numbers, or another run id behind its address (it
+//     restarted, or a Sentinel failover put another server there, whatever
+//     the subscription saw), empties it;
 //   - a master that stops answering (killed, partitioned, failing over)
 //     stops the cache within HeartbeatWindow, for the whole process, until
 //     every master of the new topology is heard again;
@@ -62,6 +65,7 @@ func (s *Store) Listen(ctx context.Context) error {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	l := &listener{
+		start:     time.Now(),
 		store:     s,
 		cache:     c,
 		changes:   s.keys.ChangeChannel(),
@@ -88,6 +92,7 @@ func (s *Store) Listen(ctx context.Context) error {
 }
 
 type listener struct {
+	start              time.Time // heartbeats carry their send time as an offset from it (monotonic)
 	store              *Store
 	cache              *answercache.Cache
 	changes, heartbeat string
@@ -97,12 +102,13 @@ type listener struct {
 	heard      map[string]heardBeat // master address -> its latest heartbeat heard
 	sent       map[string]uint64    // master address -> number of the last heartbeat published through it
 	serving    bool
-	down       bool // the subscription was lost and not heard since (said once per outage)
+	stopped    bool // stopped after having answered (said once per interruption)
 }
 
 type heardBeat struct {
-	seq uint64
-	at  time.Time
+	seq   uint64
+	runID string    // of the server that took the heartbeat
+	at    time.Time // when it was sent
 }
 
 // receive subscribes and handles messages until the subscription fails.
@@ -142,35 +148,53 @@ func (l *listener) lost(ctx context.Context, err error) {
 	defer l.mu.Unlock()
 	l.subscribed = 0
 	clear(l.heard) // every master must be heard again through the next subscription
-	l.stopServing()
-	if ctx.Err() == nil && !l.down {
-		slog.Warn("answer cache: change subscription lost; answering from Redis until it is back", "err", err)
+	if ctx.Err() == nil {
+		l.stop("change subscription lost", "err", err)
+	} else {
+		l.stop("")
 	}
-	l.down = true
 }
 
-// heardBeat records a heartbeat "<master address> <number>" that came back.
-// A number skipped means a message through that master may have been lost.
+// heardBeat records a heartbeat "<master address> <run id> <number> <send
+// time>" that came back. A number skipped means a message through that
+// master may have been lost; another run id, that another server answers at
+// its address (whatever it held, it did not hold what this one did).
 func (l *listener) heardBeat(payload string) {
-	addr, n, ok := strings.Cut(payload, " ")
-	seq, err := strconv.ParseUint(n, 10, 64)
-	if !ok || err != nil {
+	f := strings.Fields(payload)
+	if len(f) == 3 { // the single node's address is empty
+		f = append([]string{""}, f...)
+	}
+	if len(f) != 4 {
 		return
 	}
+	seq, err1 := strconv.ParseUint(f[2], 10, 64)
+	sent, err2 := strconv.ParseInt(f[3], 10, 64)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	addr, runID := f[0], f[1]
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	prev, known := l.heard[addr]
-	if known && seq <= prev.seq {
+	switch {
+	case known && prev.runID != runID:
+		l.cache.InvalidateAll()
+	case known && seq <= prev.seq:
 		return // a heartbeat published twice (a retried call)
-	}
-	if known && seq != prev.seq+1 {
+	case known && seq != prev.seq+1:
 		l.cache.InvalidateAll()
 	}
-	l.heard[addr] = heardBeat{seq: seq, at: time.Now()}
+	l.heard[addr] = heardBeat{seq: seq, runID: runID, at: l.start.Add(time.Duration(sent))}
 }
 
-func (l *listener) stopServing() {
+// stop makes the cache answer nothing from now on; when it was answering,
+// says why (once per interruption, with the log attributes args).
+func (l *listener) stop(why string, args ...any) {
 	l.cache.ServeUntil(time.Time{})
+	if l.serving && why != "" {
+		slog.Warn("answer cache: "+why+"; answering from Redis until it is back", args...)
+		l.stopped = true
+	}
 	l.serving = false
 }
 
@@ -196,10 +220,21 @@ func (l *listener) publish(ctx context.Context) []string {
 	ctx, cancel := context.WithTimeout(ctx, HeartbeatInterval)
 	defer cancel()
 	send := func(ctx context.Context, addr string, c redis.Cmdable) {
+		info, err := c.Info(ctx, "server").Result()
+		if err != nil {
+			return
+		}
+		runID := "?"
+		for _, line := range strings.Split(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
+				runID = v
+			}
+		}
 		l.mu.Lock()
 		seq := l.sent[addr] + 1
 		l.mu.Unlock()
-		if c.Publish(ctx, l.heartbeat, addr+" "+strconv.FormatUint(seq, 10)).Err() == nil {
+		payload := addr + " " + runID + " " + strconv.FormatUint(seq, 10) + " " + strconv.FormatInt(int64(time.Since(l.start)), 10)
+		if c.Publish(ctx, l.heartbeat, payload).Err() == nil {
 			l.mu.Lock()
 			l.sent[addr] = seq
 			l.mu.Unlock()
@@ -228,20 +263,24 @@ func (l *listener) publish(ctx context.Context) []string {
 }
 
 // update lets the cache answer until HeartbeatWindow after the oldest of
-// the masters' latest heartbeats, when the subscription holds; else it stops
-// it. Whenever it starts again, it is emptied first.
+// the masters' latest heartbeats was sent, when the subscription holds; else
+// it stops it. Whenever it starts again, it is emptied first.
 func (l *listener) update(masters []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.subscribed < 2 || len(masters) == 0 {
-		l.stopServing()
+	if l.subscribed < 2 {
+		l.stop("") // lost() said why
+		return
+	}
+	if len(masters) == 0 {
+		l.stop("the masters could not be listed")
 		return
 	}
 	var oldest time.Time
 	for i, addr := range masters {
 		h, ok := l.heard[addr]
 		if !ok {
-			l.stopServing()
+			l.stop("no heartbeat heard through master "+addr, "master", addr)
 			return
 		}
 		if i == 0 || h.at.Before(oldest) {
@@ -250,15 +289,15 @@ func (l *listener) update(masters []string) {
 	}
 	until := oldest.Add(HeartbeatWindow)
 	if !until.After(time.Now()) {
-		l.stopServing()
+		l.stop("a master's heartbeats stopped coming back", "heard_at", oldest)
 		return
 	}
 	if !l.serving {
 		l.cache.InvalidateAll()
 		l.serving = true
-		if l.down {
-			slog.Info("answer cache: change subscription back; answering from memory again, emptied first")
-			l.down = false
+		if l.stopped {
+			slog.Info("answer cache: every master heard again; answering from memory, emptied first")
+			l.stopped = false
 		}
 	}
 	l.cache.ServeUntil(until)
