@@ -97,14 +97,20 @@ func TestAnswers_KeptAndInvalidated(t *testing.T) {
 			t.Fatalf("alice again: %+v (from the cache: %v), want %q as an existing member from the cache", again, hit, first.Group)
 		}
 
+		// not_eligible is never kept: bob may join through another process.
+		puts := cache.Stats().Puts
 		if res := enroll("bob", no); res.Reason != assign.ReasonNotEligible {
 			t.Fatalf("bob: %+v, want not_eligible", res)
 		}
-		if res, hit := fromCache("bob", no); !hit || res.Reason != assign.ReasonNotEligible {
-			t.Fatalf("bob again: %+v (from the cache: %v)", res, hit)
+		if res, hit := fromCache("bob", no); hit || res.Reason != assign.ReasonNotEligible || cache.Stats().Puts != puts {
+			t.Fatalf("bob again: %+v (from the cache: %v): not_eligible was kept", res, hit)
 		}
-		if res, hit := fromCache("bob", yes); hit || !res.New {
-			t.Fatalf("bob, now eligible: %+v (from the cache: %v), want a new member from Redis", res, hit)
+		other := redisstore.New(c, s.Keys()) // another process, no cache
+		if res, err := other.Enroll(ctx, assign.EnrollRequest{ExperimentID: "kept", UserID: "bob", Claims: yes}); err != nil || !res.New {
+			t.Fatalf("bob, eligible, through another store: %+v %v", res, err)
+		}
+		if res := enroll("bob", no); !res.Enrolled {
+			t.Fatalf("bob, a member now, not eligible by today's claims: %+v; want his group", res)
 		}
 
 		// The cap of 2 is reached.
@@ -121,7 +127,7 @@ func TestAnswers_KeptAndInvalidated(t *testing.T) {
 		paused := assign.StatusPaused
 		update(assign.ExperimentUpdate{Status: &paused})
 		settles("dave", yes, func(r *assign.Enrollment) bool { return r.Reason == assign.ReasonNotRunning })
-		puts := cache.Stats().Puts
+		puts = cache.Stats().Puts
 		if _, hit := fromCache("dave", yes); hit || cache.Stats().Puts != puts {
 			t.Fatal("not_running was kept")
 		}
@@ -220,46 +226,108 @@ func TestListen_LostSubscriptionEmptiesTheCache(t *testing.T) {
 }
 
 // A killed master of a cluster stops the cache within
-// redisstore.HeartbeatWindow (its heartbeats stop coming back), for the whole
-// process, until its replica is promoted and every master of the new
-// topology is heard; it answers again only after being emptied, so nothing
-// kept before the failover (such as a member the promoted replica never
-// received) is answered after it.
+// redisstore.HeartbeatWindow, for the whole process, until its replica is
+// promoted and every master of the new topology is heard; it answers again
+// only after being emptied, so nothing kept before the failover (such as a
+// member the promoted replica never received) is answered after it. Both
+// ways a master's death reaches the listener: its heartbeats stop coming
+// back (a master the subscription is not on), or the subscription itself
+// breaks (the master it is on).
 func TestListen_FailoverEmptiesTheCache(t *testing.T) {
+	for _, subscribed := range []bool{false, true} {
+		name := "HeartbeatsStop"
+		if subscribed {
+			name = "SubscriptionLost"
+		}
+		t.Run(name, func(t *testing.T) { testFailoverEmptiesTheCache(t, subscribed) })
+	}
+}
+
+func testFailoverEmptiesTheCache(t *testing.T, killSubscribed bool) {
 	cl := testenv.NewCluster(t, rediscluster.Options{NodeTimeout: time.Second})
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cl.Addrs(), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	s := newStore(t, c)
 	ctx := testenv.Context(t)
 	cache := withAnswerCache(t, s)
-	mustCreate(t, s, newExperiment("failover", 1000, 1))
-	within(t, time.Second, "an answer to be kept", func() bool {
-		before := cache.Stats().Hits
-		mustEnroll(t, s, "failover", "u")
-		return cache.Stats().Hits > before
-	})
-	master, err := cl.MasterOf(ctx, redisstore.ConfigKey(s.Keys().Prefix("failover", "")))
+	// go-redis subscribes on the master of the first channel's slot.
+	subscribedTo, err := cl.MasterOf(ctx, s.Keys().ChangeChannel())
 	if err != nil {
 		t.Fatal(err)
 	}
+	var id, master string
+	for i := 0; id == ""; i++ {
+		cand := fmt.Sprintf("failover-%d", i)
+		m, err := cl.MasterOf(ctx, redisstore.ConfigKey(s.Keys().Prefix(cand, "")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (m == subscribedTo) == killSubscribed {
+			id, master = cand, m
+		}
+	}
+	mustCreate(t, s, newExperiment(id, 1000, 1))
+	within(t, time.Second, "an answer to be kept", func() bool {
+		before := cache.Stats().Hits
+		mustEnroll(t, s, id, "u")
+		return cache.Stats().Hits > before
+	})
 	flushes := cache.Stats().Flushes
 	if err := cl.Kill(master); err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	// The heartbeats through the dead master time out: stopped within the
-	// window (plus one heartbeat's round).
+	// Stopped within the window, plus one heartbeat's round.
 	within(t, redisstore.HeartbeatWindow+2*redisstore.HeartbeatInterval, "the cache to stop", func() bool { return !cache.Serving() })
 	stopped := time.Since(killed)
 	within(t, 60*time.Second, "the cache to answer again after the promotion", func() bool {
 		return cache.Serving() && cache.Stats().Flushes > flushes
 	})
-	t.Logf("killed master %s: the cache stopped after %v and answered again, emptied, after %v", master, stopped, time.Since(killed))
-	if _, ok := cache.Get(cache.Experiment("failover"), "u"); ok {
+	t.Logf("killed master %s (subscribed to %s): the cache stopped after %v and answered again, emptied, after %v", master, subscribedTo, stopped, time.Since(killed))
+	if _, ok := cache.Get(cache.Experiment(id), "u"); ok {
 		t.Fatal("an answer kept before the failover is answered after it")
 	}
 	within(t, 10*time.Second, "the promoted master to enroll", func() bool {
-		res, err := s.Enroll(ctx, assign.EnrollRequest{ExperimentID: "failover", UserID: "u"})
+		res, err := s.Enroll(ctx, assign.EnrollRequest{ExperimentID: id, UserID: "u"})
 		return err == nil && res.Enrolled
 	})
+}
+
+// An experiment read first by a GET or a listing (the console, assignctl)
+// is cached as well as one first met by an enrollment.
+func TestAnswers_AfterAReadFirst(t *testing.T) {
+	s, _ := openRedis(t)
+	ctx := testenv.Context(t)
+	cache := withAnswerCache(t, s)
+	mustCreate(t, s, newExperiment("read-first", 100, 1))
+	fresh := redisstore.New(s.Client(), s.Keys()) // a process that has read nothing yet
+	fresh.Answers = cache
+	if _, err := fresh.FindExperimentByID(ctx, "read-first"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := fresh.FindExperiments(ctx, assign.ExperimentFilter{Limit: 10}); err != nil {
+		t.Fatal(err)
+	}
+	within(t, time.Second, "an answer to be kept", func() bool {
+		before := cache.Stats().Hits
+		mustEnroll(t, fresh, "read-first", "u")
+		return cache.Stats().Hits > before
+	})
+}
+
+// Publishing the change does not replace the exporter's changes set: an
+// update still records the experiment's stream there.
+func TestAnswers_UpdateStillNotesTheChange(t *testing.T) {
+	s, c := openRedis(t)
+	ctx := testenv.Context(t)
+	withAnswerCache(t, s)
+	mustCreate(t, s, newExperiment("noted", 100, 1))
+	paused := assign.StatusPaused
+	if _, err := s.UpdateExperiment(ctx, "noted", assign.ExperimentUpdate{Status: &paused}, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	events := redisstore.EventsKey(s.Keys().Prefix("noted", ""))
+	if _, err := c.ZScore(ctx, s.Keys().Changes(), events).Result(); err != nil {
+		t.Fatalf("the changes set %s has no entry for %s after an update: %v", s.Keys().Changes(), events, err)
+	}
 }

@@ -220,15 +220,17 @@ func (l *listener) publish(ctx context.Context) []string {
 	ctx, cancel := context.WithTimeout(ctx, HeartbeatInterval)
 	defer cancel()
 	send := func(ctx context.Context, addr string, c redis.Cmdable) {
-		info, err := c.Info(ctx, "server").Result()
-		if err != nil {
-			return
-		}
-		runID := "?"
-		for _, line := range strings.Split(info, "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
-				runID = v
+		// A server that does not tell its run id (the embedded miniredis)
+		// is known by its address alone.
+		runID := "-"
+		if info, err := c.Info(ctx, "server").Result(); err == nil {
+			for _, line := range strings.Split(info, "\n") {
+				if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok && v != "" {
+					runID = v
+				}
 			}
+		} else if ctx.Err() != nil {
+			return
 		}
 		l.mu.Lock()
 		seq := l.sent[addr] + 1
