@@ -20,10 +20,21 @@ import (
 // falls back to the library, which decides and names the reason; so the fast
 // path only ever says yes, and only where the library would too.
 type fastHS256 struct {
-	macs    sync.Pool    // hash.Hash: HMAC-SHA256 keyed with the secret
-	headers sync.Map     // header segment (string) -> struct{}: accepted HS256 headers
-	nHeader atomic.Int64 // headers remembered, bounded by maxFastHeaders
+	macs sync.Pool // *fastMAC: HMAC-SHA256 keyed with the secret
+	// headers holds the accepted HS256 header segments, at most
+	// maxFastHeaders, as a map that is never modified once published: a
+	// lookup by converted bytes then allocates nothing (a sync.Map's any key
+	// did, one string per token). remember copies it under mu.
+	headers atomic.Pointer[map[string]struct{}]
+	mu      sync.Mutex   // serializes remember
 	hits    atomic.Int64 // tokens accepted here, for tests
+}
+
+// fastMAC is a pooled HMAC with room for its sum, which would escape to the
+// heap through the hash.Hash interface if it were a local.
+type fastMAC struct {
+	mac hash.Hash
+	sum [sha256.Size]byte
 }
 
 // maxFastHeaders bounds the remembered header segments: one issuer uses one
@@ -32,21 +43,35 @@ const maxFastHeaders = 64
 
 func newFastHS256(secret []byte) *fastHS256 {
 	f := &fastHS256{}
-	f.macs.New = func() any { return hmac.New(sha256.New, secret) }
+	f.macs.New = func() any { return &fastMAC{mac: hmac.New(sha256.New, secret)} }
+	f.headers.Store(&map[string]struct{}{})
 	return f
 }
 
 // remember records the header segment of a token the library accepted as
 // HS256.
 func (f *fastHS256) remember(token []byte) {
-	if f.nHeader.Load() >= maxFastHeaders {
+	i := bytes.IndexByte(token, '.')
+	if i <= 0 {
 		return
 	}
-	if i := bytes.IndexByte(token, '.'); i > 0 {
-		if _, loaded := f.headers.LoadOrStore(string(token[:i]), struct{}{}); !loaded {
-			f.nHeader.Add(1)
-		}
+	if old := *f.headers.Load(); len(old) >= maxFastHeaders {
+		return
+	} else if _, known := old[string(token[:i])]; known {
+		return
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	old := *f.headers.Load()
+	if _, known := old[string(token[:i])]; known || len(old) >= maxFastHeaders {
+		return
+	}
+	m := make(map[string]struct{}, len(old)+1)
+	for k := range old {
+		m[k] = struct{}{}
+	}
+	m[string(token[:i])] = struct{}{}
+	f.headers.Store(&m)
 }
 
 // fastVerify returns the claims of token and its expiry when it is certainly
@@ -58,7 +83,7 @@ func (v *Verifier) fastVerify(token []byte) (c Claims, exp time.Time, ok bool) {
 	if h <= 0 || s <= h {
 		return c, exp, false
 	}
-	if _, known := f.headers.Load(string(token[:h])); !known { // no allocation: map lookup by converted bytes
+	if _, known := (*f.headers.Load())[string(token[:h])]; !known { // no allocation: map lookup by converted bytes
 		return c, exp, false
 	}
 
@@ -70,12 +95,11 @@ func (v *Verifier) fastVerify(token []byte) (c Claims, exp time.Time, ok bool) {
 	if n, err := base64.RawURLEncoding.Strict().Decode(sig[:], token[s+1:]); err != nil || n != len(sig) {
 		return c, exp, false
 	}
-	mac := f.macs.Get().(hash.Hash)
-	mac.Reset()
-	mac.Write(token[:s])
-	var sum [sha256.Size]byte
-	good := hmac.Equal(mac.Sum(sum[:0]), sig[:])
-	f.macs.Put(mac)
+	m := f.macs.Get().(*fastMAC)
+	m.mac.Reset()
+	m.mac.Write(token[:s])
+	good := hmac.Equal(m.mac.Sum(m.sum[:0]), sig[:])
+	f.macs.Put(m)
 	if !good {
 		return c, exp, false
 	}
