@@ -20,7 +20,7 @@ func (s *Server) handleEnroll(ctx *fasthttp.RequestCtx) {
 	if !s.checkBody(ctx, RouteEnroll) {
 		return
 	}
-	id, platform, err := parseEnrollRequest(ctx.PostBody())
+	id, platform, interned, err := s.enrollRequest(ctx.PostBody())
 	if err != nil && isBatchBody(ctx.PostBody()) {
 		s.handleEnrollBatch(ctx, &claims)
 		return
@@ -48,6 +48,9 @@ func (s *Server) handleEnroll(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, RouteEnroll, code, errorMessage(code, err), assign.ErrorField(err), fallback, err)
 		return
 	}
+	if !interned {
+		s.ids.add(id)
+	}
 	if s.Observer != nil {
 		s.Observer.ObserveDecision(e)
 	}
@@ -55,6 +58,19 @@ func (s *Server) handleEnroll(ctx *fasthttp.RequestCtx) {
 	var buf [256]byte
 	ctx.SetContentType("application/json")
 	ctx.SetBody(appendEnrollment(buf[:0], id, e))
+}
+
+// enrollRequest is parseEnrollRequest with the id of a plain body taken
+// from the interned ids when it is one of them (interned is then true).
+func (s *Server) enrollRequest(body []byte) (id, platform string, interned bool, err error) {
+	if start, end, platform, ok := fastEnrollSpan(body); ok {
+		if id, ok := s.ids.lookup(body[start:end]); ok {
+			return id, platform, true, nil
+		}
+		return string(body[start:end]), platform, false, nil
+	}
+	id, platform, err = parseEnrollRequest(body)
+	return id, platform, false, err
 }
 
 // appendEnrollment encodes the answer by hand, in the field order of the

@@ -128,20 +128,30 @@ func fastEnrollBody(b []byte) (string, bool) {
 }
 
 func fastEnrollRequest(b []byte) (id, platform string, ok bool) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return "", "", false
-	}
-	i = skipSpace(b, i+1)
-	start, end, i, ok := fastMember(b, i, enrollKey)
+	start, end, platform, ok := fastEnrollSpan(b)
 	if !ok {
 		return "", "", false
+	}
+	return string(b[start:end]), platform, true
+}
+
+// fastEnrollSpan is fastEnrollRequest with the id as its bounds in b, so
+// that a caller may find it without a string.
+func fastEnrollSpan(b []byte) (start, end int, platform string, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return 0, 0, "", false
+	}
+	i = skipSpace(b, i+1)
+	start, end, i, ok = fastMember(b, i, enrollKey)
+	if !ok {
+		return 0, 0, "", false
 	}
 	i = skipSpace(b, i)
 	if i < len(b) && b[i] == ',' {
 		var ps, pe int
 		if ps, pe, i, ok = fastMember(b, skipSpace(b, i+1), platformKey); !ok {
-			return "", "", false
+			return 0, 0, "", false
 		}
 		// One of the platforms, as a constant: nothing allocated. Anything
 		// else goes to encoding/json for the standard error.
@@ -155,17 +165,17 @@ func fastEnrollRequest(b []byte) (id, platform string, ok bool) {
 		case assign.PlatformOther:
 			platform = assign.PlatformOther
 		default:
-			return "", "", false
+			return 0, 0, "", false
 		}
 		i = skipSpace(b, i)
 	}
 	if i >= len(b) || b[i] != '}' {
-		return "", "", false
+		return 0, 0, "", false
 	}
 	if skipSpace(b, i+1) != len(b) {
-		return "", "", false
+		return 0, 0, "", false
 	}
-	return string(b[start:end]), platform, true
+	return start, end, platform, true
 }
 
 // fastMember reads key : "plain string" at b[i:] and returns the string's

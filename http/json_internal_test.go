@@ -65,3 +65,48 @@ func FuzzParseEnrollBody(f *testing.F) {
 		}
 	})
 }
+
+// TestIDTable checks the interned experiment ids: found by their bytes
+// without allocating, bounded, and the enrollment body's id the same string
+// whether it comes from the table or not.
+func TestIDTable(t *testing.T) {
+	var ids idTable
+	if _, ok := ids.lookup([]byte("a")); ok {
+		t.Fatal("empty table found an id")
+	}
+	ids.add("a")
+	ids.add("a")
+	if id, ok := ids.lookup([]byte("a")); !ok || id != "a" || ids.len() != 1 {
+		t.Fatalf("lookup(a) = %q, %v with %d ids", id, ok, ids.len())
+	}
+	b := []byte("a")
+	if n := testing.AllocsPerRun(100, func() { ids.lookup(b) }); n != 0 {
+		t.Errorf("lookup: %v allocations, want 0", n)
+	}
+	for i := 0; i < 2*maxInternedIDs; i++ {
+		ids.add(strings.Repeat("x", i+1))
+	}
+	if ids.len() != maxInternedIDs {
+		t.Fatalf("%d ids interned, want the bound %d", ids.len(), maxInternedIDs)
+	}
+
+	var s Server
+	for _, body := range []string{`{"experiment_id":"a"}`, `{"experiment_id":"b","platform":"ios"}`, `{"experiment_id":"\u0061"}`, `{"experiment_id":1}`} {
+		id, platform, interned, err := s.enrollRequest([]byte(body))
+		wantID, wantPlatform, wantErr := parseEnrollRequest([]byte(body))
+		if id != wantID || platform != wantPlatform || (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+			t.Fatalf("enrollRequest(%s) = %q, %q, %v; parseEnrollRequest %q, %q, %v", body, id, platform, err, wantID, wantPlatform, wantErr)
+		}
+		if interned {
+			t.Fatalf("enrollRequest(%s) interned in an empty table", body)
+		}
+		if err == nil {
+			s.ids.add(id)
+			// A body with escapes is not read by the fast path, so not looked up.
+			wantInterned := !strings.Contains(body, `\u`)
+			if again, _, interned, _ := s.enrollRequest([]byte(body)); again != id || interned != wantInterned {
+				t.Fatalf("enrollRequest(%s) the second time = %q, interned %v", body, again, interned)
+			}
+		}
+	}
+}

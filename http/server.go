@@ -155,6 +155,7 @@ type Server struct {
 	ReadyDetails func(ctx context.Context) any
 
 	once    sync.Once
+	ids     idTable // experiment ids of decisions, interned (intern.go)
 	srv     *fasthttp.Server
 	limiter *connLimiter // nil without a Concurrency (conns.go)
 	admins  []adminCredential
