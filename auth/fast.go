@@ -75,25 +75,26 @@ func (f *fastHS256) remember(token []byte) {
 }
 
 // fastVerify returns the claims of token and its expiry when it is certainly
-// valid, or ok=false to let the library decide.
-func (v *Verifier) fastVerify(token []byte) (c Claims, exp time.Time, ok bool) {
+// valid, or ok=false to let the library decide. With a cache, kept is a
+// copy of token for it, made in one allocation with the claims' strings.
+func (v *Verifier) fastVerify(token []byte) (c Claims, exp time.Time, kept string, ok bool) {
 	f := v.fast
 	h := bytes.IndexByte(token, '.')
 	s := bytes.LastIndexByte(token, '.')
 	if h <= 0 || s <= h {
-		return c, exp, false
+		return c, exp, "", false
 	}
 	if _, known := (*f.headers.Load())[string(token[:h])]; !known { // no allocation: map lookup by converted bytes
-		return c, exp, false
+		return c, exp, "", false
 	}
 
 	// Signature: HMAC-SHA256 over "header.payload", compared in constant time.
 	var sig [sha256.Size]byte
 	if base64.RawURLEncoding.Strict().DecodedLen(len(token)-s-1) != len(sig) {
-		return c, exp, false
+		return c, exp, "", false
 	}
 	if n, err := base64.RawURLEncoding.Strict().Decode(sig[:], token[s+1:]); err != nil || n != len(sig) {
-		return c, exp, false
+		return c, exp, "", false
 	}
 	m := f.macs.Get().(*fastMAC)
 	m.mac.Reset()
@@ -101,28 +102,35 @@ func (v *Verifier) fastVerify(token []byte) (c Claims, exp time.Time, ok bool) {
 	good := hmac.Equal(m.mac.Sum(m.sum[:0]), sig[:])
 	f.macs.Put(m)
 	if !good {
-		return c, exp, false
+		return c, exp, "", false
 	}
 
 	// Claims, decoded as the library does (numbers are float64): by
 	// decodeClaims into substrings of one copy of the payload, or, for a
 	// payload it leaves alone, by encoding/json. The base64 decode goes to
-	// the stack when it fits.
+	// the stack when it fits, after the token when the cache will keep it:
+	// one string then holds the cache's copy of the token and the claims'.
+	prefix := 0
+	if v.cache != nil {
+		prefix = len(token)
+	}
 	var stack [512]byte
 	buf := stack[:]
-	if n := base64.RawURLEncoding.DecodedLen(s - h - 1); n > len(buf) {
+	if n := prefix + base64.RawURLEncoding.DecodedLen(s-h-1); n > len(buf) {
 		buf = make([]byte, n)
 	}
-	n, err := base64.RawURLEncoding.Strict().Decode(buf, token[h+1:s])
+	copy(buf, token[:prefix])
+	n, err := base64.RawURLEncoding.Strict().Decode(buf[prefix:], token[h+1:s])
 	if err != nil {
-		return c, exp, false
+		return c, exp, "", false
 	}
-	payload := string(buf[:n])
+	all := string(buf[:prefix+n])
+	payload := all[prefix:]
 	values, decoded := decodeClaims(payload)
 	if !decoded {
 		var std map[string]any // declared here: &std moves it to the heap
 		if json.Unmarshal([]byte(payload), &std) != nil || std == nil {
-			return c, exp, false
+			return c, exp, "", false
 		}
 		values = std
 	}
@@ -130,28 +138,28 @@ func (v *Verifier) fastVerify(token []byte) (c Claims, exp time.Time, ok bool) {
 	now := v.now()
 	e, isNum := values["exp"].(float64)
 	if !isNum || !now.Before(unixTime(e).Add(v.leeway)) {
-		return c, exp, false
+		return c, exp, "", false
 	}
 	if raw, present := values["nbf"]; present {
 		nbf, isNum := raw.(float64)
 		if !isNum || now.Add(v.leeway).Before(unixTime(nbf)) {
-			return c, exp, false
+			return c, exp, "", false
 		}
 	}
 	if v.issuer != "" {
 		if iss, _ := values["iss"].(string); iss != v.issuer {
-			return c, exp, false
+			return c, exp, "", false
 		}
 	}
 	if v.audience != "" && !hasAudience(values["aud"], v.audience) {
-		return c, exp, false
+		return c, exp, "", false
 	}
 	sub, _ := values["sub"].(string)
 	if sub == "" {
-		return c, exp, false
+		return c, exp, "", false
 	}
 	f.hits.Add(1)
-	return Claims{Subject: sub, Values: values}, unixTime(e), true
+	return Claims{Subject: sub, Values: values}, unixTime(e), all[:prefix], true
 }
 
 // unixTime converts a NumericDate to a time in whole seconds, as the

@@ -193,9 +193,9 @@ func (v *Verifier) Verify(token []byte) (Claims, error) {
 		return Claims{}, errMalformed
 	}
 	if v.fast != nil {
-		if c, exp, ok := v.fastVerify(token); ok {
+		if c, exp, kept, ok := v.fastVerify(token); ok {
 			if v.cache != nil {
-				v.cache.put(token, c, exp, nil)
+				v.cache.put(kept, c, exp, nil)
 			}
 			return c, nil
 		}
@@ -232,7 +232,7 @@ func (v *Verifier) Verify(token []byte) (Claims, error) {
 	if v.cache != nil && (key == nil || !key.removed.Load()) {
 		// exp is present and valid: the parser requires it.
 		if exp, err := mc.GetExpirationTime(); err == nil && exp != nil {
-			v.cache.put(token, c, exp.Time, key)
+			v.cache.put(string(token), c, exp.Time, key)
 		}
 	}
 	return c, nil

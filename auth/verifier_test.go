@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -439,5 +441,34 @@ func TestVerify_Crit(t *testing.T) {
 				wantReason(t, v, []byte(s), auth.ReasonCritical)
 			}
 		})
+	}
+}
+
+// TestVerifier_CachedNoAlloc checks that a returning HS256 token, whether
+// the library or the fast path verified it first, costs no allocation, and
+// that the token the cache compared was the token verified.
+func TestVerifier_CachedNoAlloc(t *testing.T) {
+	v := mustVerifier(t, auth.Config{HS256Secret: secret, Now: (&clock{t0}).Now})
+	first := sign(t, jwt.SigningMethodHS256, secret, valid(nil)) // by the library
+	second := sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"x": 1}))
+	for _, tok := range [][]byte{first, second} {
+		want, err := v.Verify(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(1000, func() { v.Verify(tok) }); n != 0 {
+			t.Fatalf("%v allocations per cached verification, want 0", n)
+		}
+		if got, err := v.Verify(tok); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("cached Verify = %v, %v; want %v", got, err, want)
+		}
+		forged := bytes.Clone(tok)
+		forged[len(forged)-2] ^= 1
+		if _, err := v.Verify(forged); auth.Reason(err) != auth.ReasonBadSignature && auth.Reason(err) != auth.ReasonMalformed {
+			t.Fatalf("a token one bit off a cached one: %v", err)
+		}
+	}
+	if auth.FastHits(v) != 1 {
+		t.Fatalf("FastHits = %d, want 1 (the second token)", auth.FastHits(v))
 	}
 }
