@@ -1,9 +1,44 @@
 package auth
 
 import (
+	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
 )
+
+// libClaims is what the library decodes a token's claims into, for the
+// tokens it verifies (every alg but the HS256 fast path's): the
+// jwt.MapClaims it validates (the methods are promoted), filled by
+// decodeClaims when it can and otherwise by encoding/json exactly as the
+// library fills a jwt.MapClaims, errors included. The library's
+// json.Unmarshal hands UnmarshalJSON the whole payload once it has checked
+// it is valid JSON, so syntax errors are its own as before.
+type libClaims struct{ jwt.MapClaims }
+
+func (c *libClaims) UnmarshalJSON(data []byte) error {
+	if m, ok := decodeClaims(string(data)); ok {
+		c.MapClaims = m
+		return nil
+	}
+	if c.MapClaims == nil {
+		c.MapClaims = jwt.MapClaims{} // what the library was given
+	}
+	return json.Unmarshal(data, &c.MapClaims)
+}
+
+// mapClaims returns the claims a parse left in tok (empty when it stopped
+// before them).
+func mapClaims(tok *jwt.Token) jwt.MapClaims {
+	if tok == nil {
+		return nil
+	}
+	if c, ok := tok.Claims.(*libClaims); ok && c != nil {
+		return c.MapClaims
+	}
+	return nil
+}
 
 // maxClaimsDepth bounds the nesting decodeClaims follows; deeper payloads
 // go to encoding/json.

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // claimsCases are payloads decodeClaims must decode as encoding/json does,
@@ -43,13 +45,39 @@ var claimsCases = []string{
 	`{"k":"` + "\x7f" + `"}`,
 	`{"k":"\xed\xa0\x80"}`,
 	`{"k":"\xef\xbf\xbd"}`,
+	`{"sub":"x","n":1e400}`,
+	` {"sub":"x"} `,
+	`{"sub":"x"} trailing`,
 	`{"i":[0,-0,7,-7,999999999999999,-999999999999999,9999999999999999,12345678901234567890,1e2,1E+2,-1.0e-2]}`,
+}
+
+// checkLibClaims fails unless libClaims decodes payload as the library
+// decodes a jwt.MapClaims (parser.go: json.Unmarshal into a copy of the
+// map it was given), errors and all.
+func checkLibClaims(t *testing.T, payload string) {
+	t.Helper()
+	given := jwt.MapClaims{}
+	c := given
+	wantErr := json.Unmarshal([]byte(payload), &c)
+	lc := &libClaims{}
+	var claims jwt.Claims = lc
+	gotErr := json.Unmarshal([]byte(payload), &claims)
+	if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
+		t.Fatalf("payload %q: libClaims error %v, the library's %v", payload, gotErr, wantErr)
+	}
+	if len(given) == 0 && len(lc.MapClaims) == 0 {
+		return // a nil map for an empty one: read the same
+	}
+	if !reflect.DeepEqual(map[string]any(given), map[string]any(lc.MapClaims)) || !sameSigns(map[string]any(given), map[string]any(lc.MapClaims)) {
+		t.Fatalf("payload %q: libClaims %#v, the library %#v", payload, lc.MapClaims, given)
+	}
 }
 
 // checkClaimsDecode fails when decodeClaims accepts what encoding/json
 // refuses or decodes it differently.
 func checkClaimsDecode(t *testing.T, payload string) (accepted bool) {
 	t.Helper()
+	checkLibClaims(t, payload)
 	got, ok := decodeClaims(payload)
 	var want map[string]any
 	err := json.Unmarshal([]byte(payload), &want)

@@ -206,7 +206,7 @@ func (v *Verifier) Verify(token []byte) (Claims, error) {
 		used = &keyUse{}
 		keyFunc = func(t *jwt.Token) (any, error) { return v.jwksKeyFunc(t, used) }
 	}
-	tok, err := v.parser.ParseWithClaims(string(token), jwt.MapClaims{}, keyFunc)
+	tok, err := v.parser.ParseWithClaims(string(token), &libClaims{}, keyFunc)
 	if err != nil {
 		return Claims{}, v.classify(tok, err)
 	}
@@ -216,7 +216,7 @@ func (v *Verifier) Verify(token []byte) (Claims, error) {
 		// understands none (an empty or malformed crit is invalid too).
 		return Claims{}, errCritical
 	}
-	mc := tok.Claims.(jwt.MapClaims)
+	mc := mapClaims(tok)
 	sub, _ := mc["sub"].(string)
 	if sub == "" {
 		return Claims{}, &Error{Reason: ReasonMissingSubject}
@@ -315,7 +315,7 @@ func (v *Verifier) classify(tok *jwt.Token, err error) *Error {
 // missingClaim tells which required claim is absent: the parser reports all
 // of exp, iss and aud with the same error.
 func (v *Verifier) missingClaim(tok *jwt.Token) string {
-	mc, _ := tok.Claims.(jwt.MapClaims)
+	mc := mapClaims(tok)
 	if _, ok := mc["exp"]; !ok {
 		return ReasonMissingExpiry
 	}
