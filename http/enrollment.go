@@ -20,7 +20,15 @@ func (s *Server) handleEnroll(ctx *fasthttp.RequestCtx) {
 	if !s.checkBody(ctx, RouteEnroll) {
 		return
 	}
-	id, platform, interned, err := s.enrollRequest(ctx.PostBody())
+	id, platform, interned, batch, err := s.enrollRequest(ctx.PostBody())
+	if batch != nil {
+		if err := checkBatchIDs(batch); err != nil {
+			s.writeErr(ctx, RouteEnroll, err)
+			return
+		}
+		s.enrollBatch(ctx, &claims, batch, platform)
+		return
+	}
 	if err != nil && isBatchBody(ctx.PostBody()) {
 		s.handleEnrollBatch(ctx, &claims)
 		return
@@ -61,16 +69,21 @@ func (s *Server) handleEnroll(ctx *fasthttp.RequestCtx) {
 }
 
 // enrollRequest is parseEnrollRequest with the id of a plain body taken
-// from the interned ids when it is one of them (interned is then true).
-func (s *Server) enrollRequest(body []byte) (id, platform string, interned bool, err error) {
+// from the interned ids when it is one of them (interned is then true),
+// and, for a plain body of the multi-experiment form, its ids (batch,
+// not yet checked by checkBatchIDs) and platform.
+func (s *Server) enrollRequest(body []byte) (id, platform string, interned bool, batch []string, err error) {
 	if start, end, platform, ok := fastEnrollSpan(body); ok {
 		if id, ok := s.ids.lookup(body[start:end]); ok {
-			return id, platform, true, nil
+			return id, platform, true, nil, nil
 		}
-		return string(body[start:end]), platform, false, nil
+		return string(body[start:end]), platform, false, nil, nil
+	}
+	if batch, platform, ok := fastBatchRequest(body, &s.ids); ok {
+		return "", platform, false, batch, nil
 	}
 	id, platform, err = parseEnrollRequest(body)
-	return id, platform, false, err
+	return id, platform, false, nil, err
 }
 
 // appendEnrollment encodes the answer by hand, in the field order of the

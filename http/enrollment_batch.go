@@ -46,23 +46,118 @@ func parseBatchBody(body []byte) ([]string, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	switch {
-	case req.ExperimentIDs == nil:
+	if req.ExperimentIDs == nil {
 		return nil, "", assign.Invalidf("experiment_ids", "experiment_ids is required")
-	case len(*req.ExperimentIDs) == 0:
-		return nil, "", assign.Invalidf("experiment_ids", "experiment_ids is empty")
-	case len(*req.ExperimentIDs) > assign.MaxBatchExperiments:
-		return nil, "", assign.Invalidf("experiment_ids", "at most %d experiment_ids in one call, got %d", assign.MaxBatchExperiments, len(*req.ExperimentIDs))
 	}
-	ids := *req.ExperimentIDs
-	seen := make(map[string]int, len(ids))
+	if err := checkBatchIDs(*req.ExperimentIDs); err != nil {
+		return nil, "", err
+	}
+	return *req.ExperimentIDs, platform, nil
+}
+
+// checkBatchIDs refuses an empty list of ids, one over
+// assign.MaxBatchExperiments, and the first repeat (naming its first
+// occurrence): a pairwise comparison, at most 50 ids, allocates nothing.
+func checkBatchIDs(ids []string) error {
+	switch {
+	case len(ids) == 0:
+		return assign.Invalidf("experiment_ids", "experiment_ids is empty")
+	case len(ids) > assign.MaxBatchExperiments:
+		return assign.Invalidf("experiment_ids", "at most %d experiment_ids in one call, got %d", assign.MaxBatchExperiments, len(ids))
+	}
 	for i, id := range ids {
-		if j, ok := seen[id]; ok {
-			return nil, "", assign.Invalidf(fmt.Sprintf("experiment_ids[%d]", i), "experiment_ids[%d] repeats experiment_ids[%d] (%q)", i, j, id)
+		for j := 0; j < i; j++ {
+			if ids[j] == id {
+				return assign.Invalidf(fmt.Sprintf("experiment_ids[%d]", i), "experiment_ids[%d] repeats experiment_ids[%d] (%q)", i, j, id)
+			}
 		}
-		seen[id] = i
 	}
-	return ids, platform, nil
+	return nil
+}
+
+var batchOpen = []byte(`"experiment_ids"`)
+
+// fastBatchRequest reads the shapes clients send of the multi-experiment
+// form, {"experiment_ids":["a","b"]} with an optional "platform" that is
+// one of the platforms, before or after, with any whitespace: ids plain
+// strings (no escapes, control or non-ASCII bytes) at most
+// assign.MaxBatchExperiments of them, each from ids (interned) when it is
+// there. It returns ok=false for anything else, which parseBatchBody reads
+// with encoding/json; whatever it accepts, parseBatchBody would decode to
+// the same ids and platform (FuzzEnrollBody holds it to that), and
+// checkBatchIDs is still to run.
+func fastBatchRequest(b []byte, ids *idTable) (list []string, platform string, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, "", false
+	}
+	i = skipSpace(b, i+1)
+	seenIDs, seenPlatform := false, false
+	for {
+		switch {
+		case !seenIDs && bytes.HasPrefix(b[i:], batchOpen):
+			seenIDs = true
+			i = skipSpace(b, i+len(batchOpen))
+			if i >= len(b) || b[i] != ':' {
+				return nil, "", false
+			}
+			i = skipSpace(b, i+1)
+			if i >= len(b) || b[i] != '[' {
+				return nil, "", false
+			}
+			i = skipSpace(b, i+1)
+			list = make([]string, 0, 8)
+			if i < len(b) && b[i] == ']' {
+				i++
+				break
+			}
+			for {
+				if len(list) == assign.MaxBatchExperiments {
+					return nil, "", false // parseBatchBody's error
+				}
+				start, end, next, ok := fastString(b, i)
+				if !ok {
+					return nil, "", false
+				}
+				id, interned := ids.lookup(b[start:end])
+				if !interned {
+					id = string(b[start:end])
+				}
+				list = append(list, id)
+				i = skipSpace(b, next)
+				if i < len(b) && b[i] == ',' {
+					i = skipSpace(b, i+1)
+					continue
+				}
+				if i < len(b) && b[i] == ']' {
+					i++
+					break
+				}
+				return nil, "", false
+			}
+		case !seenPlatform && bytes.HasPrefix(b[i:], platformKey):
+			seenPlatform = true
+			ps, pe, next, ok := fastMember(b, i, platformKey)
+			if !ok {
+				return nil, "", false
+			}
+			if platform = knownPlatform(b[ps:pe]); platform == "" {
+				return nil, "", false
+			}
+			i = next
+		default:
+			return nil, "", false
+		}
+		i = skipSpace(b, i)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+			continue
+		}
+		if i >= len(b) || b[i] != '}' || !seenIDs || skipSpace(b, i+1) != len(b) {
+			return nil, "", false
+		}
+		return list, platform, true
+	}
 }
 
 // handleEnrollBatch serves the multi-experiment form of POST
@@ -76,9 +171,14 @@ func (s *Server) handleEnrollBatch(ctx *fasthttp.RequestCtx, claims *auth.Claims
 		s.writeErr(ctx, RouteEnroll, err)
 		return
 	}
+	s.enrollBatch(ctx, claims, ids, platform)
+}
+
+// enrollBatch answers the multi-experiment form for valid ids.
+func (s *Server) enrollBatch(ctx *fasthttp.RequestCtx, claims *auth.Claims, ids []string, platform string) {
 	results := make([]assign.EnrollResult, len(ids))
-	var reqs []assign.EnrollRequest
-	var at []int // position in ids of each request
+	reqs := make([]assign.EnrollRequest, 0, len(ids))
+	at := make([]int, 0, len(ids)) // position in ids of each request
 	for i, id := range ids {
 		if !plainID(id) {
 			if err := assign.ValidateID(id); err != nil {
@@ -113,6 +213,7 @@ func (s *Server) handleEnrollBatch(ctx *fasthttp.RequestCtx, claims *auth.Claims
 			b = append(b, ',')
 		}
 		if r.Err == nil {
+			s.ids.add(ids[i])
 			if s.Observer != nil {
 				s.Observer.ObserveDecision(r.Enrollment)
 			}

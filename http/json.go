@@ -155,16 +155,7 @@ func fastEnrollSpan(b []byte) (start, end int, platform string, ok bool) {
 		}
 		// One of the platforms, as a constant: nothing allocated. Anything
 		// else goes to encoding/json for the standard error.
-		switch string(b[ps:pe]) {
-		case assign.PlatformWeb:
-			platform = assign.PlatformWeb
-		case assign.PlatformIOS:
-			platform = assign.PlatformIOS
-		case assign.PlatformAndroid:
-			platform = assign.PlatformAndroid
-		case assign.PlatformOther:
-			platform = assign.PlatformOther
-		default:
+		if platform = knownPlatform(b[ps:pe]); platform == "" {
 			return 0, 0, "", false
 		}
 		i = skipSpace(b, i)
@@ -178,6 +169,21 @@ func fastEnrollSpan(b []byte) (start, end int, platform string, ok bool) {
 	return start, end, platform, true
 }
 
+// knownPlatform returns the platform constant equal to p, "" for none.
+func knownPlatform(p []byte) string {
+	switch string(p) {
+	case assign.PlatformWeb:
+		return assign.PlatformWeb
+	case assign.PlatformIOS:
+		return assign.PlatformIOS
+	case assign.PlatformAndroid:
+		return assign.PlatformAndroid
+	case assign.PlatformOther:
+		return assign.PlatformOther
+	}
+	return ""
+}
+
 // fastMember reads key : "plain string" at b[i:] and returns the string's
 // bounds and the index after its closing quote; ok is false for anything
 // else (escapes, control and non-ASCII bytes: left to encoding/json).
@@ -189,7 +195,11 @@ func fastMember(b []byte, i int, key []byte) (start, end, next int, ok bool) {
 	if i >= len(b) || b[i] != ':' {
 		return 0, 0, 0, false
 	}
-	i = skipSpace(b, i+1)
+	return fastString(b, skipSpace(b, i+1))
+}
+
+// fastString reads a "plain string" at b[i:] as fastMember does.
+func fastString(b []byte, i int) (start, end, next int, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, 0, 0, false
 	}

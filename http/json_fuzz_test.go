@@ -3,6 +3,7 @@ package http
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -31,6 +32,9 @@ var bodySeeds = []string{
 	`{"winner":"new_journey\u0000"}`, `{"groups":[{"group_name":"a","probability_of_falling_in":1}]}`,
 	`{"experiment_ids":["a","b"]}`, `{"experiment_ids":[]}`, `{"experiment_ids":["a","a"]}`, `{"experiment_ids":"a"}`,
 	`{"experiment_ids":["a"],"experiment_id":"b"}`, `{"Experiment_IDs":["a"]}`,
+	` { "platform" : "ios" , "experiment_ids" : [ "a" , "b c!" ] } `, `{"experiment_ids":["a"],"platform":"tv"}`,
+	`{"experiment_ids":["a"],"experiment_ids":["b"]}`, `{"experiment_ids":["a",]}`, `{"experiment_ids":["a"],}`,
+	`{"experiment_ids":["a","b","a","b"],"platform":"web"}`, `{"experiment_ids":["\u0061"]}`, `{"experiment_ids":[1]}`,
 	`{"status":"done"}`, `{"status":null}`, `{"salt":"00"}`, "{\"experiment_id\":\"\xff\"}", `{"a":{"b":[[[[[[1]]]]]]}}`,
 }
 
@@ -57,8 +61,30 @@ func FuzzEnrollBody(f *testing.F) {
 	for _, s := range bodySeeds {
 		f.Add([]byte(s))
 	}
+	for _, n := range []int{assign.MaxBatchExperiments, assign.MaxBatchExperiments + 1} { // at the bound and over it
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%q", fmt.Sprint("e", i))
+		}
+		f.Add([]byte(`{"experiment_ids":[` + strings.Join(ids, ",") + `]}`))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		id, err := parseEnrollBody(body)
+		// The multi-experiment form's fast path answers exactly what the
+		// standard one does, which it stands in for.
+		if list, platform, ok := fastBatchRequest(body, &idTable{}); ok {
+			if err == nil || !isBatchBody(body) {
+				t.Fatalf("body %q: fast batch path, but the single form reads it (%v) or it is no batch", body, err)
+			}
+			ids, p, berr := parseBatchBody(body)
+			ferr := checkBatchIDs(list)
+			if (berr == nil) != (ferr == nil) || (berr != nil && (berr.Error() != ferr.Error() || assign.ErrorField(berr) != assign.ErrorField(ferr))) {
+				t.Fatalf("body %q: fast batch path error %v, parseBatchBody %v", body, ferr, berr)
+			}
+			if berr == nil && (p != platform || strings.Join(ids, "\x00") != strings.Join(list, "\x00") || len(ids) != len(list)) {
+				t.Fatalf("body %q: fast batch path %q %q, parseBatchBody %q %q", body, list, platform, ids, p)
+			}
+		}
 		if err != nil && isBatchBody(body) {
 			// The multi-experiment form: 1 to 50 distinct ids, or EINVALID.
 			ids, _, err := parseBatchBody(body)

@@ -92,7 +92,7 @@ func TestIDTable(t *testing.T) {
 
 	var s Server
 	for _, body := range []string{`{"experiment_id":"a"}`, `{"experiment_id":"b","platform":"ios"}`, `{"experiment_id":"\u0061"}`, `{"experiment_id":1}`} {
-		id, platform, interned, err := s.enrollRequest([]byte(body))
+		id, platform, interned, _, err := s.enrollRequest([]byte(body))
 		wantID, wantPlatform, wantErr := parseEnrollRequest([]byte(body))
 		if id != wantID || platform != wantPlatform || (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
 			t.Fatalf("enrollRequest(%s) = %q, %q, %v; parseEnrollRequest %q, %q, %v", body, id, platform, err, wantID, wantPlatform, wantErr)
@@ -104,7 +104,7 @@ func TestIDTable(t *testing.T) {
 			s.ids.add(id)
 			// A body with escapes is not read by the fast path, so not looked up.
 			wantInterned := !strings.Contains(body, `\u`)
-			if again, _, interned, _ := s.enrollRequest([]byte(body)); again != id || interned != wantInterned {
+			if again, _, interned, _, _ := s.enrollRequest([]byte(body)); again != id || interned != wantInterned {
 				t.Fatalf("enrollRequest(%s) the second time = %q, interned %v", body, again, interned)
 			}
 		}
