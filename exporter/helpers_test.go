@@ -360,4 +360,3 @@ func (p *proxy) stop() {
 	}
 	clear(p.conns)
 }
-

@@ -183,7 +183,7 @@ func Run(ctx context.Context, cfg RunConfig, pop *Population, target Target) (*R
 		} else if wall := after.at.Sub(before.at).Seconds(); wall > 0 {
 			calls := cmdsAfter.ScriptCalls - cmdsBefore.ScriptCalls
 			rep.RedisCommands = &RedisCommands{Before: cmdsBefore.Commands, After: cmdsAfter.Commands, Wall: wall,
-				PerSecond: float64(cmdsAfter.Commands-cmdsBefore.Commands) / wall,
+				PerSecond:   float64(cmdsAfter.Commands-cmdsBefore.Commands) / wall,
 				ScriptCalls: calls, ScriptCallsPerSecond: float64(calls) / wall}
 		}
 	}

@@ -190,7 +190,7 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		b2.Eligibility = []assign.Rule{{Claim: "country", In: []any{"FR", "DE"}}}
 		b2.Layer, b2.Winner, b2.Status = "checkout", "b", assign.StatusPaused
 		start, end := Day.Add(time.Hour), Day.Add(48*time.Hour)
-		b2.StartAt, b2.EndAt = &start, &end // the schedule; exp-a has none (NULL)
+		b2.StartAt, b2.EndAt = &start, &end                        // the schedule; exp-a has none (NULL)
 		b2.Overrides = map[string]string{"qa-1": "b", "qa-2": "a"} // kept for restores; exp-a has none
 		if err := s.Warehouse.WriteBatch(ctx, nil, []warehouse.ExperimentRow{Experiment("exp-b", 1), b2, Experiment("exp-a", 1)}); err != nil {
 			t.Fatal(err)
