@@ -7,7 +7,8 @@
 #      a new user per call (plain, and 16-deep pipelined);
 #   2. assignd over HTTP at maximum throughput (closed loop): the 50%-returning
 #      mix and new users only (-returning 0), with the answer cache on (the
-#      default), plus a wrk cross-check of the sticky read path;
+#      default), plus wrk cross-checks: the sticky read path, the
+#      multi-experiment form, and the 50%-returning mix (bench/wrk-mix.lua);
 #   3. latency at half of (2)'s rate (open loop), with Redis's commands per
 #      second during the run (assign-loadtest -redis-commands);
 #   8. the answer cache off (issue 14): assignd restarted with
@@ -162,7 +163,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 log "building assignd, assign-loadtest, assign-devcluster and the report writer"
-go build -o "$BIN/" ./cmd/assignd ./cmd/assign-loadtest ./cmd/assign-devcluster ./bench/report
+go build -o "$BIN/" ./cmd/assignd ./cmd/assign-loadtest ./cmd/assign-devcluster ./bench/report ./bench/tokens
 # benchstat for (5)'s regression guard, pinned, into the work dir (outside
 # the module: go install pkg@version ignores go.mod). Without it the report
 # says the comparison was not made.
@@ -277,6 +278,25 @@ BATCH_BODY='{"experiment_ids":["max-0","max-1","max-2","max-3","max-4"]}'
 TOKEN="$TOKEN" BODY="$BATCH_BODY" wrk -t 2 -c 64 -d $DUR --latency -s bench/wrk-enroll.lua "$URL$ENROLL_PATH" >"$RES/wrk_batch5.txt" 2>&1 || true
 cmd wrk_batch5 "TOKEN=<one user's HS256 token> BODY='$BATCH_BODY' wrk -t 2 -c 64 -d $DUR --latency -s bench/wrk-enroll.lua $URL$ENROLL_PATH"
 
+# wrk_mix NAME PREFIX: the 50%-returning mix of (2) from wrk (C: the
+# generator takes less of the machine than assign-loadtest, and verifies
+# nothing): 10 new experiments PREFIX-0..9 (no cap in reach), the tokens of
+# MIX_USERS fresh users (bench/tokens), 64 connections as in (2).
+MIX_USERS=$((USERS * 2))
+wrk_mix() {
+	local name=$1 prefix=$2 i
+	for i in $(seq 0 9); do
+		curl -fsS -XPOST "$URL/api/experiment-create" -H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN" \
+			-d "{\"experiment_id\":\"$prefix-$i\",\"maximum_sample_size\":1000000000,\"sampling_probability\":1,\"groups\":[{\"group_name\":\"control\",\"probability_of_falling_in\":0.5},{\"group_name\":\"treatment\",\"probability_of_falling_in\":0.5}]}" >/dev/null || return 0
+	done
+	"$BIN/tokens" -jwt-secret "$SECRET" -users $MIX_USERS -prefix "$prefix" -experiments 10 -out "$WORK/tokens_$name.tsv" || return 0
+	TOKENS="$WORK/tokens_$name.tsv" THREADS=2 RETURNING=0.5 wrk -t 2 -c 64 -d $DUR --latency -s bench/wrk-mix.lua "$URL$ENROLL_PATH" >"$RES/$name.txt" 2>&1 || true
+	rm -f "$WORK/tokens_$name.tsv"
+	cmd "$name" "tokens -jwt-secret <secret> -users $MIX_USERS -prefix $prefix -experiments 10 -out tokens.tsv; TOKENS=tokens.tsv THREADS=2 RETURNING=0.5 wrk -t 2 -c 64 -d $DUR --latency -s bench/wrk-mix.lua $URL$ENROLL_PATH"
+}
+log "(2) the 50%-returning mix from wrk"
+wrk_mix wrk_mix wmix
+
 # --- (3) latency at half the maximum rate --------------------------------------------
 RATE=$(awk -F'"ok_rate": ' 'NF > 1 {split($2, a, ","); printf "%d", a[1] / 2; exit}' "$RES/max.json")
 RATE=${RATE:-0}
@@ -314,6 +334,8 @@ else
 	log "(8) cache off: open loop at $RATE/s (the rate of (3))"
 	"${LT[@]}" "${OPEN_FLAGS[@]}" -prefix nopen >"$RES/nocache_open.json" 2>"$RES/nocache_open.log" || true
 	cmd nocache_open "$LT_SHOWN ${OPEN_FLAGS[*]} -prefix nopen"
+	log "(8) cache off: the 50%-returning mix from wrk"
+	wrk_mix nocache_wrk_mix nwmix
 fi
 log "(8) assignd restarted with the defaults"
 start_assignd || { tail -20 "$WORK/assignd.log" >&2; exit 1; }

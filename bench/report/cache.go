@@ -55,6 +55,9 @@ func (r *Results) cacheVerdicts(w writer) {
 				off = fmt.Sprintf(" (cache off: %s decisions/s = %.2f×)", num(nc.Max.OKRate), x)
 			}
 		}
+		if wm := r.WrkMix; wm != nil && wm.RPS > 0 && r.Ceiling.RPS > 0 {
+			off += fmt.Sprintf("; from wrk: %s/s = %.2f×", num(wm.RPS), wm.RPS/r.Ceiling.RPS)
+		}
 		w("| 8a | answer cache on, 50%%-returning mix, maximum throughput (2), against the new-user ceiling (1) | %s decisions/s = **%.2f×** the ceiling%s | ≥ %.1f× | %s (%.2f×) |\n",
 			num(r.Max.OKRate), mix, off, cacheMixTarget, verdict(true, mix >= cacheMixTarget), mix)
 	} else {
@@ -184,7 +187,31 @@ func (r *Results) renderCache(w writer) {
 	}
 	row("50% returning, decisions/s", r.Max, nc.Max)
 	row("new users only (`-returning 0`), decisions/s", r.MaxNew, nc.MaxNew)
+	if on, off := r.WrkMix, nc.WrkMix; on != nil && on.RPS > 0 {
+		onOff, onCeil := "-", "-"
+		if off != nil && off.RPS > 0 {
+			onOff = fmt.Sprintf("%.2f×", on.RPS/off.RPS)
+		}
+		if r.Ceiling != nil && r.Ceiling.RPS > 0 {
+			onCeil = fmt.Sprintf("%.2f×", on.RPS/r.Ceiling.RPS)
+		}
+		offRate := "-"
+		if off != nil && off.RPS > 0 {
+			offRate = num(off.RPS)
+		}
+		w("| 50%% returning from wrk (`bench/wrk-mix.lua`), requests/s | %s | %s | %s | %s |\n", num(on.RPS), offRate, onOff, onCeil)
+	}
 	w("\n")
+	if r.WrkMix != nil && r.WrkMix.RPS > 0 {
+		w("The wrk rows: the same mix of new and returning users (fresh users, 10 new experiments with no cap in reach, 64 connections), from a generator written in C that takes less of the machine's two cores than `assign-loadtest` and checks no answer; every request is one decision. p99 %s with the cache", orDash(r.WrkMix.P99))
+		if nc.WrkMix != nil && nc.WrkMix.RPS > 0 {
+			w(", %s without", orDash(nc.WrkMix.P99))
+		}
+		w(".\n\n%s\n", r.command("wrk_mix"))
+		if nc.WrkMix != nil {
+			w("%s\n", r.command("nocache_wrk_mix"))
+		}
+	}
 	if r.Ceiling != nil {
 		w("The ceiling (1): %s EVALSHA/s, a new user per call. Targets: the mix with the cache ≥ %.1f×, new users only ≥ %.1f×.\n\n", num(r.Ceiling.RPS), cacheMixTarget, cacheNewTarget)
 	}

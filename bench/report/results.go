@@ -33,7 +33,9 @@ type Results struct {
 	Experiments         map[int][]*loadtest.Report  // by number of experiments, one per round
 	Wrk                 *Wrk
 	// WrkBatch5 is wrk with the multi-experiment form, 5 ids a call.
-	WrkBatch5  *Wrk
+	WrkBatch5 *Wrk
+	// WrkMix is wrk with (2)'s 50%-returning mix (bench/wrk-mix.lua).
+	WrkMix     *Wrk
 	GoBench    []GoBenchmark
 	GoBenchRaw string
 	Benchstat  *BenchstatResults // (5)'s comparison with the previous report; nil when not attempted
@@ -62,6 +64,7 @@ type NoCacheResults struct {
 	Env         map[string]string // nocache.env: assignd, or skipped
 	Max, MaxNew *loadtest.Report
 	Open        *loadtest.Report
+	WrkMix      *Wrk // nocache_wrk_mix.txt
 }
 
 // BenchstatResults is (5)'s regression guard: benchstat of the previous
@@ -211,6 +214,11 @@ func LoadResults(dir string) (*Results, error) {
 	} else if b != nil {
 		r.WrkBatch5 = ParseWrk(string(b))
 	}
+	if b, err := readOptional(filepath.Join(dir, "wrk_mix.txt")); err != nil {
+		return nil, err
+	} else if b != nil {
+		r.WrkMix = ParseWrk(string(b))
+	}
 	if b, err := readOptional(filepath.Join(dir, "gobench.txt")); err != nil {
 		return nil, err
 	} else if b != nil {
@@ -234,6 +242,11 @@ func loadNoCache(dir string) (*NoCacheResults, error) {
 			return nil, err
 		}
 		found = found || *dst != nil
+	}
+	if b, err := readOptional(filepath.Join(dir, "nocache_wrk_mix.txt")); err != nil {
+		return nil, err
+	} else if b != nil {
+		c.WrkMix, found = ParseWrk(string(b)), true
 	}
 	if !found {
 		return nil, nil
