@@ -98,6 +98,7 @@ func TestNewClient_Sentinel(t *testing.T) {
 		t.Fatalf("Kind=%q, want sentinel", got)
 	}
 	s := newStore(t, c)
+	cache := withAnswerCache(t, s) // the listener through the Sentinel client: it must follow the failover
 	mustCreate(t, s, newExperiment("sentinel", 1000, 1))
 	s.MinReplicas = 1 // on the replica before the primary dies
 	told := map[string]string{}
@@ -121,8 +122,17 @@ func TestNewClient_Sentinel(t *testing.T) {
 		told[u] = res.Group
 	}
 	s.MinReplicas = 0
+	within(t, time.Second, "the members' answers to be kept", func() bool {
+		before := cache.Stats().Hits
+		mustEnroll(t, s, "sentinel", "u-0")
+		return cache.Stats().Hits > before
+	})
+	flushes := cache.Stats().Flushes
 
 	primary.kill()
+	// The cache stops with the primary, and answers again only emptied,
+	// through the promoted replica.
+	within(t, redisstore.HeartbeatWindow+2*redisstore.HeartbeatInterval, "the cache to stop", func() bool { return !cache.Serving() })
 	waitFor(t, "the sentinel to promote the replica", func() bool {
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
@@ -131,6 +141,10 @@ func TestNewClient_Sentinel(t *testing.T) {
 	})
 	if role, _ := redis.NewClient(&redis.Options{Addr: replica.addr}).Do(ctx, "ROLE").Slice(); len(role) == 0 || role[0] != "master" {
 		t.Fatalf("replica role %v, want master", role)
+	}
+	waitFor(t, "the cache to answer again after the failover", func() bool { return cache.Serving() && cache.Stats().Flushes > flushes })
+	if _, ok := cache.Get(cache.Experiment("sentinel"), "u-0"); ok {
+		t.Fatal("an answer kept before the failover is answered after it")
 	}
 	for u, g := range told {
 		if res := mustEnroll(t, s, "sentinel", u); res.Group != g || res.New {
