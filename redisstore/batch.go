@@ -46,23 +46,24 @@ func (s *Store) EnrollMany(ctx context.Context, reqs []assign.EnrollRequest) []a
 			continue
 		}
 		d, err := s.definition(ctx, req.ExperimentID)
+		var eligible bool
 		if err == nil {
-			err = d.rules.ValidateClaims(req.Claims)
+			eligible, err = d.eligible(req)
 		}
 		if err != nil {
 			out[i].Err = err
 			continue
 		}
-		call := s.newEnrollCall(d, req)
-		p := pending{i: i, d: d}
+		p := pending{i: i, d: d, eligible: eligible}
 		if d.answers != nil {
-			if code, ok := s.cachedAnswer(d, req, call.eligible); ok {
+			if code, ok := s.cachedAnswer(d, req, eligible); ok {
 				out[i].Enrollment, out[i].Err = d.decodeEnroll(code)
 				continue
 			}
 			p.st = s.Answers.Stamp(d.answers)
 		}
-		p.argv, p.eligible = call.evalsha(), call.eligible
+		call := s.newEnrollCall(d, req, eligible)
+		p.argv = call.evalsha()
 		ps = append(ps, p)
 	}
 	if len(ps) == 0 {

@@ -76,62 +76,26 @@ type enrollCall struct {
 	slot     int    // the user's layer slot (in a layer only)
 }
 
-// newEnrollCall prepares the call for one user and definition.
-func (s *Store) newEnrollCall(d *definition, req assign.EnrollRequest) enrollCall {
-	platform := req.EffectivePlatform()
+// eligible checks the claims d's rules read and returns whether the user
+// passes them (Go decides eligibility; the script is told).
+func (d *definition) eligible(req assign.EnrollRequest) (bool, error) {
+	if err := d.rules.ValidateClaims(req.Claims); err != nil {
+		return false, err
+	}
+	return d.rules.EligibleOn(req.Claims, req.EffectivePlatform()), nil
+}
+
+// newEnrollCall prepares the call for one user and definition, for a user
+// of the given eligibility (definition.eligible).
+func (s *Store) newEnrollCall(d *definition, req assign.EnrollRequest, eligible bool) enrollCall {
 	c := enrollCall{d: d, draw: assign.NewDraw(d.Salt, d.ID, req.UserID), userID: req.UserID,
-		eligible: d.rules.EligibleOn(req.Claims, platform), platform: platformArg(platform)}
+		eligible: eligible, platform: platformArg(req.EffectivePlatform())}
 	if d.layer != "" {
 		var owner uint32
 		c.slot, owner = layerPosition(d.Layer, req.UserID, d.ownerBuckets)
 		c.owners = s.keys.LayerOwner(d.Layer, owner)
 	}
 	return c
-}
-
-// keys returns KEYS: the fixed keys at their positions, then the user's
-// buckets of the earlier generations, newest first.
-func (c *enrollCall) keys() []string {
-	d := c.d
-	fixed := scripts.EnrollKeyOlder - 1
-	if d.layer != "" {
-		fixed = scripts.EnrollKeyOlderInLayer - 1
-	}
-	keys := make([]string, fixed, fixed+len(d.buckets)-1)
-	keys[scripts.EnrollKeyConfig-1] = d.config
-	keys[scripts.EnrollKeyBucket-1] = d.bucketKey(c.draw.Bucket)
-	keys[scripts.EnrollKeyEvents-1] = d.events
-	keys[scripts.EnrollKeyOverrides-1] = d.ovr
-	if d.layer != "" {
-		keys[scripts.EnrollKeyLayer-1] = d.layer
-		keys[scripts.EnrollKeyOwners-1] = c.owners
-	}
-	return d.olderBucketKeys(keys, c.draw.Bucket)
-}
-
-// args returns ARGV.
-func (c *enrollCall) args() []any {
-	d := c.d
-	n := scripts.EnrollArgs
-	if d.layer != "" {
-		n = scripts.EnrollArgsInLayer
-	}
-	args := make([]any, n)
-	args[scripts.EnrollArgMember-1] = EncodeUserID(c.userID)
-	args[scripts.EnrollArgUserID-1] = c.userID
-	args[scripts.EnrollArgSample-1] = formatFloat(c.draw.Sample)
-	args[scripts.EnrollArgGroup-1] = formatFloat(c.draw.Group)
-	args[scripts.EnrollArgEligible-1] = argFalse
-	if c.eligible {
-		args[scripts.EnrollArgEligible-1] = argTrue
-	}
-	args[scripts.EnrollArgFP-1] = d.fpArg
-	args[scripts.EnrollArgLayout-1] = d.layoutArg
-	args[scripts.EnrollArgPlatform-1] = c.platform
-	if d.layer != "" {
-		args[scripts.EnrollArgSlot-1] = strconv.Itoa(c.slot)
-	}
-	return args
 }
 
 // evalshaCall is a whole EVALSHA command of the enrollment script, for the
@@ -155,8 +119,10 @@ const (
 // The command and the script's SHA, boxed once.
 var evalshaName, enrollSHA any = "evalsha", scripts.Enroll.Hash()
 
-// evalsha returns the arguments of the EVALSHA command: the same KEYS and
-// ARGV as keys and args, at the same positions.
+// evalsha returns the arguments of the EVALSHA command: "evalsha", the
+// script's SHA, the number of keys, KEYS (the fixed keys at their
+// positions, then the user's buckets of the earlier generations, newest
+// first), then ARGV.
 func (c *enrollCall) evalsha() []any {
 	d := c.d
 	e := &evalshaCall{}
@@ -208,6 +174,23 @@ func (c *enrollCall) evalsha() []any {
 		v[scripts.EnrollArgSlot-1] = &e.slot
 	}
 	return a
+}
+
+// keysAndArgs returns the KEYS and ARGV of evalsha, for the paths that call
+// the script through go-redis's Script (a Scripter, a WAIT pipeline, the
+// NOSCRIPT fallback), which take the keys as strings.
+func (c *enrollCall) keysAndArgs() ([]string, []any) {
+	a := c.evalsha()
+	nk := a[2].(int)
+	keys := make([]string, nk)
+	for i, k := range a[3 : 3+nk] {
+		if p, ok := k.(*string); ok {
+			keys[i] = *p
+		} else {
+			keys[i] = k.(string)
+		}
+	}
+	return keys, a[3+nk:]
 }
 
 // decodeEnroll turns an enrollment script reply into a decision. A stale

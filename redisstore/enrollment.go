@@ -38,21 +38,30 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 	if err != nil {
 		return nil, err
 	}
+	eligible, err := d.eligible(req)
+	if err != nil {
+		return nil, err
+	}
 	// A returning user's kept answer (answers.go), for the same claims.
-	var eligible bool
 	var st answercache.Stamp
 	cached := d.answers
 	if cached != nil {
-		if err := d.rules.ValidateClaims(req.Claims); err != nil {
-			return nil, err
-		}
-		eligible = d.rules.EligibleOn(req.Claims, req.EffectivePlatform())
 		if code, ok := s.cachedAnswer(d, req, eligible); ok {
 			return d.decodeEnroll(code)
 		}
 		st = s.Answers.Stamp(cached) // before the question: a change after it voids the answer
 	}
-	run := func(d *definition) (int64, error) { return s.enroll(ctx, d, req) }
+	first := d
+	run := func(d *definition) (int64, error) {
+		e := eligible
+		if d != first { // read again: its rules may read other claims
+			if e, err = d.eligible(req); err != nil {
+				return 0, err
+			}
+		}
+		call := s.newEnrollCall(d, req, e)
+		return s.runEnroll(ctx, &call)
+	}
 	d, code, err := s.withDefinition(ctx, d, run)
 	if err != nil {
 		return nil, err
@@ -74,25 +83,16 @@ func (s *Store) Enroll(ctx context.Context, req assign.EnrollRequest) (*assign.E
 	return d.decodeEnroll(code)
 }
 
-// enroll runs the enrollment script once for definition d (the one cached,
-// or the one read again after the script refused it: its rules may read
-// other claims, checked here each time).
-func (s *Store) enroll(ctx context.Context, d *definition, req assign.EnrollRequest) (int64, error) {
-	if err := d.rules.ValidateClaims(req.Claims); err != nil {
-		return 0, err
-	}
-	call := s.newEnrollCall(d, req)
-	return s.runEnroll(ctx, &call)
-}
-
 // runEnroll calls the enrollment script by SHA, through the pipeline when
 // there is one, falling back to EVAL (which loads the script) on NOSCRIPT.
 func (s *Store) runEnroll(ctx context.Context, call *enrollCall) (int64, error) {
 	if s.MinReplicas > 0 {
-		return s.runEnrollReplicated(ctx, call.keys(), call.args()...)
+		keys, args := call.keysAndArgs()
+		return s.runEnrollReplicated(ctx, keys, args...)
 	}
 	if s.Pipeline == nil {
-		return scripts.Enroll.Run(ctx, s.Scripter, call.keys(), call.args()...).Int64()
+		keys, args := call.keysAndArgs()
+		return scripts.Enroll.Run(ctx, s.Scripter, keys, args...).Int64()
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err // past the deadline already: do not queue a call nobody waits for
@@ -102,7 +102,8 @@ func (s *Store) runEnroll(ctx context.Context, call *enrollCall) (int64, error) 
 		if ctx.Err() != nil {
 			return 0, ctx.Err() // abandoned at the deadline; see Pipeline
 		} else if redis.HasErrorPrefix(err, "NOSCRIPT") {
-			return scripts.Enroll.Run(ctx, s.client, call.keys(), call.args()...).Int64()
+			keys, args := call.keysAndArgs()
+			return scripts.Enroll.Run(ctx, s.client, keys, args...).Int64()
 		}
 		return 0, err
 	}
