@@ -34,12 +34,13 @@ import (
 // The cache never decides: it only repeats what Redis recorded, so the cap,
 // stickiness and the export are the script's alone.
 
-// The cache's value: the reply code (shifted to be positive) and two flags.
+// The cache's value: the reply code, shifted to be positive, and whether it
+// is a member's or an override's answer (valid whatever the claims); every
+// other kept answer was computed for an eligible user and holds only for one.
 const (
 	answerCodeOffset = 1 << 10
 	answerCodeMask   = 1<<11 - 1
-	answerEligible   = 1 << 11 // computed for an eligible user
-	answerAnyClaims  = 1 << 12 // valid whatever the eligibility
+	answerAnyClaims  = 1 << 11
 )
 
 // The reply codes must fit the value's code bits.
@@ -53,19 +54,17 @@ var (
 // be kept.
 func (d *definition) keptAnswer(code int64, eligible bool) (uint32, bool) {
 	inBand := func(base int64) bool { return code >= base && code < base+scripts.ReplyBand }
-	v := uint32(answerCodeOffset)
-	if eligible {
-		v |= answerEligible
-	}
 	switch {
 	case inBand(scripts.ReplyNew):
-		return (v | answerAnyClaims) + uint32(code-scripts.ReplyNew+scripts.ReplyExisting), true
+		return (answerAnyClaims | answerCodeOffset) + uint32(code-scripts.ReplyNew+scripts.ReplyExisting), true
 	case inBand(scripts.ReplyExisting), inBand(scripts.ReplyOverride):
-		return (v | answerAnyClaims) + uint32(code), true
-	case d.layer != "":
+		return (answerAnyClaims | answerCodeOffset) + uint32(code), true
+	case d.layer != "" || !eligible:
+		// (A member who no longer qualifies is told the rollout too: a
+		// miss for the cache, as it cannot tell them from others.)
 		return 0, false
 	case inBand(scripts.ReplyRolledOut), code == scripts.ReplyNotSampled, code == scripts.ReplySampleFull:
-		return v + uint32(code), true
+		return answerCodeOffset + uint32(code), true
 	}
 	return 0, false
 }
@@ -73,7 +72,7 @@ func (d *definition) keptAnswer(code int64, eligible bool) (uint32, bool) {
 // keptCode returns the reply a kept value stands for, for a user of the
 // given eligibility, or false when it does not apply to them.
 func keptCode(v uint32, eligible bool) (int64, bool) {
-	if v&answerAnyClaims == 0 && (v&answerEligible != 0) != eligible {
+	if v&answerAnyClaims == 0 && !eligible {
 		return 0, false
 	}
 	return int64(v&answerCodeMask) - answerCodeOffset, true
@@ -87,7 +86,7 @@ func (s *Store) cachedAnswer(d *definition, req assign.EnrollRequest, eligible b
 	}
 	code, ok := keptCode(v, eligible)
 	if !ok {
-		s.Answers.Refuse() // kept for the other eligibility
+		s.Answers.Refuse() // kept for eligible users only
 	}
 	return code, ok
 }

@@ -25,6 +25,7 @@ func TestKeptAnswer(t *testing.T) {
 		{"ExistingMember", plain, scripts.ReplyExisting + 0, false, true, scripts.ReplyExisting, true},
 		{"Override", plain, scripts.ReplyOverride + 2, false, true, scripts.ReplyOverride + 2, true},
 		{"RolledOut", plain, scripts.ReplyRolledOut + 1, true, true, scripts.ReplyRolledOut + 1, false},
+		{"RolledOutToAMemberNoLongerEligible", plain, scripts.ReplyRolledOut + 1, false, false, 0, false},
 		{"NotSampled", plain, scripts.ReplyNotSampled, true, true, scripts.ReplyNotSampled, false},
 		{"SampleFull", plain, scripts.ReplySampleFull, true, true, scripts.ReplySampleFull, false},
 		{"NotEligible", plain, scripts.ReplyNotEligible, false, false, 0, false},
