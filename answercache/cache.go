@@ -86,7 +86,6 @@ type entry struct {
 // Experiment is the handle of one experiment's answers. Invalidating it (a
 // new epoch) makes every answer stored under the old epoch a miss.
 type Experiment struct {
-	id    string
 	epoch atomic.Uint64
 	ids   [2]uint64 // the id's hash under each seed
 }
@@ -130,9 +129,6 @@ func New(size int, maxAge time.Duration) *Cache {
 // Size returns the capacity in entries.
 func (c *Cache) Size() int { return len(c.shards) * len(c.shards[0].sets) * Ways }
 
-// MaxAge returns the longest time an entry is answered.
-func (c *Cache) MaxAge() time.Duration { return time.Duration(c.maxAge) }
-
 // Experiment returns the handle of experiment id, the same for the life of
 // the cache. Whoever holds answers computed under one definition of the
 // experiment and learns of another (the experiment was lost and created
@@ -141,7 +137,7 @@ func (c *Cache) Experiment(id string) *Experiment {
 	if v, ok := c.handles.Load(id); ok {
 		return v.(*Experiment)
 	}
-	e := &Experiment{id: id}
+	e := &Experiment{}
 	e.epoch.Store(c.nextEpoch.Add(1))
 	e.ids = [2]uint64{maphash.String(c.seeds[0], id), maphash.String(c.seeds[1], id)}
 	v, _ := c.handles.LoadOrStore(id, e)

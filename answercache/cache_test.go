@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func serving(c *Cache) *Cache {
@@ -186,6 +187,12 @@ func TestCache_Bounded(t *testing.T) {
 	}
 	if held > c.Size() || held < c.Size()/2 {
 		t.Fatalf("%d of %d keys held by a cache of %d", held, n, c.Size())
+	}
+}
+
+func TestCache_EntrySize(t *testing.T) {
+	if n := unsafe.Sizeof(entry{}); n != EntryBytes {
+		t.Fatalf("an entry is %d bytes; EntryBytes (the size flag's documentation) says %d", n, EntryBytes)
 	}
 }
 
