@@ -178,24 +178,18 @@ func (p *claimsParser) value(depth int) (any, bool) {
 			return nil, false
 		}
 		return v, true
-	case c == '{':
+	case c == '{' || c == '[':
 		if depth >= maxClaimsDepth {
 			return nil, false
 		}
-		v, ok := p.object(depth + 1)
-		if !ok {
-			return nil, false
+		if c == '{' {
+			if v, ok := p.object(depth + 1); ok {
+				return v, true
+			}
+		} else if v, ok := p.array(depth + 1); ok {
+			return v, true
 		}
-		return v, true
-	case c == '[':
-		if depth >= maxClaimsDepth {
-			return nil, false
-		}
-		v, ok := p.array(depth + 1)
-		if !ok {
-			return nil, false
-		}
-		return v, true
+		return nil, false
 	case c == 't':
 		return true, p.literal("true")
 	case c == 'f':
