@@ -5,8 +5,8 @@
 -- RETURNING is the fraction of requests from returning users (default 0.5):
 -- a returning request asks again, for a user this thread already sent, the
 -- same experiment; a new one takes the thread's next unused user. THREADS
--- must be wrk's -t: thread k of n takes the file's lines k, k + n, ...
-local path = "/api/experiment-enrollments"
+-- must be wrk's -t: thread k of n takes the file's lines k, k + n, ... The
+-- path is the URL's (bench/run.sh: ENROLL_PATH).
 local nthreads = tonumber(os.getenv("THREADS") or "2")
 local returning = tonumber(os.getenv("RETURNING") or "0.5")
 local next_id = 0
@@ -39,5 +39,5 @@ function request()
     used = used + 1
     u = used
   end
-  return wrk.format("POST", path, {["Authorization"] = auths[u], ["Content-Type"] = "application/json"}, exps[u])
+  return wrk.format("POST", wrk.path, {["Authorization"] = auths[u], ["Content-Type"] = "application/json"}, exps[u])
 end
