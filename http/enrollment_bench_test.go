@@ -37,10 +37,10 @@ func BenchmarkEnrollHandler(b *testing.B) {
 	stub := &stubEnrollments{assign.Enrollment{ExperimentID: id, Enrolled: true, Group: "new_journey"}}
 
 	b.Run("Stub", func(b *testing.B) {
-		benchEnroll(b, stub, auth.Config{HS256Secret: testSecret}, id)
+		benchEnroll(b, stub, auth.Config{HS256Secret: testSecret}, id, 1)
 	})
 	b.Run("StubUncachedToken", func(b *testing.B) {
-		benchEnroll(b, stub, auth.Config{HS256Secret: testSecret, CacheSize: -1}, id)
+		benchEnroll(b, stub, auth.Config{HS256Secret: testSecret, CacheSize: -1}, id, 1)
 	})
 	b.Run("Redis", func(b *testing.B) {
 		client := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(b), ContextTimeoutEnabled: true})
@@ -59,7 +59,7 @@ func BenchmarkEnrollHandler(b *testing.B) {
 		if err := store.CreateExperiment(context.Background(), e); err != nil {
 			b.Fatal(err)
 		}
-		benchEnroll(b, store, auth.Config{HS256Secret: testSecret}, id)
+		benchEnroll(b, store, auth.Config{HS256Secret: testSecret}, id, 1)
 	})
 	b.Run("RedisCached", func(b *testing.B) {
 		// The same returning member, answered by the answer cache (no
@@ -94,7 +94,7 @@ func BenchmarkEnrollHandler(b *testing.B) {
 			b.Fatal(err)
 		}
 		time.Sleep(100 * time.Millisecond) // the creation's notice, before the first answer is kept
-		benchEnroll(b, store, auth.Config{HS256Secret: testSecret}, id)
+		benchEnroll(b, store, auth.Config{HS256Secret: testSecret}, id, 1)
 		if st := store.Answers.Stats(); st.Hits < uint64(b.N)-1 {
 			b.Fatalf("%d of %d decisions answered by the cache", st.Hits, b.N)
 		}
@@ -102,46 +102,14 @@ func BenchmarkEnrollHandler(b *testing.B) {
 	b.Run("StubNewToken", func(b *testing.B) {
 		// A new user's token each time (the verification cache misses and
 		// fills): the HTTP layer's cost of a new user.
-		benchEnrollTokens(b, stub, id)
+		benchEnroll(b, stub, auth.Config{HS256Secret: testSecret}, id, 1<<17)
 	})
 }
 
-// benchEnrollTokens is benchEnroll with a new user's token per request,
-// from a pool larger than the verification cache.
-func benchEnrollTokens(b *testing.B, enrollments assign.EnrollmentService, id string) {
-	v, err := auth.NewVerifier(auth.Config{HS256Secret: testSecret})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := assignhttp.NewServer()
-	s.Enrollments, s.Verifier = enrollments, v
-	s.EnrollTimeout = time.Second
-	h := s.Handler()
-	const n = 1 << 17
-	toks := make([]string, n)
-	for i := range toks {
-		if toks[i], err = auth.SignHS256(testSecret, fmt.Sprintf("c0a80101-0000-4000-8000-%012d", i), time.Hour, map[string]any{"first_order": true}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var ctx fasthttp.RequestCtx
-	ctx.Request.Header.SetMethod(fasthttp.MethodPost)
-	ctx.Request.SetRequestURI("/api/experiment-enrollments")
-	ctx.Request.Header.SetContentType("application/json")
-	ctx.Request.SetBodyString(`{"experiment_id":"` + id + `"}`)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		ctx.Request.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+toks[i%n])
-		ctx.Response.Reset()
-		h(&ctx)
-		if ctx.Response.StatusCode() != fasthttp.StatusOK {
-			b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
-		}
-	}
-}
-
-func benchEnroll(b *testing.B, enrollments assign.EnrollmentService, cfg auth.Config, id string) {
+// benchEnroll drives the handler with one returning user's token, or with
+// users > 1, a new user's token per request, from a pool larger than the
+// verification cache.
+func benchEnroll(b *testing.B, enrollments assign.EnrollmentService, cfg auth.Config, id string, users int) {
 	v, err := auth.NewVerifier(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -151,20 +119,25 @@ func benchEnroll(b *testing.B, enrollments assign.EnrollmentService, cfg auth.Co
 	s.EnrollTimeout = time.Second
 	h := s.Handler()
 
-	tok, err := auth.SignHS256(testSecret, "c0a80101-0000-4000-8000-000000000001", time.Hour, map[string]any{"first_order": true})
-	if err != nil {
-		b.Fatal(err)
+	toks := make([]string, users)
+	for i := range toks {
+		if toks[i], err = auth.SignHS256(testSecret, fmt.Sprintf("c0a80101-0000-4000-8000-%012d", i+1), time.Hour, map[string]any{"first_order": true}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	var ctx fasthttp.RequestCtx
 	ctx.Request.Header.SetMethod(fasthttp.MethodPost)
 	ctx.Request.SetRequestURI("/api/experiment-enrollments")
 	ctx.Request.Header.SetContentType("application/json")
-	ctx.Request.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+tok)
+	ctx.Request.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+toks[0])
 	ctx.Request.SetBodyString(`{"experiment_id":"` + id + `"}`)
 
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if users > 1 {
+			ctx.Request.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+toks[i%users])
+		}
 		ctx.Response.Reset()
 		h(&ctx)
 		if ctx.Response.StatusCode() != fasthttp.StatusOK {

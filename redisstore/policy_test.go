@@ -32,15 +32,7 @@ type logBuffer struct{ testenv.Buffer }
 func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
 
 // waitUntil polls ok; the bound is generous: the check interval is 50ms.
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if ok() {
-			return
-		}
-	}
-	t.Fatalf("never: %s", what)
-}
+func waitUntil(t *testing.T, what string, ok func() bool) { within(t, 30*time.Second, what, ok) }
 
 // TestPolicy_RefusesEvictingRedis: at start an evicting policy is an error
 // naming it, unless allowed (then a loud warning); noeviction is fine.

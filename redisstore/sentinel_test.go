@@ -155,12 +155,4 @@ func TestNewClient_Sentinel(t *testing.T) {
 
 // waitFor polls cond for up to a minute (a guard against a hung test, not a
 // timing assertion).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
+func waitFor(t *testing.T, what string, cond func() bool) { within(t, time.Minute, what, cond) }

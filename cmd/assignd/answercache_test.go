@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -81,7 +80,6 @@ type cacheAnswer struct {
 	start, end    time.Time
 	code          int
 	group, reason string
-	rolledOut     bool
 }
 
 // TestAnswerCache_TwoProcesses runs two assignd processes with the answer
@@ -112,11 +110,9 @@ func TestAnswerCache_TwoProcesses(t *testing.T) {
 	groups := map[string]int{}
 	for i := range tokens {
 		tokens[i], _ = auth.SignHS256([]byte(cacheTestSecret), fmt.Sprintf("returning-%d", i), time.Hour, nil)
-		code, b := postWith(t, client, procs[i%2].url+"/api/experiment-enrollments", tokens[i], `{"experiment_id":"cached"}`)
-		var a enrollAnswer
-		mustJSON(t, b, &a)
+		code, a := postEnroll(client, procs[i%2].url, tokens[i], "cached")
 		if code != 200 || a.Group == "" {
-			t.Fatalf("enroll %d: %d %s", i, code, b)
+			t.Fatalf("enroll %d: %d %+v", i, code, a)
 		}
 		groups[a.Group]++
 	}
@@ -143,19 +139,9 @@ func TestAnswerCache_TwoProcesses(t *testing.T) {
 				}
 				p := w % 2
 				a := cacheAnswer{proc: p, start: time.Now()}
-				req, _ := http.NewRequest("POST", procs[p].url+"/api/experiment-enrollments", strings.NewReader(`{"experiment_id":"cached"}`))
-				req.Header.Set("Authorization", "Bearer "+tokens[i%users])
-				req.Header.Set("Content-Type", "application/json")
-				if resp, err := client.Do(req); err == nil {
-					var body struct {
-						Group     string `json:"group_name"`
-						Reason    string `json:"reason"`
-						RolledOut bool   `json:"rolled_out"`
-					}
-					_ = json.NewDecoder(resp.Body).Decode(&body)
-					resp.Body.Close()
-					a.code, a.group, a.reason, a.rolledOut = resp.StatusCode, body.Group, body.Reason, body.RolledOut
-				}
+				var body enrollAnswer
+				a.code, body = postEnroll(client, procs[p].url, tokens[i%users], "cached")
+				a.group, a.reason = body.Group, body.Reason
 				a.end = time.Now()
 				mu.Lock()
 				answers = append(answers, a)

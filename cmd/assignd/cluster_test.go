@@ -120,19 +120,7 @@ func TestMain_ClusterFailover(t *testing.T) {
 		return tok
 	}
 	// Safe in any goroutine: a request that fails counts as status 0.
-	enroll := func(id, user string) (int, enrollAnswer) {
-		req, _ := http.NewRequest("POST", url+"/api/experiment-enrollments", strings.NewReader(fmt.Sprintf(`{"experiment_id":%q}`, id)))
-		req.Header.Set("Authorization", "Bearer "+token(user))
-		req.Header.Set("Content-Type", "application/json")
-		var a enrollAnswer
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, a
-		}
-		defer resp.Body.Close()
-		_ = json.NewDecoder(resp.Body).Decode(&a)
-		return resp.StatusCode, a
-	}
+	enroll := func(id, user string) (int, enrollAnswer) { return postEnroll(client, url, token(user), id) }
 
 	type told struct{ id, user, group, reason string }
 	var (
@@ -247,6 +235,22 @@ func TestMain_ClusterFailover(t *testing.T) {
 		}
 	}
 	t.Logf("%d answers checked again after the failover", len(answers))
+}
+
+// postEnroll asks url's assignd to enroll the token's user in experiment
+// id. Safe in any goroutine: a request that fails is status 0.
+func postEnroll(c *http.Client, url, token, id string) (int, enrollAnswer) {
+	req, _ := http.NewRequest("POST", url+"/api/experiment-enrollments", strings.NewReader(fmt.Sprintf(`{"experiment_id":%q}`, id)))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	var a enrollAnswer
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, a
+	}
+	defer resp.Body.Close()
+	_ = json.NewDecoder(resp.Body).Decode(&a)
+	return resp.StatusCode, a
 }
 
 func minCount(m map[string]int) int {
