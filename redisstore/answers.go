@@ -97,3 +97,13 @@ func (s *Store) keepAnswer(d *definition, req assign.EnrollRequest, st answercac
 		s.Answers.Put(d.answers, req.UserID, st, v)
 	}
 }
+
+// changed drops this process's kept answers of experiment id at once, after
+// a change made through it: its own callers never see an answer from before
+// their change, whenever the notice the script published arrives (other
+// processes get it within HeartbeatWindow).
+func (s *Store) changed(id string) {
+	if s.Answers != nil {
+		s.Answers.Invalidate(id)
+	}
+}

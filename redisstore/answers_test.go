@@ -331,3 +331,31 @@ func TestAnswers_UpdateStillNotesTheChange(t *testing.T) {
 		t.Fatalf("the changes set %s has no entry for %s after an update: %v", s.Keys().Changes(), events, err)
 	}
 }
+
+// A change made through a process reaches its own cache before the call
+// returns, whenever the published notice arrives: here it never does (no
+// listener runs; the cache is told to answer), and still no caller of this
+// store sees an answer from before its change.
+func TestAnswers_OwnChangesAtOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *redisstore.Store, c redis.UniversalClient) {
+		ctx := testenv.Context(t)
+		s.Answers = answercache.New(1<<10, time.Minute)
+		s.Answers.ServeUntil(time.Now().Add(time.Hour))
+		mustCreate(t, s, newExperiment("own", 100, 1))
+		first := mustEnroll(t, s, "own", "alice")
+		before := s.Answers.Stats().Hits
+		if again := mustEnroll(t, s, "own", "alice"); again.Group != first.Group || s.Answers.Stats().Hits != before+1 {
+			t.Fatalf("alice again: %+v, not from the cache", again)
+		}
+		winner := "control"
+		if first.Group == "control" {
+			winner = "treatment"
+		}
+		if _, err := s.UpdateExperiment(ctx, "own", assign.ExperimentUpdate{Winner: &winner}, "ops"); err != nil {
+			t.Fatal(err)
+		}
+		if res := mustEnroll(t, s, "own", "alice"); !res.RolledOut || res.Group != winner {
+			t.Fatalf("alice right after the rollout through this store: %+v, want %q rolled out", res, winner)
+		}
+	})
+}

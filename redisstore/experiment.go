@@ -77,6 +77,7 @@ func (s *Store) CreateExperiment(ctx context.Context, e *assign.Experiment) erro
 	} else if outcome == createExists {
 		return conflict(e.ID)
 	}
+	s.changed(e.ID)
 	return nil
 }
 
@@ -431,6 +432,7 @@ func (s *Store) UpdateExperiment(ctx context.Context, id string, upd assign.Expe
 			return nil, err
 		case outcome == updateApplied:
 			s.noteChange(ctx, call.prefix) // wakes the exporter for a quiet stream
+			s.changed(id)
 			return next, nil
 		case outcome == updateNotFound:
 			return nil, notFound(id)

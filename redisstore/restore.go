@@ -90,6 +90,9 @@ func (s *Store) RestoreExperiment(ctx context.Context, e *assign.Experiment) (cr
 		return false, storeError(err)
 	}
 	outcome, err := decodeCreate(code)
+	if outcome == createCreated {
+		s.changed(c.ID)
+	}
 	return outcome == createCreated, err
 }
 
@@ -151,6 +154,7 @@ func (s *Store) RestoreMembers(ctx context.Context, experimentID string, members
 		// effort: the members are written, and a lost message costs what the
 		// cache's bounds say.
 		_ = s.client.Publish(ctx, s.keys.ChangeChannel(), experimentID).Err()
+		s.changed(experimentID)
 	}
 	return restored, nil
 }
